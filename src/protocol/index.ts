@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './closeCodes.js';
+export * from './scopes.js';
+export * from './limits.js';
+export * from './messages.js';
+export { resourceProblem, isPlainObject, exceedsDepth } from './validate.js';

@@ -1,0 +1,55 @@
+/**
+ * Default limits of the Relay. Every one is configurable in `createRelayServer`
+ * and on the CLI; these defaults are safe for a public deployment.
+ */
+export const DEFAULT_LIMITS = {
+  /** Largest REST request body, in bytes. Checked before buffering. */
+  maxBodyBytes: 16 * 1024,
+  /** Largest WebSocket frame, in bytes. Bigger frames close the socket with 1009. */
+  maxFrameBytes: 64 * 1024,
+  /** Sustained messages per second per socket (token bucket refill rate). */
+  messagesPerSecond: 50,
+  /** Burst of messages a socket may send at once (token bucket size). */
+  messageBurst: 100,
+  /** Sessions (sockets) per project. */
+  maxSessionsPerProject: 10_000,
+  /** Sessions per resource (tabs and devices of one user). */
+  maxSessionsPerResource: 10,
+  /** Concurrent calls, ringing or active, per session. */
+  maxCallsPerSession: 4,
+  /** Time a new socket has to authenticate, in ms. */
+  authTimeoutMs: 5_000,
+  /** Sockets that have not authenticated yet, across the server. */
+  maxUnauthenticatedSockets: 1_000,
+  /** Time a dropped session may be resumed, in ms. */
+  resumeGraceMs: 30_000,
+  /** Messages kept for a session while it is detached or unacknowledged. */
+  resumeBufferMessages: 256,
+  /** Signals the caller may send before the call is answered (held until then). */
+  maxEarlySignals: 64,
+  /** Time an unanswered call rings before it ends with `no-answer`, in ms. */
+  ringTimeoutMs: 60_000,
+  /** Bytes a slow reader may leave unsent before its socket is closed with 4010. */
+  maxBufferedBytes: 1024 * 1024,
+  /** Interval of server WebSocket pings; a socket silent for two intervals is dropped, in ms. */
+  heartbeatIntervalMs: 15_000,
+  /** JWT lifetime when a request names none, in minutes. */
+  defaultExpiresInMinutes: 15,
+  /** Largest `expires_in` a request may ask for, in minutes. */
+  maxExpiresInMinutes: 24 * 60,
+  /** Lifetime of a refresh token, in ms; each rotation starts a new one. */
+  refreshTokenTtlMs: 7 * 24 * 60 * 60 * 1000,
+  /** Failed REST authentications per client address per window before 429. */
+  authFailuresPerWindow: 20,
+  /** Window of the failed-authentication rate limit, in ms. */
+  authFailureWindowMs: 60_000,
+  /** Longest resource name, in characters. */
+  maxResourceLength: 128,
+  /** Longest project id, in characters. */
+  maxProjectIdLength: 128,
+} as const;
+
+export type RelayLimits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+/** Minimum HS512 key length in bytes (the hash output size, RFC 7518 §3.2). */
+export const MIN_SECRET_BYTES = 64;

@@ -1,0 +1,20 @@
+/**
+ * Scopes a JWT may carry. The Relay checks them in one place (server/authorize.ts).
+ */
+export const Scopes = {
+  /** May invite other resources of the project. */
+  dial: 'calls:dial',
+  /** May be rung by invites. */
+  receive: 'calls:receive',
+} as const;
+
+export type Scope = (typeof Scopes)[keyof typeof Scopes];
+
+export const ALL_SCOPES: readonly Scope[] = Object.values(Scopes);
+
+/** Scopes a token gets when the request names none. */
+export const DEFAULT_SCOPES: readonly Scope[] = [Scopes.dial, Scopes.receive];
+
+export function isScope(value: unknown): value is Scope {
+  return typeof value === 'string' && (ALL_SCOPES as readonly string[]).includes(value);
+}
