@@ -1,0 +1,200 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_LIMITS,
+  ErrorCodes,
+  RelayError,
+  WS_PATH,
+  resourceProblem,
+  type IceServer,
+  type RelayLimits,
+} from '../protocol/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { createRestApi, sendNotFound } from './http/restApi.js';
+import { LocalSessionRouter } from './signaling/SessionRouter.js';
+import { SignalingServer } from './signaling/SignalingServer.js';
+import { MemoryStore } from './store/MemoryStore.js';
+import type { RelayStore } from './store/RelayStore.js';
+import { TokenService, generateSecret } from './TokenService.js';
+
+export interface ProjectCredentials {
+  /** Project id: the Basic-auth user name. No ':' and no control characters. */
+  id: string;
+  /** Project token: the Basic-auth password. Stored hashed. */
+  token: string;
+}
+
+export interface RelayServerOptions {
+  /** Where projects, the signing secret and refresh families live. Default: a new MemoryStore. Closed by `close()`. */
+  store?: RelayStore;
+  /** HS512 signing secret, at least 64 bytes. Default: the store's, generated on first start. */
+  secret?: string;
+  /** Projects to create or update at start (their tokens replace stored ones). Default: none. */
+  projects?: ProjectCredentials[];
+  /** ICE servers handed to clients in the `relay.connect` reply. Default: none (never a public server). */
+  iceServers?: IceServer[];
+  /** Overrides of {@link DEFAULT_LIMITS}. */
+  limits?: Partial<RelayLimits>;
+  /** JWT issuer (`iss`). Default: 'relaycall'. */
+  issuer?: string;
+  /** Take client addresses from X-Forwarded-For (only behind a proxy you trust). Default: false. */
+  trustProxy?: boolean;
+  /** When set, only pages of these origins may open the signaling socket. Default: any origin. */
+  allowedOrigins?: string[];
+  /** Time source and timers. Default: the system clock. */
+  clock?: Clock;
+}
+
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. Default: 8080. */
+  port?: number;
+  /** Interface to bind. Default: '127.0.0.1'. */
+  host?: string;
+}
+
+export interface RelayStats {
+  sockets: number;
+  unauthenticated: number;
+  sessions: number;
+  calls: number;
+}
+
+export interface RelayServer {
+  /** Serves a REST request; resolves false when the path is not the Relay's (for use as middleware). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a WebSocket upgrade; returns false when the path is not the Relay's. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Starts a standalone HTTP server; resolves its base URL (http://host:port). */
+  listen(options?: ListenOptions): Promise<string>;
+  /** Base URL once listening. */
+  readonly url: string | undefined;
+  /** Creates a project, or replaces the token of an existing one. */
+  putProject(project: ProjectCredentials): Promise<void>;
+  stats(): RelayStats;
+  /** Closes every session with 1001 (going away), stops listening and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Creates a Relay: the token REST API and the signaling WebSocket. */
+export async function createRelayServer(options: RelayServerOptions = {}): Promise<RelayServer> {
+  const store = options.store ?? new MemoryStore();
+  const clock = options.clock ?? systemClock;
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (limits.maxExpiresInMinutes * 60_000 > limits.refreshTokenTtlMs) {
+    throw new RelayError(
+      ErrorCodes.badRequest,
+      'maxExpiresInMinutes must not exceed refreshTokenTtlMs: a JWT may not outlive its refresh family.',
+    );
+  }
+  const secret = options.secret ?? (await store.getOrCreateSecret(generateSecret));
+  const tokens = new TokenService(
+    store,
+    secret,
+    clock,
+    limits,
+    options.issuer ?? 'relaycall',
+    (family) => signaling.revokeFamily(family),
+  );
+  for (const project of options.projects ?? []) await putProject(project);
+  const signaling = new SignalingServer({
+    tokens,
+    router: new LocalSessionRouter(),
+    limits,
+    clock,
+    iceServers: options.iceServers ?? [],
+    allowedOrigins: options.allowedOrigins,
+  });
+  let closing = false;
+  const rest = createRestApi({
+    tokens,
+    limits,
+    clock,
+    trustProxy: options.trustProxy ?? false,
+    health: async () => {
+      if (closing) throw new Error('closing');
+      await store.ping();
+    },
+  });
+  let server: Server | undefined;
+  let url: string | undefined;
+  let purgeTimer: unknown;
+  const schedulePurge = () => {
+    purgeTimer = clock.setTimeout(() => {
+      store.purgeExpired(clock.now()).catch(() => undefined);
+      schedulePurge();
+    }, 60 * 60_000);
+  };
+  schedulePurge();
+
+  async function putProject({ id, token }: ProjectCredentials): Promise<void> {
+    const problem = resourceProblem(id, DEFAULT_LIMITS.maxProjectIdLength);
+    if (problem || id.includes(':')) {
+      throw new RelayError(
+        ErrorCodes.badRequest,
+        `Project id ${JSON.stringify(id)} ${problem ?? 'must not contain ":"'}.`,
+      );
+    }
+    if (token.length < 16) {
+      throw new RelayError(
+        ErrorCodes.badRequest,
+        `The token of project "${id}" is shorter than 16 characters. Use a long random token.`,
+      );
+    }
+    await tokens.putProject(id, token);
+  }
+
+  const relay: RelayServer = {
+    handleRequest: (req, res) => rest(req, res),
+    handleUpgrade(req, socket, head) {
+      if ((req.url ?? '').split('?')[0] !== WS_PATH) return false;
+      signaling.handleUpgrade(req, socket, head);
+      return true;
+    },
+    async listen({ port = 8080, host = '127.0.0.1' } = {}) {
+      const http = createServer(async (req, res) => {
+        if (!(await rest(req, res))) sendNotFound(res);
+      });
+      // Slow or stalled clients must not hold connections open.
+      http.headersTimeout = 10_000;
+      http.requestTimeout = 15_000;
+      http.on('upgrade', (req, socket, head) => {
+        if (!relay.handleUpgrade(req, socket, head)) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        }
+      });
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      server = http;
+      const address = http.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${shownHost}:${address.port}`;
+      return url;
+    },
+    get url() {
+      return url;
+    },
+    putProject,
+    stats: () => signaling.stats(),
+    async close() {
+      if (closing) return;
+      closing = true;
+      clock.clearTimeout(purgeTimer);
+      signaling.close();
+      if (server) {
+        const http = server;
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+      }
+      await store.close();
+    },
+  };
+  return relay;
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ALL_SCOPES, isScope, type Scope } from '../protocol/index.js';
+import { createRelayServer, type ProjectCredentials } from './RelayServer.js';
+import { createRestClient } from './RestClient.js';
+import { MemoryStore } from './store/MemoryStore.js';
+import type { RelayStore } from './store/RelayStore.js';
+import { SqliteStore } from './store/SqliteStore.js';
+import { assertSecretStrength } from './TokenService.js';
+
+const USAGE = `Usage:
+  relaycall serve [--host 127.0.0.1] [--port 8080] [--store memory|sqlite:PATH]
+                  [--project ID:TOKEN ...] [--ice-servers JSON]
+  relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
+                  [--scopes calls:dial,calls:receive]
+
+Environment:
+  RELAYCALL_PROJECTS  "id:token,id2:token2", projects to create or update (like --project)
+  RELAYCALL_SECRET    HS512 signing secret, at least 64 bytes (default: generated and kept
+                      in the SQLite store)
+
+See README.md for the REST API and docs/PROTOCOL.md for the signaling protocol.`;
+
+/** Exit status when the usage is wrong. */
+const USAGE_ERROR = 2;
+
+/** Runs the `relaycall` command line. Resolves the exit status (serve resolves on shutdown). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'serve') return await serve(rest, env);
+    if (command === 'token') return await token(rest);
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      console.log(USAGE);
+      return command === undefined ? USAGE_ERROR : 0;
+    }
+    throw new UsageError(`Unknown command "${command}".`);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      return USAGE_ERROR;
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      store: { type: 'string', default: 'sqlite:.relaycall/relay.sqlite' },
+      project: { type: 'string', multiple: true, default: [] },
+      'ice-servers': { type: 'string' },
+    },
+  });
+  const port = parsePort(values.port);
+  const projects = [...parseProjects(env.RELAYCALL_PROJECTS), ...values.project.map(parseProject)];
+  if (env.RELAYCALL_SECRET !== undefined) assertSecretStrength(env.RELAYCALL_SECRET);
+  const iceServers = parseIceServers(values['ice-servers']);
+  const store = await openStore(values.store);
+
+  let created: ProjectCredentials | undefined;
+  if (projects.length === 0 && (await store.listProjects()).length === 0) {
+    created = {
+      id: `project-${randomBytes(4).toString('hex')}`,
+      token: randomBytes(24).toString('base64url'),
+    };
+    projects.push(created);
+  }
+  const relay = await createRelayServer({
+    store,
+    secret: env.RELAYCALL_SECRET,
+    projects,
+    iceServers,
+  });
+  const url = await relay.listen({ host: values.host, port });
+  const example = projects[0] ?? created;
+  console.log(`Relay listening on ${url} (store: ${values.store})`);
+  if (created) {
+    console.log(`Created project "${created.id}" with token "${created.token}".`);
+    console.log('The token is shown only now: it is stored hashed.');
+  }
+  if (example) {
+    console.log('Get a token for the browser user "alice":');
+    console.log(
+      `  curl -s -u '${example.id}:${example.token}' -H 'content-type: application/json' ` +
+        `-d '{"resource":"alice"}' ${url}/api/relay/rest/jwt`,
+    );
+  }
+  console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      console.log(`${signal}: closing sessions and exiting.`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await relay.close();
+  return 0;
+}
+
+async function token(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      project: { type: 'string' },
+      resource: { type: 'string' },
+      'expires-in': { type: 'string' },
+      scopes: { type: 'string' },
+    },
+  });
+  if (!values.url || !values.project)
+    throw new UsageError('token needs --url and --project ID:TOKEN.');
+  const project = parseProject(values.project);
+  const client = createRestClient({ url: values.url, project: project.id, token: project.token });
+  const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
+  if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
+    throw new UsageError('--expires-in must be a whole number of minutes.');
+  }
+  const pair = await client.createToken({
+    resource: values.resource,
+    expiresIn,
+    scopes: values.scopes === undefined ? undefined : parseScopes(values.scopes),
+  });
+  console.log(
+    JSON.stringify({ jwt_token: pair.jwtToken, refresh_token: pair.refreshToken }, null, 2),
+  );
+  return 0;
+}
+
+async function openStore(spec: string): Promise<RelayStore> {
+  if (spec === 'memory') return new MemoryStore();
+  if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) {
+    return SqliteStore.open(spec.slice('sqlite:'.length));
+  }
+  throw new UsageError(`--store must be "memory" or "sqlite:PATH", not "${spec}".`);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
+  }
+  return port;
+}
+
+function parseProject(value: string): ProjectCredentials {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) {
+    throw new UsageError(`A project is given as ID:TOKEN, not "${value}".`);
+  }
+  return { id: value.slice(0, colon), token: value.slice(colon + 1) };
+}
+
+function parseProjects(value: string | undefined): ProjectCredentials[] {
+  if (!value?.trim()) return [];
+  return value.split(',').map((entry) => parseProject(entry.trim()));
+}
+
+function parseScopes(value: string): Scope[] {
+  const scopes = value
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+  const unknown = scopes.find((scope) => !isScope(scope));
+  if (unknown !== undefined) {
+    throw new UsageError(`Unknown scope "${unknown}". Known scopes: ${ALL_SCOPES.join(', ')}.`);
+  }
+  return scopes as Scope[];
+}
+
+function parseIceServers(value: string | undefined) {
+  if (value === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed)) return parsed as { urls: string | string[] }[];
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(
+    '--ice-servers must be a JSON array like [{"urls":"turn:turn.example.com"}].',
+  );
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ALL_SCOPES,
+  DEFAULT_SCOPES,
+  ErrorCodes,
+  HEALTH_PATH,
+  JWT_PATH,
+  RelayHttpError,
+  isScope,
+  resourceProblem,
+  type RelayLimits,
+  type Scope,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { TokenPair, TokenService } from '../TokenService.js';
+import { AuthFailureLimiter } from './AuthFailureLimiter.js';
+import { parseBasicAuth } from './basicAuth.js';
+import { readJsonBody } from './readJsonBody.js';
+import { badRequest, httpError, sendError, sendJson } from './respond.js';
+
+export interface RestApiOptions {
+  tokens: TokenService;
+  limits: RelayLimits;
+  clock: Clock;
+  /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
+  trustProxy: boolean;
+  /** Resolves when the server can serve; rejects otherwise. */
+  health: () => Promise<void>;
+}
+
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="relaycall", charset="UTF-8"' };
+const JWT_METHODS = 'POST, PUT, DELETE';
+const MAX_REFRESH_TOKEN_LENGTH = 256;
+
+/** The REST API: returns a handler that answers true when it served the request. */
+export function createRestApi(options: RestApiOptions) {
+  const { tokens, limits, clock } = options;
+  const limiter = new AuthFailureLimiter(
+    limits.authFailuresPerWindow,
+    limits.authFailureWindowMs,
+    () => clock.now(),
+  );
+
+  async function authenticate(req: IncomingMessage): Promise<string> {
+    const address = clientAddress(req, options.trustProxy);
+    const wait = limiter.retryAfter(address);
+    if (wait > 0) {
+      throw Object.assign(
+        httpError(
+          429,
+          ErrorCodes.rateLimited,
+          `Too many failed authentications from this address. Try again in ${Math.ceil(wait / 1000)} s.`,
+        ),
+        { retryAfter: Math.ceil(wait / 1000) },
+      );
+    }
+    const credentials = parseBasicAuth(req.headers.authorization);
+    const project =
+      credentials && (await tokens.authenticateProject(credentials.id, credentials.token));
+    if (!project) {
+      limiter.recordFailure(address);
+      throw httpError(
+        401,
+        ErrorCodes.unauthorized,
+        credentials
+          ? 'Unknown project or wrong project token. Check the ProjectID:ProjectToken pair.'
+          : 'Authenticate with HTTP Basic auth: ProjectID as user name, ProjectToken as password.',
+      );
+    }
+    return project.id;
+  }
+
+  async function serveJwt(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const projectId = await authenticate(req);
+    const body = await readJsonBody(req, limits.maxBodyBytes);
+    if (req.method === 'POST') {
+      const pair = await tokens.issue(projectId, parseIssue(body, limits));
+      sendJson(res, 201, pairBody(pair));
+      return;
+    }
+    const refreshToken = parseRefreshToken(body);
+    if (req.method === 'PUT') {
+      sendJson(res, 200, pairBody(await tokens.refresh(projectId, refreshToken)));
+    } else {
+      await tokens.revoke(projectId, refreshToken);
+      sendJson(res, 204, undefined);
+    }
+  }
+
+  async function serveHealth(res: ServerResponse): Promise<void> {
+    try {
+      await options.health();
+      sendJson(res, 200, { status: 'ok' });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable' });
+    }
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (path === JWT_PATH) {
+        if (!JWT_METHODS.split(', ').includes(req.method ?? '')) throw notAllowed(JWT_METHODS);
+        await serveJwt(req, res);
+      } else if (path === HEALTH_PATH) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed('GET, HEAD');
+        await serveHealth(res);
+      } else {
+        return false;
+      }
+    } catch (error) {
+      respondWithError(res, error);
+    }
+    return true;
+  };
+}
+
+/** Answers a request no route took. */
+export function sendNotFound(res: ServerResponse): void {
+  sendError(
+    res,
+    httpError(404, ErrorCodes.notFound, `Nothing here. The token API is at ${JWT_PATH}.`),
+  );
+}
+
+function respondWithError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (!(error instanceof RelayHttpError)) {
+    sendError(
+      res,
+      httpError(500, ErrorCodes.internal, 'The Relay failed to serve this request. Try again.'),
+    );
+    return;
+  }
+  const headers: Record<string, string> = {};
+  if (error.status === 401) Object.assign(headers, WWW_AUTHENTICATE);
+  if (error.status === 405) headers.Allow = (error as RelayHttpError & { allow: string }).allow;
+  const retryAfter = (error as RelayHttpError & { retryAfter?: number }).retryAfter;
+  if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+  // A body we stopped reading must not be parsed as the next request.
+  if (error.status === 413) headers.Connection = 'close';
+  sendError(res, error, headers);
+}
+
+function notAllowed(allow: string) {
+  return Object.assign(
+    httpError(405, ErrorCodes.methodNotAllowed, `Method not allowed here. Use ${allow}.`),
+    { allow },
+  );
+}
+
+function parseIssue(body: Record<string, unknown>, limits: RelayLimits) {
+  const { resource = randomUUID(), expires_in = limits.defaultExpiresInMinutes, scopes } = body;
+  const problem = resourceProblem(resource, limits.maxResourceLength);
+  if (problem) throw badRequest(`"resource" ${problem}.`);
+  if (
+    typeof expires_in !== 'number' ||
+    !Number.isInteger(expires_in) ||
+    expires_in < 1 ||
+    expires_in > limits.maxExpiresInMinutes
+  ) {
+    throw badRequest(
+      `"expires_in" must be a whole number of minutes from 1 to ${limits.maxExpiresInMinutes}.`,
+    );
+  }
+  return {
+    resource: resource as string,
+    expiresInMinutes: expires_in,
+    scopes: parseScopes(scopes),
+  };
+}
+
+function parseScopes(scopes: unknown): Scope[] {
+  if (scopes === undefined) return [...DEFAULT_SCOPES];
+  if (!Array.isArray(scopes)) throw badRequest('"scopes" must be an array of scope names.');
+  const unknown = scopes.find((scope) => !isScope(scope));
+  if (unknown !== undefined) {
+    throw badRequest(
+      `Unknown scope ${JSON.stringify(unknown)}. Known scopes: ${ALL_SCOPES.join(', ')}.`,
+    );
+  }
+  return [...new Set(scopes as Scope[])];
+}
+
+function parseRefreshToken(body: Record<string, unknown>): string {
+  const token = body.refresh_token;
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_REFRESH_TOKEN_LENGTH) {
+    throw badRequest('Send the refresh token as {"refresh_token": "…"}.');
+  }
+  return token;
+}
+
+function pairBody(pair: TokenPair) {
+  return { jwt_token: pair.jwtToken, refresh_token: pair.refreshToken };
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}

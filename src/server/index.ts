@@ -1,0 +1,34 @@
+export { createRelayServer } from './RelayServer.js';
+export type {
+  ListenOptions,
+  ProjectCredentials,
+  RelayServer,
+  RelayServerOptions,
+  RelayStats,
+} from './RelayServer.js';
+export { MemoryStore } from './store/MemoryStore.js';
+export { SqliteStore } from './store/SqliteStore.js';
+export type {
+  FamilyRecord,
+  ProjectRecord,
+  RefreshTokenRecord,
+  RelayStore,
+  RotateOutcome,
+} from './store/RelayStore.js';
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export { createRestClient } from './RestClient.js';
+export type { RestClient, RestClientOptions, CreateTokenOptions, TokenPair } from './RestClient.js';
+export {
+  CloseCodes,
+  ErrorCodes,
+  RpcErrorCodes,
+  Scopes,
+  DEFAULT_LIMITS,
+  DEFAULT_SCOPES,
+  RelayError,
+  RelayHttpError,
+  RelayRpcError,
+  RelayCloseError,
+} from '../protocol/index.js';
+export type { ErrorCode, IceServer, RelayLimits, Scope } from '../protocol/index.js';

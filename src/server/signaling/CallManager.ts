@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCodes,
+  RelayRpcError,
+  RpcErrorCodes,
+  ServerEvents,
+  type EndReason,
+  type RejectReason,
+  type RelayLimits,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import { authorize, can } from './authorize.js';
+import type { Session } from './Session.js';
+import type { SessionRouter } from './SessionRouter.js';
+
+interface Call {
+  id: string;
+  callerId: string;
+  from: string;
+  state: 'ringing' | 'active';
+  /** Callee sessions still ringing (before the answer). */
+  ringing: Set<string>;
+  calleeId: string | null;
+  /** Caller's signals sent before the answer, delivered to whoever answers. */
+  early: unknown[];
+  ringTimer: unknown;
+}
+
+/**
+ * Call routing between sessions of one project: invite, ring, answer, reject,
+ * hang up, and forwarding of WebRTC signals between the two legs, in order.
+ */
+export class CallManager {
+  private readonly calls = new Map<string, Call>();
+
+  constructor(
+    private readonly router: SessionRouter,
+    private readonly limits: RelayLimits,
+    private readonly clock: Clock,
+    /** Called when a detached session's buffer overflows. */
+    private readonly onOverflow: (session: Session) => void,
+  ) {}
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  invite(caller: Session, to: string, metadata: unknown): { callId: string } {
+    authorize(caller.scopes, 'dial');
+    if (caller.calls.size >= this.limits.maxCallsPerSession) {
+      throw rpc(
+        RpcErrorCodes.limitExceeded,
+        ErrorCodes.limitExceeded,
+        `This session already has ${this.limits.maxCallsPerSession} calls. End one before placing another.`,
+      );
+    }
+    const receivers = this.router
+      .ofResource(caller.projectId, to)
+      .filter((s) => s !== caller && s.link !== null && can(s.scopes, 'receive'));
+    if (receivers.length === 0) {
+      throw rpc(
+        RpcErrorCodes.unavailable,
+        ErrorCodes.unavailable,
+        `"${to}" is not connected. Try again when they are online.`,
+      );
+    }
+    const free = receivers.filter((s) => s.calls.size < this.limits.maxCallsPerSession);
+    if (free.length === 0) {
+      throw rpc(RpcErrorCodes.busy, ErrorCodes.busy, `"${to}" is busy on other calls. Try later.`);
+    }
+    const call: Call = {
+      id: randomUUID(),
+      callerId: caller.id,
+      from: caller.resource,
+      state: 'ringing',
+      ringing: new Set(free.map((s) => s.id)),
+      calleeId: null,
+      early: [],
+      ringTimer: undefined,
+    };
+    this.calls.set(call.id, call);
+    caller.calls.add(call.id);
+    call.ringTimer = this.clock.setTimeout(
+      () => this.end(call, 'no-answer', null),
+      this.limits.ringTimeoutMs,
+    );
+    for (const callee of free) {
+      callee.calls.add(call.id);
+      const event: Record<string, unknown> = { callId: call.id, from: caller.resource };
+      if (metadata !== undefined) event.metadata = metadata;
+      this.notify(callee, ServerEvents.incoming, event);
+    }
+    return { callId: call.id };
+  }
+
+  /** Sent after the invite's reply, so the caller learns of its call id first. */
+  announceRinging(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call?.state === 'ringing') this.notifyId(call.callerId, ServerEvents.ringing, { callId });
+  }
+
+  answer(session: Session, callId: string): { callId: string } {
+    const call = this.legOf(session, callId);
+    if (call.state === 'active' || !call.ringing.has(session.id)) {
+      throw call.calleeId === session.id || session.id === call.callerId
+        ? invalidState('This call is already answered.')
+        : rpc(
+            RpcErrorCodes.invalidState,
+            ErrorCodes.answeredElsewhere,
+            'This call was answered on another device.',
+          );
+    }
+    this.clock.clearTimeout(call.ringTimer);
+    call.state = 'active';
+    call.calleeId = session.id;
+    call.ringing.delete(session.id);
+    for (const other of call.ringing) this.drop(other, call, 'answered-elsewhere');
+    call.ringing.clear();
+    this.notifyId(call.callerId, ServerEvents.answered, { callId });
+    return { callId };
+  }
+
+  /** Delivers the caller's early signals to the callee, after the answer's reply. */
+  flushEarlySignals(callId: string): void {
+    const call = this.calls.get(callId);
+    if (!call?.calleeId) return;
+    const early = call.early.splice(0);
+    for (const signal of early)
+      this.notifyId(call.calleeId, ServerEvents.signal, { callId, signal });
+  }
+
+  reject(session: Session, callId: string, reason: RejectReason): void {
+    const call = this.legOf(session, callId);
+    if (!call.ringing.has(session.id)) throw invalidState('Only a ringing call can be rejected.');
+    if (reason === 'declined') {
+      this.end(call, 'declined', session.id);
+      return;
+    }
+    call.ringing.delete(session.id);
+    session.calls.delete(callId);
+    if (call.ringing.size === 0) this.end(call, 'busy', null);
+  }
+
+  /** Ends a call from either leg: cancel while ringing (caller), decline (callee), hang up when active. */
+  hangup(session: Session, callId: string): void {
+    const call = this.legOf(session, callId);
+    if (call.state === 'active') this.end(call, 'hangup', session.id);
+    else if (session.id === call.callerId) this.end(call, 'cancelled', session.id);
+    else this.end(call, 'declined', session.id);
+  }
+
+  signal(session: Session, callId: string, signal: unknown): void {
+    const call = this.legOf(session, callId);
+    if (session.id === call.callerId) {
+      if (call.state === 'ringing') {
+        if (call.early.length >= this.limits.maxEarlySignals) {
+          throw rpc(
+            RpcErrorCodes.limitExceeded,
+            ErrorCodes.limitExceeded,
+            `At most ${this.limits.maxEarlySignals} signals are held before the answer. Wait for call.answered.`,
+          );
+        }
+        call.early.push(signal);
+        return;
+      }
+      this.notifyId(call.calleeId, ServerEvents.signal, { callId, signal });
+      return;
+    }
+    if (call.calleeId !== session.id) {
+      throw invalidState('Answer the call before sending signals.');
+    }
+    this.notifyId(call.callerId, ServerEvents.signal, { callId, signal });
+  }
+
+  /** The session's socket dropped; it may come back within the grace period. */
+  detached(session: Session): void {
+    for (const callId of [...session.calls]) {
+      const call = this.calls.get(callId);
+      if (!call) continue;
+      if (call.ringing.has(session.id)) {
+        // A ringing device that went away stops ringing; the others go on.
+        call.ringing.delete(session.id);
+        session.calls.delete(callId);
+        if (call.ringing.size === 0) this.end(call, 'disconnected', null);
+      } else {
+        this.notifyId(this.otherLeg(call, session.id), ServerEvents.peer, {
+          callId,
+          connected: false,
+        });
+      }
+    }
+  }
+
+  /** The session resumed on a new socket. */
+  resumed(session: Session): void {
+    for (const callId of session.calls) {
+      const call = this.calls.get(callId);
+      if (call)
+        this.notifyId(this.otherLeg(call, session.id), ServerEvents.peer, {
+          callId,
+          connected: true,
+        });
+    }
+  }
+
+  /** The session is gone for good: its calls end for the other parties. */
+  ended(session: Session): void {
+    for (const callId of [...session.calls]) {
+      const call = this.calls.get(callId);
+      if (call) this.end(call, 'disconnected', session.id);
+    }
+    session.calls.clear();
+  }
+
+  private end(call: Call, reason: EndReason, by: string | null): void {
+    if (!this.calls.delete(call.id)) return;
+    this.clock.clearTimeout(call.ringTimer);
+    const legs = new Set([call.callerId, ...call.ringing]);
+    if (call.calleeId) legs.add(call.calleeId);
+    for (const id of legs) {
+      const session = this.router.get(id);
+      session?.calls.delete(call.id);
+      // Callees that never answered see a caller's end as a cancellation.
+      const told =
+        reason === 'disconnected' && call.state === 'ringing' && id !== call.callerId
+          ? 'cancelled'
+          : reason;
+      if (session && id !== by)
+        this.notify(session, ServerEvents.ended, { callId: call.id, reason: told });
+    }
+  }
+
+  private drop(sessionId: string, call: Call, reason: EndReason): void {
+    const session = this.router.get(sessionId);
+    if (!session) return;
+    session.calls.delete(call.id);
+    this.notify(session, ServerEvents.ended, { callId: call.id, reason });
+  }
+
+  private legOf(session: Session, callId: string): Call {
+    const call = this.calls.get(callId);
+    if (!call || !session.calls.has(callId)) {
+      throw rpc(
+        RpcErrorCodes.callNotFound,
+        ErrorCodes.callNotFound,
+        'No such call on this session. It may have ended; check the call id.',
+      );
+    }
+    return call;
+  }
+
+  private otherLeg(call: Call, sessionId: string): string | null {
+    return sessionId === call.callerId ? call.calleeId : call.callerId;
+  }
+
+  private notifyId(
+    sessionId: string | null,
+    method: string,
+    params: Record<string, unknown>,
+  ): void {
+    const session = sessionId === null ? undefined : this.router.get(sessionId);
+    if (session) this.notify(session, method, params);
+  }
+
+  private notify(session: Session, method: string, params: Record<string, unknown>): void {
+    if (!session.notify(method, params)) this.onOverflow(session);
+  }
+}
+
+function rpc(rpcCode: number, code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string) {
+  return new RelayRpcError(rpcCode, code, message);
+}
+
+function invalidState(message: string) {
+  return rpc(RpcErrorCodes.invalidState, ErrorCodes.invalidState, message);
+}

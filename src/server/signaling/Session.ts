@@ -1,0 +1,92 @@
+import type { Scope } from '../../protocol/index.js';
+
+/** Where a session's messages go while a socket carries it. */
+export interface SessionLink {
+  deliver(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionInit {
+  id: string;
+  projectId: string;
+  resource: string;
+  scopes: Scope[];
+  familyId: string;
+  expiresAt: number;
+  maxBuffered: number;
+}
+
+/**
+ * A signaling session: an authenticated endpoint of a project. It outlives its
+ * socket for the resume grace period. Every notification gets a sequence number
+ * and is kept until acknowledged (bounded), so a resumed client misses nothing
+ * and, by ignoring numbers it has seen, gets nothing twice.
+ */
+export class Session {
+  readonly id: string;
+  readonly projectId: string;
+  readonly resource: string;
+  scopes: Scope[];
+  familyId: string;
+  /** ms since the epoch. */
+  expiresAt: number;
+  link: SessionLink | null = null;
+  /** Ids of the calls this session is a leg of (ringing or active). */
+  readonly calls = new Set<string>();
+  /** Set once the session is gone for good. */
+  ended = false;
+  /** Closes the session when its JWT expires. */
+  expiryTimer: unknown = undefined;
+  /** Ends a detached session when the resume grace period is over. */
+  graceTimer: unknown = undefined;
+  private seq = 0;
+  /** Highest seq no longer kept for replay. */
+  private floor = 0;
+  private readonly outbox: { seq: number; text: string }[] = [];
+  private readonly maxBuffered: number;
+
+  constructor(init: SessionInit) {
+    this.id = init.id;
+    this.projectId = init.projectId;
+    this.resource = init.resource;
+    this.scopes = init.scopes;
+    this.familyId = init.familyId;
+    this.expiresAt = init.expiresAt;
+    this.maxBuffered = init.maxBuffered;
+  }
+
+  /**
+   * Sends a notification now, or keeps it for the resume. Returns false when
+   * a detached session's buffer overflowed: it cannot be resumed faithfully.
+   */
+  notify(method: string, params: Record<string, unknown>): boolean {
+    if (this.ended) return true;
+    const seq = ++this.seq;
+    const text = JSON.stringify({ jsonrpc: '2.0', method, params: { seq, ...params } });
+    this.outbox.push({ seq, text });
+    if (this.outbox.length > this.maxBuffered) {
+      if (!this.link) return false;
+      this.floor = this.outbox.shift()?.seq ?? this.floor;
+    }
+    this.link?.deliver(text);
+    return true;
+  }
+
+  /** Forgets notifications the client has processed. */
+  acknowledge(seq: number): void {
+    while (this.outbox.length > 0 && (this.outbox[0]?.seq ?? Infinity) <= seq) {
+      this.floor = this.outbox.shift()?.seq ?? this.floor;
+    }
+  }
+
+  /** Whether a client that processed up to `lastSeq` can be brought up to date. */
+  canResumeFrom(lastSeq: number): boolean {
+    return lastSeq >= this.floor && lastSeq <= this.seq;
+  }
+
+  /** Delivers, in order, what the client has not processed yet. */
+  replayAfter(lastSeq: number): void {
+    this.acknowledge(lastSeq);
+    for (const entry of this.outbox) this.link?.deliver(entry.text);
+  }
+}

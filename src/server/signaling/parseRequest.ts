@@ -1,0 +1,134 @@
+import type { RawData } from 'ws';
+import {
+  ErrorCodes,
+  RelayRpcError,
+  RpcErrorCodes,
+  exceedsDepth,
+  isPlainObject,
+  resourceProblem,
+  type RejectReason,
+} from '../../protocol/index.js';
+import type { RequestId } from './Connection.js';
+
+/** Deepest JSON a signal or metadata payload may nest (SDP and ICE payloads use 3). */
+export const MAX_PAYLOAD_DEPTH = 16;
+const MAX_STRING = 8192;
+const MAX_ID_LENGTH = 128;
+
+export type ParsedRequest =
+  | { id: RequestId | undefined; method: string; params: unknown }
+  | { id: RequestId; error: RelayRpcError };
+
+/** Parses one text frame as a JSON-RPC 2.0 request or notification. */
+export function parseRequest(data: RawData): ParsedRequest {
+  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return {
+      id: null,
+      error: rpcError(
+        RpcErrorCodes.parseError,
+        ErrorCodes.parseError,
+        'The frame is not valid JSON.',
+      ),
+    };
+  }
+  if (!isPlainObject(message)) {
+    return {
+      id: null,
+      error: invalidRequest('Send one JSON-RPC 2.0 request object per frame (no batches).'),
+    };
+  }
+  const { id, method, jsonrpc, params } = message;
+  const validId =
+    id === undefined ||
+    (typeof id === 'string' && id.length <= MAX_ID_LENGTH) ||
+    (typeof id === 'number' && Number.isSafeInteger(id));
+  if (!validId) {
+    return {
+      id: null,
+      error: invalidRequest(
+        `"id" must be a string of at most ${MAX_ID_LENGTH} characters or an integer.`,
+      ),
+    };
+  }
+  if (jsonrpc !== '2.0' || typeof method !== 'string' || method.length > MAX_ID_LENGTH) {
+    return {
+      id: (id as RequestId | undefined) ?? null,
+      error: invalidRequest('A request needs "jsonrpc": "2.0" and a "method" string.'),
+    };
+  }
+  return { id: id as RequestId | undefined, method, params };
+}
+
+/** Typed access to a request's params; each reader throws invalid_params naming the field. */
+export function readParams(method: string, params: unknown) {
+  if (params !== undefined && !isPlainObject(params)) {
+    throw invalidParams(`${method}: "params" must be an object.`);
+  }
+  const values = (params ?? {}) as Record<string, unknown>;
+  const fail = (name: string, expected: string) =>
+    invalidParams(`${method}: "${name}" must be ${expected}.`);
+
+  const optionalString = (name: string): string | undefined => {
+    const value = values[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_STRING) {
+      throw fail(name, `a non-empty string of at most ${MAX_STRING} characters`);
+    }
+    return value;
+  };
+
+  return {
+    optionalString,
+    string(name: string): string {
+      const value = optionalString(name);
+      if (value === undefined) throw fail(name, 'a non-empty string');
+      return value;
+    },
+    resource(name: string): string {
+      const problem = resourceProblem(values[name]);
+      if (problem) throw invalidParams(`${method}: "${name}" ${problem}.`);
+      return values[name] as string;
+    },
+    optionalSeq(name: string): number | undefined {
+      const value = values[name];
+      if (value === undefined) return undefined;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        throw fail(name, 'a non-negative integer');
+      }
+      return value;
+    },
+    json(name: string, required = false): unknown {
+      const value = values[name];
+      if (value === undefined && required) throw fail(name, 'present');
+      if (exceedsDepth(value, MAX_PAYLOAD_DEPTH)) {
+        throw fail(name, `JSON nested at most ${MAX_PAYLOAD_DEPTH} levels deep`);
+      }
+      return value;
+    },
+    rejectReason(name: string): RejectReason {
+      const value = values[name] ?? 'declined';
+      if (value !== 'declined' && value !== 'busy') throw fail(name, '"declined" or "busy"');
+      return value;
+    },
+  };
+}
+
+function rpcError(
+  rpcCode: number,
+  code: (typeof ErrorCodes)[keyof typeof ErrorCodes],
+  message: string,
+) {
+  return new RelayRpcError(rpcCode, code, message);
+}
+
+function invalidRequest(message: string) {
+  return rpcError(RpcErrorCodes.invalidRequest, ErrorCodes.invalidRequest, message);
+}
+
+function invalidParams(message: string) {
+  return rpcError(RpcErrorCodes.invalidParams, ErrorCodes.invalidParams, message);
+}
