@@ -20,6 +20,8 @@ interface Call {
   state: 'ringing' | 'active';
   /** Callee sessions still ringing (before the answer). */
   ringing: Set<string>;
+  /** Every callee session ever rung, to tell a late answer it was answered elsewhere. */
+  rang: Set<string>;
   calleeId: string | null;
   /** Caller's signals sent before the answer, delivered to whoever answers. */
   early: unknown[];
@@ -74,6 +76,7 @@ export class CallManager {
       from: caller.resource,
       state: 'ringing',
       ringing: new Set(free.map((s) => s.id)),
+      rang: new Set(free.map((s) => s.id)),
       calleeId: null,
       early: [],
       ringTimer: undefined,
@@ -100,16 +103,16 @@ export class CallManager {
   }
 
   answer(session: Session, callId: string): { callId: string } {
-    const call = this.legOf(session, callId);
-    if (call.state === 'active' || !call.ringing.has(session.id)) {
-      throw call.calleeId === session.id || session.id === call.callerId
-        ? invalidState('This call is already answered.')
-        : rpc(
-            RpcErrorCodes.invalidState,
-            ErrorCodes.answeredElsewhere,
-            'This call was answered on another device.',
-          );
+    const late = this.calls.get(callId);
+    if (late?.state === 'active' && late.rang.has(session.id) && late.calleeId !== session.id) {
+      throw rpc(
+        RpcErrorCodes.invalidState,
+        ErrorCodes.answeredElsewhere,
+        'This call was answered on another device.',
+      );
     }
+    const call = this.legOf(session, callId);
+    if (!call.ringing.has(session.id)) throw invalidState('Only a ringing call can be answered.');
     this.clock.clearTimeout(call.ringTimer);
     call.state = 'active';
     call.calleeId = session.id;

@@ -137,24 +137,28 @@ export class SignalingServer {
       );
       return;
     }
-    if (!connection.take()) {
+    const allowed = connection.take();
+    const parsed = parseRequest(data);
+    if (!allowed) {
       connection.strikes += 1;
       if (connection.strikes > this.options.limits.messageBurst) {
         this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
         return;
       }
-      connection.replyError(
-        null,
-        new RelayRpcError(
-          RpcErrorCodes.rateLimited,
-          ErrorCodes.rateLimited,
-          `More than ${this.options.limits.messagesPerSecond} messages per second. Slow down.`,
-        ),
-      );
+      // The request is not handled, but its id is answered so the caller's promise settles.
+      if (parsed.id !== undefined) {
+        connection.replyError(
+          parsed.id,
+          new RelayRpcError(
+            RpcErrorCodes.rateLimited,
+            ErrorCodes.rateLimited,
+            `More than ${this.options.limits.messagesPerSecond} messages per second. Slow down.`,
+          ),
+        );
+      }
       return;
     }
     connection.strikes = 0;
-    const parsed = parseRequest(data);
     if ('error' in parsed) {
       connection.malformed += 1;
       connection.replyError(parsed.id, parsed.error);

@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloseCodes, type RelayServerOptions } from 'relaycall/server';
+import { PROJECT, TestClient, startRelay, type TestRelay } from './helpers.js';
+
+let relay: TestRelay | undefined;
+async function start(limits: RelayServerOptions['limits'] = {}) {
+  relay = await startRelay({ limits });
+  return relay;
+}
+afterEach(() => relay?.close());
+
+describe('frames', () => {
+  it('closes with 1009 on a frame over maxFrameBytes, and others carry on', async () => {
+    const r = await start({ maxFrameBytes: 4096 });
+    const bystander = await r.connect('carol');
+    const client = await r.connect('alice');
+    client.send({ jsonrpc: '2.0', method: 'relay.ping', params: { pad: 'x'.repeat(5000) } });
+    expect((await client.closed).code).toBe(CloseCodes.messageTooBig);
+    await bystander.settle();
+  });
+
+  it('closes with 1003 on a binary frame', async () => {
+    const r = await start();
+    const client = await r.connect('alice');
+    client.ws.send(Buffer.from([1, 2, 3]));
+    expect((await client.closed).code).toBe(CloseCodes.unsupportedData);
+  });
+
+  it('answers malformed requests with JSON-RPC errors, then closes on a run of them', async () => {
+    const r = await start();
+    const client = await r.connect('alice');
+    client.send('{"jsonrpc": "2.0", "method": ');
+    expect((await client.nextRaw((m) => m.id === null)).error).toMatchObject({ code: -32700 });
+    client.send([{ jsonrpc: '2.0', id: 1, method: 'relay.ping' }]);
+    expect((await client.nextRaw((m) => m.id === null)).error).toMatchObject({ code: -32600 });
+    await expect(client.call('no.such.method')).rejects.toMatchObject({
+      rpcCode: -32601,
+      code: 'method_not_found',
+    });
+    await expect(client.call('call.invite', { to: 7 })).rejects.toMatchObject({ rpcCode: -32602 });
+    await expect(client.call('call.invite', 'bob')).rejects.toMatchObject({ rpcCode: -32602 });
+    // A valid request in between resets the count; twenty in a row close the socket.
+    for (let i = 0; i < 20; i++) client.send('nope');
+    expect((await client.closed).code).toBe(CloseCodes.protocolViolation);
+  });
+
+  it('refuses signals nested deeper than the payload limit', async () => {
+    const r = await start();
+    const alice = await r.connect('alice');
+    await r.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 40; i++) deep = { deep };
+    await expect(alice.call('call.signal', { callId, signal: deep })).rejects.toMatchObject({
+      code: 'invalid_params',
+    });
+  });
+});
+
+describe('rate limit', () => {
+  it('refuses messages over the burst, then closes a sustained flood with 4008', async () => {
+    const r = await start({ messagesPerSecond: 10, messageBurst: 20 });
+    const bystander = await r.connect('carol');
+    const client = await r.connect('alice');
+    // The manual clock stands still, so the bucket does not refill.
+    // relay.connect took one of the 20.
+    for (let i = 0; i < 18; i++) client.send({ jsonrpc: '2.0', method: 'relay.ping' });
+    await expect(client.call('relay.ping')).resolves.toHaveProperty('serverTime');
+    await expect(client.call('relay.ping')).rejects.toMatchObject({
+      rpcCode: -32009,
+      code: 'rate_limited',
+    });
+    r.clock.advance(1000);
+    await expect(client.call('relay.ping')).resolves.toHaveProperty('serverTime');
+    for (let i = 0; i < 60; i++) client.send({ jsonrpc: '2.0', method: 'relay.ping' });
+    expect((await client.closed).code).toBe(CloseCodes.rateLimited);
+    await bystander.settle();
+  });
+});
+
+describe('session and call limits', () => {
+  it('limits sessions per resource with 4011', async () => {
+    const r = await start({ maxSessionsPerResource: 2 });
+    await r.connect('alice');
+    await r.connect('alice');
+    await expect(r.connect('alice')).rejects.toThrow();
+    const pair = await r.token({ resource: 'alice' });
+    const client = await TestClient.open(r.wsUrl);
+    await expect(
+      client.call('relay.connect', { project: PROJECT.id, token: pair.jwt_token }),
+    ).rejects.toMatchObject({
+      code: 'limit_exceeded',
+    });
+    expect((await client.closed).code).toBe(CloseCodes.sessionLimit);
+    await expect(r.connect('bob')).resolves.toBeDefined();
+  });
+
+  it('limits sessions per project', async () => {
+    const r = await start({ maxSessionsPerProject: 2 });
+    await r.connect('alice');
+    await r.connect('bob');
+    await expect(r.connect('carol')).rejects.toThrow(/closed \(4011\)|limit/);
+  });
+
+  it('limits concurrent calls per session, and treats a full callee as busy', async () => {
+    const r = await start({ maxCallsPerSession: 1 });
+    const alice = await r.connect('alice');
+    await r.connect('bob');
+    const carol = await r.connect('carol');
+    await alice.call('call.invite', { to: 'bob' });
+    await expect(alice.call('call.invite', { to: 'carol' })).rejects.toMatchObject({
+      code: 'limit_exceeded',
+    });
+    await expect(carol.call('call.invite', { to: 'bob' })).rejects.toMatchObject({
+      code: 'busy',
+      rpcCode: -32006,
+    });
+  });
+
+  it('limits signals held before the answer', async () => {
+    const r = await start({ maxEarlySignals: 3 });
+    const alice = await r.connect('alice');
+    await r.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    for (let i = 0; i < 3; i++) await alice.call('call.signal', { callId, signal: i });
+    await expect(alice.call('call.signal', { callId, signal: 3 })).rejects.toMatchObject({
+      code: 'limit_exceeded',
+    });
+  });
+
+  it('refuses new sockets with 503 past maxUnauthenticatedSockets', async () => {
+    const r = await start({ maxUnauthenticatedSockets: 2 });
+    await TestClient.open(r.wsUrl);
+    await TestClient.open(r.wsUrl);
+    await expect(TestClient.open(r.wsUrl)).rejects.toThrow(/503/);
+    await r.connect('alice').catch(() => undefined);
+    expect(r.relay.stats().unauthenticated).toBe(2);
+  });
+
+  it('closes a reader that never drains with 4010 and ends its calls', async () => {
+    const r = await start({
+      maxBufferedBytes: 16 * 1024,
+      messagesPerSecond: 1e6,
+      messageBurst: 1e6,
+    });
+    const alice = await r.connect('alice');
+    const bob = await r.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    await bob.next('call.incoming');
+    await bob.call('call.answer', { callId });
+    // Bob stops reading: the kernel buffers fill, then the Relay's send buffer.
+    (bob.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const signal = 'x'.repeat(8 * 1024);
+    for (let i = 0; i < 3000 && r.relay.stats().calls > 0; i++) {
+      alice.send({ jsonrpc: '2.0', method: 'call.signal', params: { callId, signal } });
+      if (i % 100 === 99) await alice.settle();
+    }
+    expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
+    expect(r.relay.stats().sessions).toBe(1);
+  });
+});
+
+describe('heartbeat', () => {
+  it('drops a socket that stops answering pings, and keeps one that answers', async () => {
+    relay = await startRelay({ limits: { heartbeatIntervalMs: 15_000 } });
+    const r = relay;
+    const live = await r.connect('alice');
+    const pair = await r.token({ resource: 'bob' });
+    const silent = await TestClient.open(r.wsUrl, { autoPong: false });
+    await silent.call('relay.connect', { project: PROJECT.id, token: pair.jwt_token });
+    r.clock.advance(15_000);
+    await live.settle();
+    await silent.settle();
+    r.clock.advance(15_000);
+    expect((await silent.closed).code).toBe(1006);
+    await live.settle();
+    // The dropped session waits for a resume.
+    expect(r.relay.stats().sessions).toBe(2);
+  });
+});
