@@ -185,7 +185,7 @@ export async function createRelayServer(options: RelayServerOptions = {}): Promi
       if (closing) return;
       closing = true;
       clock.clearTimeout(purgeTimer);
-      signaling.close();
+      await signaling.close();
       if (server) {
         const http = server;
         await new Promise<void>((resolve) => {

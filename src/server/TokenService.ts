@@ -45,7 +45,7 @@ export function assertSecretStrength(secret: string): Uint8Array {
   if (key.byteLength < MIN_SECRET_BYTES) {
     throw new RelayError(
       ErrorCodes.badRequest,
-      `The JWT signing secret is ${key.byteLength} bytes; HS512 needs at least ${MIN_SECRET_BYTES}. ` +
+      `The JWT signing secret is ${key.byteLength} bytes; HS512 needs at least ${MIN_SECRET_BYTES} bytes. ` +
         'Generate one with `openssl rand -base64 64` and set RELAYCALL_SECRET to it.',
     );
   }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCodes, type RelayServerOptions } from 'relaycall/server';
 import { PROJECT, TestClient, startRelay, type TestRelay } from './helpers.js';
@@ -135,6 +136,25 @@ describe('session and call limits', () => {
     await expect(TestClient.open(r.wsUrl)).rejects.toThrow(/503/);
     await r.connect('alice').catch(() => undefined);
     expect(r.relay.stats().unauthenticated).toBe(2);
+  });
+
+  it('does not count a malformed handshake against maxUnauthenticatedSockets', async () => {
+    const r = await start({ maxUnauthenticatedSockets: 1 });
+    const { port } = new URL(r.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'GET /api/relay/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: nope\r\n\r\n',
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 400/);
+    expect(r.relay.stats().unauthenticated).toBe(0);
+    await expect(r.connect('alice')).resolves.toBeDefined();
   });
 
   it('closes a reader that never drains with 4010 and ends its calls', async () => {

@@ -87,7 +87,7 @@ export class SignalingServer {
       rejectUpgrade(socket, 503, 'Too many connections are authenticating. Retry with backoff.');
       return;
     }
-    this.unauthenticated += 1;
+    // Counted once accepted: ws answers a malformed handshake itself and never calls back.
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
@@ -98,15 +98,29 @@ export class SignalingServer {
     }
   }
 
-  /** Closes every socket with 1001 and ends every session. */
-  close(): void {
+  /**
+   * Closes every socket with 1001 and ends every session. Resolves when the
+   * sockets are closed, or after `graceMs`, when the rest are cut off.
+   */
+  async close(graceMs = 2_000): Promise<void> {
     this.options.clock.clearTimeout(this.heartbeat);
     for (const session of [...this.options.router.all()]) {
       this.terminate(session, CloseCodes.goingAway, 'server shutting down');
     }
-    for (const connection of this.connections) {
-      connection.close(CloseCodes.goingAway, 'server shutting down');
-    }
+    const closing = [...this.connections].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.ws.readyState === connection.ws.CLOSED) resolve();
+          else connection.ws.once('close', () => resolve());
+          connection.close(CloseCodes.goingAway, 'server shutting down');
+        }),
+    );
+    // A real timer: shutdown waits on the network, not on the injected clock.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(closing), timeout]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.ws.terminate();
     this.wss.close();
   }
 
@@ -115,6 +129,7 @@ export class SignalingServer {
     const connection = new Connection(ws, clock, limits, (slow) =>
       this.closeConnection(slow, CloseCodes.slowConsumer, 'too many unread messages'),
     );
+    this.unauthenticated += 1;
     this.connections.add(connection);
     connection.authTimer = clock.setTimeout(
       () => connection.close(CloseCodes.authTimeout, 'authentication timeout'),
