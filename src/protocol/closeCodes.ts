@@ -11,11 +11,9 @@ export const CloseCodes = {
   unsupportedData: 1003,
   /** A frame exceeded `maxFrameBytes`. */
   messageTooBig: 1009,
-  /** Unexpected server error; reconnect with backoff. */
-  internalError: 1011,
   /** No successful `relay.connect` within `authTimeoutMs`. */
   authTimeout: 4001,
-  /** The first request was not `relay.connect`, or it failed too often. */
+  /** `relay.connect` failed for a reason other than the token (malformed params, internal error). */
   notAuthenticated: 4002,
   /** The JWT was invalid (bad signature, wrong project, malformed). Do not retry with it. */
   authFailed: 4003,
@@ -33,7 +31,10 @@ export const CloseCodes = {
   sessionLimit: 4011,
   /** Repeated malformed messages. */
   protocolViolation: 4012,
-  /** Too many messages piled up while the session was detached. */
+  /**
+   * Too many messages piled up while the session was detached, so it ended. Normally
+   * unseen (no socket is attached then): a later resume answers `resumed: false`.
+   */
   resumeOverflow: 4013,
 } as const;
 

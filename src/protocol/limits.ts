@@ -1,6 +1,6 @@
 /**
- * Default limits of the Relay. Every one is configurable in `createRelayServer`
- * and on the CLI; these defaults are safe for a public deployment.
+ * Default limits of the Relay. Every one is configurable through the `limits`
+ * option of `createRelayServer`; these defaults are safe for a public deployment.
  */
 export const DEFAULT_LIMITS = {
   /** Largest REST request body, in bytes. Checked before buffering. */

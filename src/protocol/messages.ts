@@ -198,6 +198,8 @@ export interface RelayClaims {
   resource: string;
   scopes: Scope[];
   iat: number;
+  /** Not before: equal to `iat`. */
+  nbf: number;
   exp: number;
   jti: string;
   /** Refresh family id: every token descended from one POST shares it. */

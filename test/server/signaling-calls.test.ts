@@ -198,6 +198,27 @@ describe('several sessions of one resource', () => {
     expect(await tab2.next('call.ended')).toMatchObject({ callId, reason: 'declined' });
   });
 
+  it('keeps ringing the other sessions when one ringing tab closes', async () => {
+    const alice = await relay.connect('alice');
+    const tab1 = await relay.connect('bob');
+    const tab2 = await relay.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    await tab1.next('call.incoming');
+    await tab1.close(1001);
+    await tab2.call('call.answer', { callId });
+    expect(await alice.next('call.answered')).toMatchObject({ callId });
+    await tab2.close(1001);
+    expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
+  });
+
+  it('tells the caller when the only ringing session leaves', async () => {
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    await bob.close(1000);
+    expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
+  });
+
   it('does not ring the calling session itself but rings the resource other sessions', async () => {
     const tab1 = await relay.connect('alice');
     const tab2 = await relay.connect('alice');

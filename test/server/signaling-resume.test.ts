@@ -102,6 +102,9 @@ describe('resuming a dropped session', () => {
     expect((await bob.client.closed).code).toBe(CloseCodes.sessionTakenOver);
     await alice.call('call.signal', { callId, signal: 'to-new-socket' });
     expect((await client.next('call.signal')).signal).toBe('to-new-socket');
+    // Alice never heard bob was away, so she hears no "back" either.
+    await alice.settle();
+    expect(alice.notifications.filter((m) => m.method === 'call.peer')).toHaveLength(0);
   });
 
   it('ends a session at once when the client closes normally', async () => {
@@ -111,6 +114,30 @@ describe('resuming a dropped session', () => {
     await bob.client.close(1000);
     expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
     expect(relay.relay.stats().sessions).toBe(1);
+  });
+
+  it('tells a ringing device that dropped, on resume, that it stopped ringing', async () => {
+    const alice = await relay.connect('alice');
+    const bob = await connectBob();
+    const other = await relay.connect('bob');
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    await bob.client.next('call.incoming');
+    const seen = bob.client.lastSeq;
+    bob.client.ws.terminate();
+    await bob.client.closed;
+    const { client } = await resume(bob.sessionId, seen);
+    expect(await client.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
+    await other.call('call.answer', { callId });
+    expect(await alice.next('call.answered')).toMatchObject({ callId });
+  });
+
+  it('does not let a socket closed for an oversized frame resume', async () => {
+    const bob = await connectBob();
+    bob.client.send({ jsonrpc: '2.0', method: 'relay.ping', params: { pad: 'x'.repeat(70_000) } });
+    expect((await bob.client.closed).code).toBe(CloseCodes.messageTooBig);
+    await expect.poll(() => relay.relay.stats().sessions).toBe(0);
+    const { result } = await resume(bob.sessionId, bob.client.lastSeq);
+    expect(result.resumed).toBe(false);
   });
 
   it('lets a ringing caller resume and still learn of the answer', async () => {
@@ -123,8 +150,10 @@ describe('resuming a dropped session', () => {
     alice.client.ws.terminate();
     await alice.client.closed;
     await carol.call('call.answer', { callId });
+    expect(await carol.next('call.peer')).toMatchObject({ callId, connected: false });
     const { client } = await resume(alice.sessionId, seen);
     expect(await client.next('call.answered')).toMatchObject({ callId });
+    expect(await carol.next('call.peer')).toMatchObject({ callId, connected: true });
   });
 });
 

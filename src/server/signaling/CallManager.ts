@@ -22,6 +22,8 @@ interface Call {
   ringing: Set<string>;
   /** Every callee session ever rung, to tell a late answer it was answered elsewhere. */
   rang: Set<string>;
+  /** Legs whose peer was told they are away (call.peer connected: false). */
+  away: Set<string>;
   calleeId: string | null;
   /** Caller's signals sent before the answer, delivered to whoever answers. */
   early: unknown[];
@@ -77,6 +79,7 @@ export class CallManager {
       state: 'ringing',
       ringing: new Set(free.map((s) => s.id)),
       rang: new Set(free.map((s) => s.id)),
+      away: new Set(),
       calleeId: null,
       early: [],
       ringTimer: undefined,
@@ -120,6 +123,8 @@ export class CallManager {
     for (const other of call.ringing) this.drop(other, call, 'answered-elsewhere');
     call.ringing.clear();
     this.notifyId(call.callerId, ServerEvents.answered, { callId });
+    // A caller whose socket dropped while ringing: the callee should know it is away.
+    if (this.router.get(call.callerId)?.link === null) this.markAway(call, call.callerId);
     return { callId };
   }
 
@@ -180,17 +185,9 @@ export class CallManager {
     for (const callId of [...session.calls]) {
       const call = this.calls.get(callId);
       if (!call) continue;
-      if (call.ringing.has(session.id)) {
-        // A ringing device that went away stops ringing; the others go on.
-        call.ringing.delete(session.id);
-        session.calls.delete(callId);
-        if (call.ringing.size === 0) this.end(call, 'disconnected', null);
-      } else {
-        this.notifyId(this.otherLeg(call, session.id), ServerEvents.peer, {
-          callId,
-          connected: false,
-        });
-      }
+      // A ringing device that went away stops ringing (and learns so on resume); the others go on.
+      if (call.ringing.has(session.id)) this.stopRinging(call, session, true);
+      else this.markAway(call, session.id);
     }
   }
 
@@ -198,11 +195,11 @@ export class CallManager {
   resumed(session: Session): void {
     for (const callId of session.calls) {
       const call = this.calls.get(callId);
-      if (call)
-        this.notifyId(this.otherLeg(call, session.id), ServerEvents.peer, {
-          callId,
-          connected: true,
-        });
+      if (!call?.away.delete(session.id)) continue;
+      this.notifyId(this.otherLeg(call, session.id), ServerEvents.peer, {
+        callId,
+        connected: true,
+      });
     }
   }
 
@@ -210,9 +207,24 @@ export class CallManager {
   ended(session: Session): void {
     for (const callId of [...session.calls]) {
       const call = this.calls.get(callId);
-      if (call) this.end(call, 'disconnected', session.id);
+      if (call?.ringing.has(session.id)) this.stopRinging(call, session, false);
+      else if (call) this.end(call, 'disconnected', session.id);
     }
     session.calls.clear();
+  }
+
+  private stopRinging(call: Call, session: Session, tell: boolean): void {
+    call.ringing.delete(session.id);
+    session.calls.delete(call.id);
+    if (tell) this.notify(session, ServerEvents.ended, { callId: call.id, reason: 'disconnected' });
+    if (call.ringing.size === 0) this.end(call, 'disconnected', null);
+  }
+
+  private markAway(call: Call, sessionId: string): void {
+    const other = this.otherLeg(call, sessionId);
+    if (other === null || call.away.has(sessionId)) return;
+    call.away.add(sessionId);
+    this.notifyId(other, ServerEvents.peer, { callId: call.id, connected: false });
   }
 
   private end(call: Call, reason: EndReason, by: string | null): void {

@@ -19,6 +19,8 @@ export class Connection implements SessionLink {
   /** Answered the last heartbeat ping. */
   alive = true;
   closed = false;
+  /** ws found a frame-level protocol violation. */
+  violated = false;
   /** Completed relay.connect once (stays true after its session ends). */
   authenticated = false;
   authTimer: unknown = undefined;

@@ -40,6 +40,8 @@ export class Session {
   /** Ends a detached session when the resume grace period is over. */
   graceTimer: unknown = undefined;
   private seq = 0;
+  /** A detached session's buffer overflowed: it can no longer be resumed faithfully. */
+  private overflowed = false;
   /** Highest seq no longer kept for replay. */
   private floor = 0;
   private readonly outbox: { seq: number; text: string }[] = [];
@@ -65,7 +67,10 @@ export class Session {
     const text = JSON.stringify({ jsonrpc: '2.0', method, params: { seq, ...params } });
     this.outbox.push({ seq, text });
     if (this.outbox.length > this.maxBuffered) {
-      if (!this.link) return false;
+      if (!this.link) {
+        this.overflowed = true;
+        return false;
+      }
       this.floor = this.outbox.shift()?.seq ?? this.floor;
     }
     this.link?.deliver(text);
@@ -81,7 +86,7 @@ export class Session {
 
   /** Whether a client that processed up to `lastSeq` can be brought up to date. */
   canResumeFrom(lastSeq: number): boolean {
-    return lastSeq >= this.floor && lastSeq <= this.seq;
+    return !this.overflowed && lastSeq >= this.floor && lastSeq <= this.seq;
   }
 
   /** Delivers, in order, what the client has not processed yet. */

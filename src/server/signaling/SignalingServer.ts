@@ -36,6 +36,8 @@ export interface SignalingOptions {
 type Handled = { result: unknown; after?: () => void };
 
 const MAX_MALFORMED = 20;
+/** Close code reported for a socket lost without a close frame. */
+const ABNORMAL_CLOSURE = 1006;
 const AUTH_CLOSE: Record<string, number> = {
   [ErrorCodes.tokenExpired]: CloseCodes.tokenExpired,
   [ErrorCodes.tokenRevoked]: CloseCodes.tokenRevoked,
@@ -138,8 +140,9 @@ export class SignalingServer {
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     ws.on('pong', () => (connection.alive = true));
     ws.on('close', (code) => this.onClose(connection, code));
-    // Errors (oversized frame, bad framing) are followed by 'close'; handled there.
-    ws.on('error', () => undefined);
+    // ws reports frame violations (oversized, bad UTF-8, bad framing) here, then
+    // closes with 1009/1007/1002 but no longer reads, so 'close' says 1006.
+    ws.on('error', () => (connection.violated = true));
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -236,7 +239,7 @@ export class SignalingServer {
         'Send relay.connect with a project id and a JWT first.',
       );
     }
-    const p = readParams(method, params);
+    const p = readParams(method, params, this.options.limits);
     switch (method) {
       case ClientMethods.reauthenticate:
         return { result: await this.reauthenticate(session, p.string('token')) };
@@ -279,7 +282,7 @@ export class SignalingServer {
         'This socket is already connected. Use relay.reauthenticate to present a fresher token.',
       );
     }
-    const p = readParams(ClientMethods.connect, params);
+    const p = readParams(ClientMethods.connect, params, this.options.limits);
     const project = p.string('project');
     const token = p.string('token');
     const sessionId = p.optionalString('sessionId');
@@ -399,9 +402,10 @@ export class SignalingServer {
     connection.session = null;
     if (session.link !== connection) return;
     session.link = null;
-    // A client that says goodbye leaves at once; a dropped one may come back.
-    if (code === CloseCodes.normal || code === CloseCodes.goingAway) this.terminate(session);
-    else this.detach(session);
+    // Only a socket lost without a close frame (1006) may come back; a client that
+    // closed on purpose, or a protocol violation ws closed for (1009, 1007), ends the session.
+    if (code === ABNORMAL_CLOSURE && !connection.violated) this.detach(session);
+    else this.terminate(session);
   }
 
   private detach(session: Session): void {
@@ -464,7 +468,7 @@ function toRpc(error: RelayError): RelayRpcError {
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({
-    error: { code: status === 403 ? 'forbidden' : 'service_unavailable', message },
+    error: { code: status === 403 ? ErrorCodes.forbidden : ErrorCodes.unavailableService, message },
   });
   socket.end(
     `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\n` +

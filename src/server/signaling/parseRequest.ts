@@ -7,6 +7,7 @@ import {
   isPlainObject,
   resourceProblem,
   type RejectReason,
+  type RelayLimits,
 } from '../../protocol/index.js';
 import type { RequestId } from './Connection.js';
 
@@ -64,7 +65,7 @@ export function parseRequest(data: RawData): ParsedRequest {
 }
 
 /** Typed access to a request's params; each reader throws invalid_params naming the field. */
-export function readParams(method: string, params: unknown) {
+export function readParams(method: string, params: unknown, limits: RelayLimits) {
   if (params !== undefined && !isPlainObject(params)) {
     throw invalidParams(`${method}: "params" must be an object.`);
   }
@@ -89,7 +90,7 @@ export function readParams(method: string, params: unknown) {
       return value;
     },
     resource(name: string): string {
-      const problem = resourceProblem(values[name]);
+      const problem = resourceProblem(values[name], limits.maxResourceLength);
       if (problem) throw invalidParams(`${method}: "${name}" ${problem}.`);
       return values[name] as string;
     },
