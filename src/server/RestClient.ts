@@ -52,6 +52,7 @@ export function createRestClient(options: RestClientOptions): RestClient {
 
   async function request(method: string, body: unknown): Promise<unknown> {
     let response: Response;
+    let text: string;
     try {
       response = await doFetch(endpoint, {
         method,
@@ -59,6 +60,8 @@ export function createRestClient(options: RestClientOptions): RestClient {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
+      // Reading the body can fail too (connection dropped, timeout): still a network error.
+      text = await response.text();
     } catch (cause) {
       throw new RelayHttpError(
         0,
@@ -67,7 +70,6 @@ export function createRestClient(options: RestClientOptions): RestClient {
         { cause },
       );
     }
-    const text = await response.text();
     const json = parseJson(text);
     if (response.ok) return json;
     const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;

@@ -19,6 +19,10 @@ export async function readJsonBody(
   const type = req.headers['content-type'];
   if (!hasBody && (type === undefined || isJsonType(type))) return {};
   if (type === undefined || !isJsonType(type)) {
+    // A chunked request without a content type may still be bare: an empty body is no body.
+    if (type === undefined && length === undefined && (await readLimited(req, maxBytes)) === '') {
+      return {};
+    }
     throw httpError(
       415,
       ErrorCodes.unsupportedMediaType,
