@@ -76,9 +76,22 @@ export interface RelayServer {
   close(): Promise<void>;
 }
 
-/** Creates a Relay: the token REST API and the signaling WebSocket. */
+/**
+ * Creates a Relay: the token REST API and the signaling WebSocket. The Relay
+ * owns the store from here on: it closes it on `close()`, or at once when
+ * creation fails.
+ */
 export async function createRelayServer(options: RelayServerOptions = {}): Promise<RelayServer> {
   const store = options.store ?? new MemoryStore();
+  try {
+    return await buildRelay(store, options);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function buildRelay(store: RelayStore, options: RelayServerOptions): Promise<RelayServer> {
   const clock = options.clock ?? systemClock;
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   if (limits.maxExpiresInMinutes * 60_000 > limits.refreshTokenTtlMs) {
@@ -128,7 +141,7 @@ export async function createRelayServer(options: RelayServerOptions = {}): Promi
   schedulePurge();
 
   async function putProject({ id, token }: ProjectCredentials): Promise<void> {
-    const problem = resourceProblem(id, DEFAULT_LIMITS.maxProjectIdLength);
+    const problem = resourceProblem(id, limits.maxProjectIdLength);
     if (problem || id.includes(':')) {
       throw new RelayError(
         ErrorCodes.badRequest,
