@@ -10,7 +10,7 @@ import { assertSecretStrength } from './TokenService.js';
 
 const USAGE = `Usage:
   relaycall serve [--host 127.0.0.1] [--port 8080] [--store memory|sqlite:PATH]
-                  [--project ID:TOKEN ...] [--ice-servers JSON]
+                  [--project ID:TOKEN ...] [--ice-servers JSON] [--dev]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
 
@@ -49,6 +49,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 class UsageError extends Error {}
 
+/** The well-known project of `serve --dev`: for local development only. */
+const DEV_PROJECT: ProjectCredentials = { id: 'dev', token: 'dev-token-change-me-0123456789' };
+
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -56,24 +59,33 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8080' },
-      store: { type: 'string', default: 'sqlite:.relaycall/relay.sqlite' },
+      store: { type: 'string' },
       project: { type: 'string', multiple: true, default: [] },
       'ice-servers': { type: 'string' },
+      dev: { type: 'boolean', default: false },
     },
   });
   const port = parsePort(values.port);
   const projects = [...parseProjects(env.RELAYCALL_PROJECTS), ...values.project.map(parseProject)];
   if (env.RELAYCALL_SECRET !== undefined) assertSecretStrength(env.RELAYCALL_SECRET);
   const iceServers = parseIceServers(values['ice-servers']);
-  const store = await openStore(values.store);
+  if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
+    throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
+  }
+  const storeSpec = values.store ?? (values.dev ? 'memory' : 'sqlite:.relaycall/relay.sqlite');
+  if (values.dev && projects.length === 0) projects.push(DEV_PROJECT);
+  const store = await openStore(storeSpec);
 
-  let created: ProjectCredentials | undefined;
+  // Tokens given by flag or environment are secrets: they are never printed.
+  let shown: ProjectCredentials | undefined = values.dev ? projects[0] : undefined;
   if (projects.length === 0 && (await store.listProjects()).length === 0) {
-    created = {
+    shown = {
       id: `project-${randomBytes(4).toString('hex')}`,
       token: randomBytes(24).toString('base64url'),
     };
-    projects.push(created);
+    projects.push(shown);
+    console.log(`Created project "${shown.id}" with token "${shown.token}".`);
+    console.log('The token is shown only now: it is stored hashed.');
   }
   const relay = await createRelayServer({
     store,
@@ -81,17 +93,23 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     projects,
     iceServers,
   });
-  const url = await relay.listen({ host: values.host, port });
-  const example = projects[0] ?? created;
-  console.log(`Relay listening on ${url} (store: ${values.store})`);
-  if (created) {
-    console.log(`Created project "${created.id}" with token "${created.token}".`);
-    console.log('The token is shown only now: it is stored hashed.');
+  let url: string;
+  try {
+    url = await relay.listen({ host: values.host, port });
+  } catch (error) {
+    await relay.close();
+    throw error;
   }
+  console.log(`Relay listening on ${url} (store: ${storeSpec})`);
+  if (values.dev) {
+    console.log('Development mode: a well-known project token. Never expose this Relay.');
+  }
+  const example = shown ?? projects[0];
   if (example) {
+    const credentials = `${example.id}:${shown ? example.token : '<project token>'}`;
     console.log('Get a token for the browser user "alice":');
     console.log(
-      `  curl -s -u '${example.id}:${example.token}' -H 'content-type: application/json' ` +
+      `  curl -s -u '${credentials}' -H 'content-type: application/json' ` +
         `-d '{"resource":"alice"}' ${url}/api/relay/rest/jwt`,
     );
   }

@@ -1,0 +1,259 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { basic, connectWith, rest, type Pair, type TestClient } from './helpers.js';
+
+// The CLI runs from dist/: `npm test` builds before vitest.
+const BIN = fileURLToPath(new URL('../../bin/relaycall.js', import.meta.url));
+const SLOW = { timeout: 20_000 };
+
+interface Cli {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Exit status once the process ended and its output was read; null when killed by a signal. */
+  exited: Promise<number | null>;
+  done: boolean;
+}
+
+const children: Cli[] = [];
+const sockets: TestClient[] = [];
+let workDir: string;
+
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'relaycall-cli-'));
+});
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.ws.terminate();
+  for (const cli of children.splice(0)) {
+    if (!cli.done) cli.child.kill('SIGKILL');
+    await cli.exited;
+  }
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function cli(args: string[], env: Record<string, string> = {}): Cli {
+  const base = { ...process.env };
+  delete base.RELAYCALL_PROJECTS;
+  delete base.RELAYCALL_SECRET;
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: workDir,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run: Cli = {
+    child,
+    stdout: '',
+    stderr: '',
+    done: false,
+    exited: new Promise((resolve) =>
+      child.on('close', (code) => {
+        run.done = true;
+        resolve(code);
+      }),
+    ),
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (run.stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk));
+  children.push(run);
+  return run;
+}
+
+/** Runs the CLI to its end. */
+async function complete(args: string[], env: Record<string, string> = {}) {
+  const run = cli(args, env);
+  const code = await run.exited;
+  return { code, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Resolves when stdout matches `pattern`; rejects when the process ends first. */
+function waitFor(run: Cli, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const fail = () => {
+      cleanup();
+      reject(new Error(`exited before printing ${pattern}:\n${run.stdout}\n${run.stderr}`));
+    };
+    const check = () => {
+      const match = pattern.exec(run.stdout);
+      if (match) {
+        cleanup();
+        resolve(match);
+      } else if (run.done) {
+        fail();
+      }
+    };
+    const cleanup = () => {
+      run.child.stdout?.off('data', check);
+      run.child.off('close', fail);
+    };
+    run.child.stdout?.on('data', check);
+    run.child.once('close', fail);
+    check();
+  });
+}
+
+/** Starts `serve` on a free port and resolves its URL once it printed its last start-up line. */
+async function serve(args: string[], env: Record<string, string> = {}) {
+  const run = cli(['serve', '--port', '0', ...args], env);
+  const [, url = ''] = await waitFor(run, /^Relay listening on (http:\/\/\S+) /m);
+  await waitFor(run, /^Signaling socket: ws:\/\/\S+\/api\/relay\/ws$/m);
+  return { run, url };
+}
+
+function claims(jwt: string): Record<string, unknown> {
+  const payload = jwt.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+const CREATED = /^Created project "([^"]+)" with token "([^"]+)"\.$/m;
+const post = (url: string, project: { id: string; token: string }) =>
+  rest(url, 'POST', { resource: 'alice' }, basic(project));
+
+describe('relaycall serve', () => {
+  it(
+    'creates a project when none is given, prints it once, and serves tokens for it',
+    SLOW,
+    async () => {
+      const { run, url } = await serve(['--store', 'memory']);
+      expect(run.stdout).toContain(`Relay listening on ${url} (store: memory)`);
+      const [, id = '', token = ''] = CREATED.exec(run.stdout) ?? [];
+      expect(id).toMatch(/^project-[0-9a-f]{8}$/);
+      expect(token.length).toBeGreaterThanOrEqual(16);
+      expect(run.stdout.match(new RegExp(CREATED, 'gm'))).toHaveLength(1);
+      expect(run.stdout).toContain(`curl -s -u '${id}:${token}'`);
+      expect(run.stdout).toContain(`${url}/api/relay/rest/jwt`);
+
+      const result = await complete([
+        'token',
+        '--url',
+        url,
+        '--project',
+        `${id}:${token}`,
+        '--resource',
+        'alice',
+        '--expires-in',
+        '5',
+        '--scopes',
+        'calls:dial',
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const pair = JSON.parse(result.stdout) as Pair;
+      expect(pair.refresh_token).toEqual(expect.any(String));
+      const payload = claims(pair.jwt_token);
+      expect(payload).toMatchObject({ sub: id, resource: 'alice', scopes: ['calls:dial'] });
+      expect((payload.exp as number) - (payload.iat as number)).toBe(5 * 60);
+    },
+  );
+
+  it('honours --project and RELAYCALL_PROJECTS instead of creating one', SLOW, async () => {
+    const flag = { id: 'flagged', token: 'flagged-token-0123456789' };
+    const fromEnv = { id: 'env-one', token: 'env-one-token-0123456789' };
+    const alsoEnv = { id: 'env-two', token: 'env-two-token-0123456789' };
+    const { run, url } = await serve(
+      ['--store', 'memory', '--project', `${flag.id}:${flag.token}`],
+      {
+        RELAYCALL_PROJECTS: `${fromEnv.id}:${fromEnv.token}, ${alsoEnv.id}:${alsoEnv.token}`,
+      },
+    );
+    expect(run.stdout).not.toMatch(CREATED);
+    // Tokens handed in by flag or environment are secrets: never echoed.
+    for (const project of [flag, fromEnv, alsoEnv]) expect(run.stdout).not.toContain(project.token);
+    expect(run.stdout).toContain(`-u '${fromEnv.id}:<project token>'`);
+    for (const project of [flag, fromEnv, alsoEnv]) {
+      expect((await post(url, project)).status).toBe(201);
+    }
+    expect((await post(url, { id: flag.id, token: fromEnv.token })).status).toBe(401);
+
+    const refused = await complete(['token', '--url', url, '--project', `${flag.id}:wrong-token`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/project token/i);
+  });
+
+  it(
+    'serves a dev project on loopback with --dev, and refuses --dev on other interfaces',
+    SLOW,
+    async () => {
+      const { run, url } = await serve(['--dev']);
+      const dev = { id: 'dev', token: 'dev-token-change-me-0123456789' };
+      expect(run.stdout).toContain('(store: memory)');
+      expect(run.stdout).toContain(`curl -s -u '${dev.id}:${dev.token}'`);
+      expect((await post(url, dev)).status).toBe(201);
+      const exposed = await complete(['serve', '--dev', '--host', '0.0.0.0', '--port', '0']);
+      expect(exposed.code).toBe(2);
+      expect(exposed.stderr).toMatch(/loopback/);
+    },
+  );
+
+  it('closes sockets with 1001 on SIGTERM and exits with status 0', SLOW, async () => {
+    const project = { id: 'sig', token: 'sig-token-0123456789abcdef' };
+    const { run, url } = await serve([
+      '--store',
+      'memory',
+      '--project',
+      `${project.id}:${project.token}`,
+    ]);
+    const pair = (await post(url, project)).json as Pair;
+    const { client } = await connectWith(`${url.replace(/^http/, 'ws')}/api/relay/ws`, {
+      project: project.id,
+      token: pair.jwt_token,
+    });
+    sockets.push(client);
+    run.child.kill('SIGTERM');
+    expect((await client.closed).code).toBe(1001);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toMatch(/^SIGTERM: closing sessions/m);
+  });
+
+  it('refuses a RELAYCALL_SECRET shorter than 64 bytes', SLOW, async () => {
+    const result = await complete(['serve', '--store', 'memory', '--port', '0'], {
+      RELAYCALL_SECRET: 'too-short-a-secret',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stderr).toMatch(/64 bytes/);
+    expect(result.stdout).not.toMatch(/Relay listening/);
+  });
+
+  it('keeps the created project in a SQLite store across restarts', SLOW, async () => {
+    const store = `sqlite:${join(workDir, 'data', 'relay.sqlite')}`;
+    const first = await serve(['--store', store]);
+    const [, id = '', token = ''] = CREATED.exec(first.run.stdout) ?? [];
+    expect(id).not.toBe('');
+    first.run.child.kill('SIGTERM');
+    expect(await first.run.exited).toBe(0);
+
+    const second = await serve(['--store', store]);
+    expect(second.run.stdout).toContain(`(store: ${store})`);
+    expect(second.run.stdout).not.toMatch(CREATED);
+    expect(second.run.stdout).not.toContain(token);
+    expect((await post(second.url, { id, token })).status).toBe(201);
+    expect((await post(second.url, { id, token: `${token}x` })).status).toBe(401);
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    ['an unknown command', ['launch']],
+    ['an unknown serve flag', ['serve', '--store', 'memory', '--bogus']],
+    ['an unknown token flag', ['token', '--url', 'http://127.0.0.1:1', '--nope', 'x']],
+    ['token without --project', ['token', '--url', 'http://127.0.0.1:1']],
+    ['a bad --port', ['serve', '--store', 'memory', '--port', 'eighty']],
+  ])('exit with status 2 and print usage for %s', SLOW, async (_name, args) => {
+    const result = await complete(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage:');
+    expect(result.stderr).toContain('relaycall serve');
+    expect(result.stdout).toBe('');
+  });
+
+  it('prints usage with status 0 for --help', SLOW, async () => {
+    const result = await complete(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage:');
+  });
+});
