@@ -137,6 +137,19 @@ describe('a call between two sessions', () => {
     expect(relay.relay.stats()).toMatchObject({ calls: 0, sessions: 1 });
   });
 
+  it('closes with 1001 on shutdown without telling anyone a call ended', async () => {
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
+    await activeCall(alice, bob);
+    await relay.relay.close();
+    expect((await alice.closed).code).toBe(1001);
+    expect((await bob.closed).code).toBe(1001);
+    // Media may still flow peer to peer: the Relay going away is not a hangup.
+    expect([...alice.notifications, ...bob.notifications].map((m) => m.method)).not.toContain(
+      'call.ended',
+    );
+  });
+
   it('refuses call operations from a session that is not part of the call', async () => {
     const alice = await relay.connect('alice');
     const bob = await relay.connect('bob');

@@ -106,9 +106,16 @@ export class SignalingServer {
    */
   async close(graceMs = 2_000): Promise<void> {
     this.options.clock.clearTimeout(this.heartbeat);
-    for (const session of [...this.options.router.all()]) {
-      this.terminate(session, CloseCodes.goingAway, 'server shutting down');
+    const sessions = [...this.options.router.all()];
+    // Every socket first: the Relay going away is not the other party leaving, so no
+    // call.ended reaches anyone; calls whose media flows peer to peer go on.
+    for (const session of sessions) {
+      const link = session.link as Connection | null;
+      session.link = null;
+      if (link) link.session = null;
+      link?.close(CloseCodes.goingAway, 'server shutting down');
     }
+    for (const session of sessions) this.terminate(session);
     const closing = [...this.connections].map(
       (connection) =>
         new Promise<void>((resolve) => {
