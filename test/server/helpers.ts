@@ -1,51 +1,8 @@
 import { WebSocket } from 'ws';
-import {
-  createRelayServer,
-  type Clock,
-  type RelayServer,
-  type RelayServerOptions,
-} from 'relaycall/server';
+import { ManualClock } from 'relaycall/testing';
+import { createRelayServer, type RelayServer, type RelayServerOptions } from 'relaycall/server';
 
-/** A clock the test moves by hand; timers fire in order of their due time. */
-export class ManualClock implements Clock {
-  private time: number;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; callback: () => void }>();
-
-  constructor(start = Date.UTC(2026, 10, 27, 12, 0, 0)) {
-    this.time = start;
-  }
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.time + Math.max(0, ms), callback });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Moves time forward by `ms`, firing every timer that falls due on the way. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) {
-        if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry;
-      }
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = Math.max(this.time, due[1].at);
-      due[1].callback();
-    }
-    this.time = end;
-  }
-}
+export { ManualClock };
 
 export const PROJECT = { id: 'acme', token: 'acme-project-token-0123456789' };
 export const OTHER_PROJECT = { id: 'globex', token: 'globex-project-token-0123456789' };

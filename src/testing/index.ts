@@ -1,0 +1,3 @@
+export { startTestRelay } from './startTestRelay.js';
+export type { TestRelay, TestRelayOptions } from './startTestRelay.js';
+export { ManualClock } from './ManualClock.js';
