@@ -1,21 +1,76 @@
 import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import * as relayCommands from './test/browser/relayCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+// Debian's Chromium, headless as root, fake camera/microphone. WebRTC tests run inside a
+// loopback-only network namespace (scripts/loopback.sh), hence the loopback flag.
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--allow-loopback-in-peer-connection',
+];
 
 export default defineConfig({
   resolve: {
     // Tests import through the public entry points, compiled from source.
-    alias: [{ find: /^relaycall\/server$/, replacement: src('server/index.ts') }],
+    alias: [
+      { find: /^relaycall$/, replacement: src('react/index.ts') },
+      { find: /^relaycall\/core$/, replacement: src('core/index.ts') },
+      { find: /^relaycall\/server$/, replacement: src('server/index.ts') },
+      { find: /^relaycall\/testing$/, replacement: src('testing/index.ts') },
+    ],
   },
   test: {
     projects: [
       {
         extends: true,
         test: {
-          name: 'server',
+          name: 'node',
           environment: 'node',
-          include: ['test/server/**/*.test.ts'],
+          // The Relay, and the core client against it (signaling only: no media in Node).
+          include: ['test/server/**/*.test.ts', 'test/core/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'jsdom',
+          // The React layer against a real Relay (started in Node by globalSetup); no media.
+          environment: 'jsdom',
+          include: ['test/react/**/*.test.{ts,tsx}'],
+          setupFiles: ['test/react/setup.ts'],
+          globalSetup: 'test/react/globalSetup.ts',
+        },
+      },
+      {
+        extends: true,
+        plugins: [react()],
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.{ts,tsx}'],
+          globalSetup: ['test/browser/globalSetup.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
+            }),
+            instances: [{ browser: 'chromium' }],
+            // Start, restart and stop Relays from a test page (they run in Node).
+            commands: { ...relayCommands },
+            screenshotFailures: false,
+          },
         },
       },
     ],

@@ -39,6 +39,16 @@ export const ErrorCodes = {
   limitExceeded: 'limit_exceeded',
   // Client side
   network: 'network_error',
+  timeout: 'timeout',
+  closed: 'connection_closed',
+  noToken: 'no_token',
+  mediaPermissionDenied: 'media_permission_denied',
+  mediaNotFound: 'media_not_found',
+  mediaInUse: 'media_in_use',
+  mediaFailed: 'media_failed',
+  callFailed: 'call_failed',
+  noAnswer: 'no_answer',
+  sessionTakenOver: 'session_taken_over',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -106,5 +116,21 @@ export class RelayCloseError extends RelayError {
     super(code, message);
     this.name = 'RelayCloseError';
     this.closeCode = closeCode;
+  }
+}
+
+/** Camera or microphone could not be used. `kind` says which device, when known. */
+export class RelayMediaError extends RelayError {
+  readonly kind: 'audioinput' | 'videoinput' | 'audiooutput' | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    kind?: 'audioinput' | 'videoinput' | 'audiooutput',
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'RelayMediaError';
+    this.kind = kind;
   }
 }

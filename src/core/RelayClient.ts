@@ -1,0 +1,391 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import {
+  CloseCodes,
+  ErrorCodes,
+  RelayCloseError,
+  RelayError,
+  TERMINAL_CLOSE_CODES,
+  type ConnectResult,
+  type ErrorCode,
+  type IceServer,
+  type ReauthenticateResult,
+} from '../protocol/index.js';
+import { CallManager } from './calls/CallManager.js';
+import { RpcConnection } from './connection/RpcConnection.js';
+import { createDeviceManager } from './media/createDeviceManager.js';
+import { createPeer } from './peer/createPeer.js';
+import type {
+  CallOptions,
+  ClientClock,
+  DeviceManager,
+  MediaOptions,
+  RelayClient,
+  RelayClientState,
+  WebSocketFactory,
+} from './types.js';
+
+export interface RelayClientOptions {
+  /** Relay base URL, e.g. `https://relay.example.com` (the socket path is added). */
+  url: string;
+  /** Project id. Default: the `sub` claim of the first JWT. */
+  project?: string;
+  /** ICE servers to use instead of the list the Relay hands out. Default: the Relay's list. */
+  iceServers?: IceServer[];
+  /** WebSocket constructor. Default: the global WebSocket. */
+  WebSocket?: WebSocketFactory;
+  /** Time source and timers. Default: Date.now and the global timers. */
+  clock?: ClientClock;
+  /** Capture devices. Default: navigator.mediaDevices when present. */
+  mediaDevices?: MediaDevices;
+  /** Permissions API. Default: navigator.permissions when present. */
+  permissions?: Permissions;
+  /** Keep-alive ping interval, in ms. Default: 5000. */
+  pingIntervalMs?: number;
+  /** A ping unanswered this long means the socket is dead, in ms. Default: 4000. */
+  pingTimeoutMs?: number;
+  /** First reconnect delay, in ms; doubles per attempt, with full jitter. Default: 500. */
+  reconnectBaseMs?: number;
+  /** Longest reconnect delay, in ms. Default: 15000. */
+  reconnectMaxMs?: number;
+  /** A request the Relay does not answer fails after this long, in ms. Default: 10000. */
+  requestTimeoutMs?: number;
+  /** An outgoing call nobody answers ends with `no-answer` after this long, in ms. Default: 45000. */
+  noAnswerTimeoutMs?: number;
+  /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */
+  random?: () => number;
+}
+
+const defaultClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+const CLOSE_ERRORS: Record<number, [ErrorCode, string]> = {
+  [CloseCodes.authFailed]: [
+    ErrorCodes.authFailed,
+    'The Relay refused the token. Fetch a new one from your back end.',
+  ],
+  [CloseCodes.tokenExpired]: [
+    ErrorCodes.tokenExpired,
+    'The token expired. Provide a fresh token to reconnect.',
+  ],
+  [CloseCodes.tokenRevoked]: [
+    ErrorCodes.tokenRevoked,
+    'The token was revoked (logout or refresh-token reuse). Sign in again.',
+  ],
+  [CloseCodes.sessionTakenOver]: [
+    ErrorCodes.sessionTakenOver,
+    'This session was resumed on another connection. Reload to connect again.',
+  ],
+};
+const TERMINAL_ERRORS = new Set<string>([
+  ErrorCodes.authFailed,
+  ErrorCodes.tokenExpired,
+  ErrorCodes.tokenRevoked,
+  ErrorCodes.sessionTakenOver,
+]);
+
+/** Creates a framework-free Relay client. Touches no browser global until used. */
+export function createRelayClient(options: RelayClientOptions): RelayClient {
+  return new Client(options);
+}
+
+class Client implements RelayClient {
+  readonly store: StoreApi<RelayClientState>;
+  readonly devices: DeviceManager;
+  private readonly clock: ClientClock;
+  private readonly calls: CallManager;
+  private token: string | null = null;
+  private conn: RpcConnection | null = null;
+  private opening: Promise<void> | null = null;
+  /** The app wants a connection (between connect() and disconnect()). */
+  private wanted = false;
+  private sessionId: string | null = null;
+  private lastSeq = 0;
+  private attempt = 0;
+  private reconnectTimer: unknown;
+  private pingTimer: unknown;
+  private readonly onOnline = () => {
+    if (this.store.getState().status === 'reconnecting') void this.open().catch(() => undefined);
+  };
+
+  constructor(private readonly options: RelayClientOptions) {
+    this.clock = options.clock ?? defaultClock;
+    const nav = globalThis.navigator as Navigator | undefined;
+    const mediaDevices = options.mediaDevices ?? nav?.mediaDevices;
+    this.store = createStore<RelayClientState>()(() => ({
+      status: 'idle',
+      error: null,
+      sessionId: null,
+      resource: null,
+      scopes: [],
+      expiresAt: null,
+      clockOffset: 0,
+      iceServers: options.iceServers ?? [],
+      calls: {},
+    }));
+    this.devices = createDeviceManager(mediaDevices, options.permissions ?? nav?.permissions);
+    this.calls = new CallManager({
+      store: this.store,
+      clock: this.clock,
+      mediaDevices,
+      createPeer,
+      noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
+      request: (method, params) => {
+        if (!this.conn) {
+          return Promise.reject(
+            new RelayError(ErrorCodes.closed, 'Not connected to the Relay. Wait for reconnection.'),
+          );
+        }
+        return this.conn.request(method, params);
+      },
+    });
+  }
+
+  connect(token: string): Promise<void> {
+    this.token = token;
+    this.wanted = true;
+    globalThis.addEventListener?.('online', this.onOnline);
+    if (this.conn) return this.updateToken(token);
+    return this.open();
+  }
+
+  async updateToken(token: string): Promise<void> {
+    this.token = token;
+    if (!this.wanted) return;
+    const conn = this.conn;
+    if (!conn) {
+      // Waiting to reconnect, or stopped on an expired or refused token: go now.
+      if (this.store.getState().status !== 'connecting') await this.open();
+      return;
+    }
+    const sent = this.clock.now();
+    const result = await conn.request<ReauthenticateResult>('relay.reauthenticate', { token });
+    this.store.setState({
+      expiresAt: result.expiresAt,
+      scopes: result.scopes,
+      clockOffset: result.serverTime - (sent + this.clock.now()) / 2,
+    });
+  }
+
+  disconnect(): void {
+    this.wanted = false;
+    this.calls.endAll();
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.stopPing();
+    this.conn?.close(CloseCodes.normal, 'client disconnect');
+    this.conn = null;
+    this.sessionId = null;
+    this.lastSeq = 0;
+    globalThis.removeEventListener?.('online', this.onOnline);
+    this.store.setState({ status: 'disconnected', sessionId: null });
+  }
+
+  destroy(): void {
+    this.disconnect();
+    this.calls.dismissAll();
+    this.devices.destroy();
+  }
+
+  call(to: string, options?: CallOptions): string {
+    return this.calls.place(to, options ?? {}, this.iceServers());
+  }
+
+  answer(callId: string, options?: MediaOptions): Promise<void> {
+    return this.calls.answer(callId, options ?? {}, this.iceServers());
+  }
+
+  reject(callId: string, reason: 'declined' | 'busy' = 'declined'): void {
+    this.calls.reject(callId, reason);
+  }
+
+  hangup(callId: string): void {
+    this.calls.hangup(callId);
+  }
+
+  setAudioMuted(callId: string, muted: boolean): void {
+    this.calls.setMuted(callId, 'audio', muted);
+  }
+
+  setVideoMuted(callId: string, muted: boolean): void {
+    this.calls.setMuted(callId, 'video', muted);
+  }
+
+  setHeld(callId: string, held: boolean): void {
+    this.calls.setHeld(callId, held);
+  }
+
+  sendDtmf(callId: string, tones: string): void {
+    this.calls.sendDtmf(callId, tones);
+  }
+
+  switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
+    return this.calls.switchDevice(callId, kind, deviceId);
+  }
+
+  setAudioOutput(callId: string, deviceId: string): void {
+    this.calls.update(callId, { audioOutputId: deviceId });
+  }
+
+  dismiss(callId: string): void {
+    this.calls.dismiss(callId);
+  }
+
+  private iceServers(): IceServer[] {
+    return this.options.iceServers ?? this.store.getState().iceServers;
+  }
+
+  /** Opens a socket and authenticates, resuming the session when there is one. */
+  private open(): Promise<void> {
+    if (!this.opening) this.opening = this.attemptOpen();
+    return this.opening;
+  }
+
+  private async attemptOpen(): Promise<void> {
+    this.clock.clearTimeout(this.reconnectTimer);
+    const token = this.token;
+    if (!token) throw new RelayError(ErrorCodes.noToken, 'No token: call connect(token) first.');
+    const status = this.store.getState().status;
+    this.store.setState({
+      status: status === 'connected' || status === 'reconnecting' ? 'reconnecting' : 'connecting',
+    });
+    let conn: RpcConnection | undefined;
+    try {
+      conn = await RpcConnection.open({
+        url: this.options.url,
+        WebSocket: this.options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketFactory),
+        clock: this.clock,
+        requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
+        onNotification: (method, params) => this.onNotification(method, params),
+        onClose: (code) => this.lost(code),
+      });
+      if (!this.wanted) throw new RelayError(ErrorCodes.closed, 'Disconnected while connecting.');
+      const sent = this.clock.now();
+      const result = await conn.request<ConnectResult>('relay.connect', {
+        project: this.options.project ?? projectOf(token),
+        token,
+        ...(this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq } : {}),
+      });
+      this.conn = conn;
+      // Cleared before anything is published, so an observer may open again at once.
+      this.opening = null;
+      if (!result.resumed) {
+        this.lastSeq = 0;
+        this.calls.sessionLost();
+      }
+      this.sessionId = result.sessionId;
+      this.attempt = 0;
+      this.store.setState({
+        status: 'connected',
+        error: null,
+        sessionId: result.sessionId,
+        resource: result.resource,
+        scopes: result.scopes,
+        expiresAt: result.expiresAt,
+        clockOffset: result.serverTime - (sent + this.clock.now()) / 2,
+        iceServers: this.options.iceServers ?? result.iceServers,
+      });
+      this.schedulePing();
+    } catch (error) {
+      this.opening = null;
+      conn?.close();
+      this.failed(toRelayError(error));
+      throw toRelayError(error);
+    }
+  }
+
+  private onNotification(method: string, params: Record<string, unknown>): void {
+    const seq = params.seq;
+    if (typeof seq === 'number') {
+      // Replays after a resume repeat what was already processed.
+      if (seq <= this.lastSeq) return;
+      this.lastSeq = seq;
+    }
+    this.calls.onNotification(method, params);
+  }
+
+  /** The socket closed or died under us. */
+  private lost(code: number): void {
+    this.stopPing();
+    this.conn = null;
+    if (!this.wanted) {
+      this.store.setState({ status: 'disconnected' });
+      return;
+    }
+    const [errorCode, message] = CLOSE_ERRORS[code] ?? [
+      ErrorCodes.closed,
+      `The connection to the Relay closed (${code}). Reconnecting.`,
+    ];
+    if (TERMINAL_CLOSE_CODES.includes(code)) this.sessionId = null;
+    this.failed(new RelayCloseError(code, errorCode, message));
+  }
+
+  private failed(error: RelayError): void {
+    if (!this.wanted) return;
+    if (TERMINAL_ERRORS.has(error.code)) {
+      this.store.setState({ status: 'failed', error });
+      return;
+    }
+    const ceiling = Math.min(
+      this.options.reconnectMaxMs ?? 15_000,
+      (this.options.reconnectBaseMs ?? 500) * 2 ** this.attempt,
+    );
+    this.attempt += 1;
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = this.clock.setTimeout(
+      () => void this.open().catch(() => undefined),
+      (this.options.random ?? Math.random)() * ceiling,
+    );
+    // Published after the retry is scheduled, so observers see a consistent client.
+    this.store.setState({ status: 'reconnecting', error });
+  }
+
+  private schedulePing(): void {
+    this.stopPing();
+    this.pingTimer = this.clock.setTimeout(() => this.ping(), this.options.pingIntervalMs ?? 5_000);
+  }
+
+  private ping(): void {
+    const conn = this.conn;
+    if (!conn) return;
+    const deadline = this.clock.setTimeout(() => {
+      // No answer: the socket is silently dead. Drop it and reconnect.
+      if (this.conn !== conn) return;
+      conn.close(CloseCodes.normal, 'keep-alive timeout');
+      this.lost(1006);
+    }, this.options.pingTimeoutMs ?? 4_000);
+    conn.request('relay.ping', { ack: this.lastSeq }).then(
+      () => {
+        this.clock.clearTimeout(deadline);
+        if (this.conn === conn) this.schedulePing();
+      },
+      () => this.clock.clearTimeout(deadline),
+    );
+  }
+
+  private stopPing(): void {
+    this.clock.clearTimeout(this.pingTimer);
+  }
+}
+
+function toRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  return new RelayError(ErrorCodes.internal, 'Unexpected client error.', { cause: error });
+}
+
+/** The `sub` claim (project id) of a JWT. */
+function projectOf(token: string): string {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    if (typeof sub === 'string') return sub;
+  } catch {
+    // Reported below.
+  }
+  throw new RelayError(
+    ErrorCodes.authFailed,
+    'The token is not a Relay JWT (no project in it). Pass `project` or fetch a valid token.',
+  );
+}

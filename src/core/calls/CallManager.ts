@@ -1,0 +1,455 @@
+import type { StoreApi } from 'zustand/vanilla';
+import {
+  ErrorCodes,
+  RelayError,
+  Scopes,
+  ServerEvents,
+  type EndReason,
+  type IceServer,
+  type InviteResult,
+} from '../../protocol/index.js';
+import type { createPeer, Peer } from '../peer/createPeer.js';
+import type {
+  CallEndReason,
+  CallOptions,
+  CallSnapshot,
+  ClientClock,
+  MediaOptions,
+  RelayClientState,
+} from '../types.js';
+import { endError, type PeerMessage } from './callMessages.js';
+import { CallMedia } from './CallMedia.js';
+
+export interface CallManagerDeps {
+  store: StoreApi<RelayClientState>;
+  clock: ClientClock;
+  mediaDevices: MediaDevices | undefined;
+  createPeer: typeof createPeer;
+  noAnswerTimeoutMs: number;
+  /** A signaling request; rejects when not connected. */
+  request<T = Record<string, unknown>>(method: string, params: object): Promise<T>;
+}
+
+/** What the manager keeps per call beside its snapshot. */
+interface CallRecord {
+  id: string;
+  serverId: string | null;
+  peer: Peer | null;
+  media: CallMedia;
+  /** Signals from the other side that arrived before our peer existed. */
+  inbox: unknown[];
+  /** Our peer's signals produced before the Relay gave the call an id. */
+  outbox: unknown[];
+  noAnswerTimer: unknown;
+  /** The other side said goodbye over the data channel. */
+  remoteHungUp: boolean;
+}
+
+let counter = 0;
+const localId = () => `call-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** Places, receives and runs calls: signaling through the Relay, media peer to peer. */
+export class CallManager {
+  private readonly records = new Map<string, CallRecord>();
+  private readonly byServerId = new Map<string, CallRecord>();
+
+  constructor(private readonly deps: CallManagerDeps) {}
+
+  place(to: string, options: CallOptions, iceServers: IceServer[]): string {
+    const record = this.add('outgoing', to, options.metadata);
+    const { status, scopes } = this.deps.store.getState();
+    if (status === 'connected' && !scopes.includes(Scopes.dial)) {
+      // The Relay would refuse it: say so before asking for the camera.
+      this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
+    } else {
+      void this.dial(record, to, options, iceServers);
+    }
+    return record.id;
+  }
+
+  async answer(callId: string, options: MediaOptions, iceServers: IceServer[]): Promise<void> {
+    const record = this.records.get(callId);
+    const call = this.snapshot(callId);
+    if (!record || !call || call.direction !== 'incoming' || call.state !== 'ringing') {
+      throw new RelayError(
+        ErrorCodes.invalidState,
+        'Only a ringing incoming call can be answered.',
+      );
+    }
+    this.update(callId, { state: 'connecting' });
+    try {
+      const stream = await record.media.acquire(this.deps.mediaDevices, options);
+      if (this.ended(callId)) return;
+      this.update(callId, { localStream: stream });
+      await this.startPeer(record, false, stream, iceServers);
+      await this.deps.request('call.answer', { callId: record.serverId });
+      for (const signal of record.inbox.splice(0)) record.peer?.signal(signal);
+    } catch (error) {
+      const relayError = asRelayError(error);
+      const reason =
+        relayError.code === ErrorCodes.answeredElsewhere ? 'answered-elsewhere' : 'failed';
+      this.finish(record, reason, relayError, {
+        tellRelay: reason === 'failed' ? 'reject' : false,
+      });
+      throw relayError;
+    }
+  }
+
+  reject(callId: string, reason: 'declined' | 'busy'): void {
+    const record = this.records.get(callId);
+    if (!record || this.ended(callId)) return;
+    void this.deps
+      .request('call.reject', { callId: record.serverId, reason })
+      .catch(() => undefined);
+    this.finish(record, 'declined', null, { tellRelay: false });
+  }
+
+  hangup(callId: string): void {
+    const record = this.records.get(callId);
+    const call = this.snapshot(callId);
+    if (!record || !call || call.state === 'ended') return;
+    const reason = call.state === 'active' || call.state === 'held' ? 'hangup' : 'cancelled';
+    this.finish(
+      record,
+      call.direction === 'incoming' && call.state === 'ringing' ? 'declined' : reason,
+      null,
+      {
+        tellRelay: 'hangup',
+      },
+    );
+  }
+
+  setMuted(callId: string, kind: 'audio' | 'video', muted: boolean): void {
+    const record = this.records.get(callId);
+    if (!record || this.ended(callId)) return;
+    this.update(callId, kind === 'audio' ? { audioMuted: muted } : { videoMuted: muted });
+    this.applyTrackStates(record);
+    this.sendState(record);
+  }
+
+  setHeld(callId: string, held: boolean): void {
+    const record = this.records.get(callId);
+    const call = this.snapshot(callId);
+    if (!record || !call || (call.state !== 'active' && call.state !== 'held')) return;
+    this.update(callId, { held, state: held ? 'held' : 'active' });
+    this.applyTrackStates(record);
+    this.sendState(record);
+  }
+
+  sendDtmf(callId: string, tones: string): void {
+    const record = this.records.get(callId);
+    if (!record?.peer || !/^[0-9A-D#*,]+$/i.test(tones)) return;
+    const sender = record.peer.pc.getSenders().find((s) => s.track?.kind === 'audio');
+    sender?.dtmf?.insertDTMF(tones, 100, 70);
+    record.peer.send({ t: 'dtmf', tones } satisfies PeerMessage);
+  }
+
+  async switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
+    const record = this.records.get(callId);
+    if (!record || this.ended(callId)) return;
+    const swap = await record.media.switchDevice(this.deps.mediaDevices, kind, deviceId);
+    if (!swap) return;
+    if (record.peer && swap.previous) {
+      await record.peer.replaceTrack(swap.previous, swap.next, swap.stream);
+    }
+    this.update(
+      callId,
+      kind === 'audioinput' ? { audioInputId: deviceId } : { videoInputId: deviceId },
+    );
+    this.applyTrackStates(record);
+  }
+
+  /** The Relay started a fresh session: calls it no longer routes end, unless media already flows. */
+  sessionLost(): void {
+    for (const record of this.records.values()) {
+      const call = this.snapshot(record.id);
+      if (!call || call.state === 'ended') continue;
+      if (call.state === 'active' || call.state === 'held') {
+        // Peer to peer from now on: hangup, mute and hold travel on the data channel.
+        if (record.serverId) this.byServerId.delete(record.serverId);
+        record.serverId = null;
+      } else {
+        this.finish(record, 'disconnected', endError('disconnected'), { tellRelay: false });
+      }
+    }
+  }
+
+  onNotification(method: string, params: Record<string, unknown>): void {
+    const serverId = String(params.callId);
+    if (method === ServerEvents.incoming) {
+      const record = this.add('incoming', String(params.from), params.metadata);
+      this.bind(record, serverId);
+      this.update(record.id, { state: 'ringing' });
+      return;
+    }
+    const record = this.byServerId.get(serverId);
+    if (!record || this.ended(record.id)) return;
+    if (method === ServerEvents.ringing) {
+      if (this.snapshot(record.id)?.state === 'dialing')
+        this.update(record.id, { state: 'ringing' });
+    } else if (method === ServerEvents.answered) {
+      this.deps.clock.clearTimeout(record.noAnswerTimer);
+      this.update(record.id, { state: 'connecting' });
+    } else if (method === ServerEvents.signal) {
+      if (record.peer) record.peer.signal(params.signal);
+      else record.inbox.push(params.signal);
+    } else if (method === ServerEvents.peer) {
+      this.update(record.id, { peerConnected: params.connected === true });
+    } else if (method === ServerEvents.ended) {
+      const reason = params.reason as EndReason;
+      if (reason === 'disconnected' && record.peer?.connected) {
+        // The other side lost the Relay, not us: media still flows, so the call goes on
+        // peer to peer (hangup, mute and hold travel on the data channel).
+        this.byServerId.delete(serverId);
+        record.serverId = null;
+        return;
+      }
+      this.finish(record, reason, endError(reason), { tellRelay: false });
+    }
+  }
+
+  /** Hangs up every live call (disconnect). */
+  endAll(): void {
+    for (const record of [...this.records.values()]) this.hangup(record.id);
+  }
+
+  dismiss(callId: string): void {
+    const record = this.records.get(callId);
+    if (record && !this.ended(callId)) this.hangup(callId);
+    this.records.delete(callId);
+    if (record?.serverId) this.byServerId.delete(record.serverId);
+    const calls = { ...this.deps.store.getState().calls };
+    delete calls[callId];
+    this.deps.store.setState({ calls });
+  }
+
+  dismissAll(): void {
+    for (const id of Object.keys(this.deps.store.getState().calls)) this.dismiss(id);
+  }
+
+  update(callId: string, patch: Partial<CallSnapshot>): void {
+    const calls = this.deps.store.getState().calls;
+    const call = calls[callId];
+    if (!call) return;
+    this.deps.store.setState({ calls: { ...calls, [callId]: { ...call, ...patch } } });
+  }
+
+  private async dial(
+    record: CallRecord,
+    to: string,
+    options: CallOptions,
+    iceServers: IceServer[],
+  ) {
+    try {
+      const stream = await record.media.acquire(this.deps.mediaDevices, options);
+      if (this.ended(record.id)) return;
+      this.update(record.id, { localStream: stream });
+      // The peer comes first: nobody is rung for a call this browser cannot make.
+      await this.startPeer(record, true, stream, iceServers);
+      if (this.ended(record.id)) return;
+      const invite = await this.deps.request<InviteResult>('call.invite', {
+        to,
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+      });
+      this.bind(record, invite.callId);
+      if (this.ended(record.id)) {
+        // Hung up while the invite was in flight.
+        void this.deps.request('call.hangup', { callId: invite.callId }).catch(() => undefined);
+        return;
+      }
+      record.noAnswerTimer = this.deps.clock.setTimeout(() => {
+        this.finish(record, 'no-answer', endError('no-answer'), { tellRelay: 'hangup' });
+      }, this.deps.noAnswerTimeoutMs);
+      for (const signal of record.outbox.splice(0)) this.relaySignal(record, signal);
+    } catch (error) {
+      const relayError = asRelayError(error);
+      this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
+    }
+  }
+
+  private async startPeer(
+    record: CallRecord,
+    initiator: boolean,
+    stream: MediaStream,
+    iceServers: IceServer[],
+  ) {
+    const peer = await this.deps.createPeer({ initiator, iceServers, stream });
+    if (this.ended(record.id)) {
+      peer.destroy();
+      return;
+    }
+    record.peer = peer;
+    peer.onSignal((signal) => {
+      if (record.serverId) this.relaySignal(record, signal);
+      else record.outbox.push(signal);
+    });
+    peer.onStream((remote) => this.update(record.id, { remoteStream: remote }));
+    peer.onConnect(() => {
+      this.update(record.id, { state: 'active', startedAt: this.deps.clock.now() });
+      this.sendState(record);
+    });
+    peer.onData((message) => this.onPeerMessage(record, message as PeerMessage));
+    peer.onClose(() => {
+      // A closed peer connection ends the call on both sides, with or without the Relay.
+      this.finish(record, record.remoteHungUp ? 'hangup' : 'disconnected', null, {
+        tellRelay: 'hangup',
+      });
+    });
+    peer.onError((error) => {
+      // A peer that vanished without closing shows up as an ICE failure, not a call failure.
+      const code = (error.cause as { code?: unknown } | undefined)?.code;
+      const vanished = code === 'ERR_ICE_CONNECTION_FAILURE' || code === 'ERR_CONNECTION_FAILURE';
+      const reason = vanished ? 'disconnected' : 'failed';
+      this.finish(record, reason, endError(reason, error), { tellRelay: 'hangup' });
+    });
+  }
+
+  private relaySignal(record: CallRecord, signal: unknown): void {
+    void this.deps
+      .request('call.signal', { callId: record.serverId, signal })
+      .catch(() => undefined);
+  }
+
+  private onPeerMessage(record: CallRecord, message: PeerMessage): void {
+    if (message.t === 'hangup') {
+      record.remoteHungUp = true;
+      this.finish(record, 'hangup', null, { tellRelay: false });
+    } else if (message.t === 'dtmf' && typeof message.tones === 'string') {
+      const call = this.snapshot(record.id);
+      if (call) this.update(record.id, { remoteDtmf: call.remoteDtmf + message.tones });
+    } else if (message.t === 'state') {
+      this.update(record.id, {
+        remoteAudioMuted: message.audioMuted,
+        remoteVideoMuted: message.videoMuted,
+        remoteHeld: message.held,
+      });
+      this.applyTrackStates(record);
+    }
+  }
+
+  private sendState(record: CallRecord): void {
+    const call = this.snapshot(record.id);
+    if (!call) return;
+    record.peer?.send({
+      t: 'state',
+      audioMuted: call.audioMuted,
+      videoMuted: call.videoMuted,
+      held: call.held,
+    } satisfies PeerMessage);
+  }
+
+  /** Outgoing tracks carry media only when not muted and nobody holds the call. */
+  private applyTrackStates(record: CallRecord): void {
+    const call = this.snapshot(record.id);
+    if (!call) return;
+    const onHold = call.held || call.remoteHeld;
+    record.media.setEnabled('audio', !call.audioMuted && !onHold);
+    record.media.setEnabled('video', !call.videoMuted && !onHold);
+  }
+
+  private finish(
+    record: CallRecord,
+    reason: CallEndReason,
+    error: RelayError | null,
+    { tellRelay }: { tellRelay: 'hangup' | 'reject' | false },
+  ): void {
+    if (this.ended(record.id)) return;
+    this.deps.clock.clearTimeout(record.noAnswerTimer);
+    if (tellRelay && record.serverId) {
+      const method = tellRelay === 'hangup' ? 'call.hangup' : 'call.reject';
+      void this.deps.request(method, { callId: record.serverId }).catch(() => undefined);
+    }
+    if (reason === 'hangup' || reason === 'cancelled' || reason === 'declined') {
+      if (!record.remoteHungUp) record.peer?.send({ t: 'hangup' } satisfies PeerMessage);
+    }
+    const peer = record.peer;
+    record.peer = null;
+    peer?.destroy();
+    record.media.release();
+    record.inbox.length = 0;
+    record.outbox.length = 0;
+    this.update(record.id, {
+      state: 'ended',
+      endReason: reason,
+      error,
+      endedAt: this.deps.clock.now(),
+      localStream: null,
+      remoteStream: null,
+    });
+  }
+
+  private add(direction: 'outgoing' | 'incoming', remote: string, metadata: unknown): CallRecord {
+    const id = localId();
+    const record: CallRecord = {
+      id,
+      serverId: null,
+      peer: null,
+      media: new CallMedia(),
+      inbox: [],
+      outbox: [],
+      noAnswerTimer: undefined,
+      remoteHungUp: false,
+    };
+    this.records.set(id, record);
+    const snapshot: CallSnapshot = {
+      id,
+      direction,
+      remote,
+      state: 'dialing',
+      metadata,
+      localStream: null,
+      remoteStream: null,
+      audioMuted: false,
+      videoMuted: false,
+      remoteAudioMuted: false,
+      remoteVideoMuted: false,
+      held: false,
+      remoteHeld: false,
+      remoteDtmf: '',
+      peerConnected: true,
+      startedAt: null,
+      endedAt: null,
+      endReason: null,
+      error: null,
+      audioInputId: null,
+      videoInputId: null,
+      audioOutputId: null,
+    };
+    const calls = this.deps.store.getState().calls;
+    this.deps.store.setState({ calls: { ...calls, [id]: snapshot } });
+    return record;
+  }
+
+  private bind(record: CallRecord, serverId: string): void {
+    record.serverId = serverId;
+    this.byServerId.set(serverId, record);
+  }
+
+  private snapshot(callId: string): CallSnapshot | undefined {
+    return this.deps.store.getState().calls[callId];
+  }
+
+  private ended(callId: string): boolean {
+    const state = this.snapshot(callId)?.state;
+    return state === undefined || state === 'ended';
+  }
+}
+
+function asRelayError(error: unknown): RelayError {
+  return error instanceof RelayError
+    ? error
+    : new RelayError(ErrorCodes.callFailed, 'The call failed. Try again.', { cause: error });
+}
+
+function endReasonOf(error: RelayError): CallEndReason {
+  switch (error.code) {
+    case ErrorCodes.unavailable:
+      return 'unavailable';
+    case ErrorCodes.busy:
+      return 'busy';
+    case ErrorCodes.forbidden:
+      return 'forbidden';
+    default:
+      return 'failed';
+  }
+}

@@ -1,0 +1,30 @@
+import { ErrorCodes, RelayError } from '../../protocol/index.js';
+import type { CallEndReason } from '../types.js';
+
+/** Messages the two legs exchange on the peer data channel (they survive a Relay outage). */
+export type PeerMessage =
+  | { t: 'hangup' }
+  | { t: 'state'; audioMuted: boolean; videoMuted: boolean; held: boolean }
+  | { t: 'dtmf'; tones: string };
+
+const END_ERRORS: Partial<Record<CallEndReason, [string, string]>> = {
+  busy: [ErrorCodes.busy, 'The callee is busy. Try again later.'],
+  unavailable: [
+    ErrorCodes.unavailable,
+    'The callee is not connected. Try again when they are online.',
+  ],
+  'no-answer': [ErrorCodes.noAnswer, 'Nobody answered. Try again later.'],
+  forbidden: [
+    ErrorCodes.forbidden,
+    'Your token may not place calls. Ask for a token with calls:dial.',
+  ],
+  disconnected: [ErrorCodes.closed, 'The other side lost its connection and did not come back.'],
+  failed: [ErrorCodes.callFailed, 'The call failed. Check your network and try again.'],
+};
+
+/** The typed error for an end reason that is one (busy, unavailable…), else null. */
+export function endError(reason: string, cause?: unknown): RelayError | null {
+  const entry = END_ERRORS[reason as CallEndReason];
+  if (!entry) return null;
+  return new RelayError(entry[0] as RelayError['code'], entry[1], { cause });
+}

@@ -1,0 +1,218 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import {
+  createRelayClient,
+  type CallSnapshot,
+  type RelayClient,
+  type RelayClientState,
+} from 'relaycall/core';
+import { framesPresented, within } from './helpers.js';
+
+let relay: { id: string; url: string; tokenUrl: string };
+const clients: RelayClient[] = [];
+
+beforeAll(async () => {
+  relay = await commands.startRelay();
+});
+afterAll(() => commands.stopRelay(relay.id));
+afterEach(() => {
+  for (const client of clients.splice(0)) client.destroy();
+  document.body.replaceChildren();
+});
+
+async function token(resource: string): Promise<string> {
+  const response = await fetch(`${relay.tokenUrl}?resource=${resource}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+async function connected(resource: string): Promise<RelayClient> {
+  const client = createRelayClient({ url: relay.url });
+  clients.push(client);
+  await client.connect(await token(resource));
+  return client;
+}
+
+/** Resolves with the state once `predicate` holds (checked on every store change). */
+function until(
+  client: RelayClient,
+  predicate: (state: RelayClientState) => boolean,
+  label: string,
+  ms = 8000,
+): Promise<RelayClientState> {
+  const promise = new Promise<RelayClientState>((resolve) => {
+    if (predicate(client.store.getState())) return resolve(client.store.getState());
+    const stop = client.store.subscribe((state) => {
+      if (predicate(state)) {
+        stop();
+        resolve(state);
+      }
+    });
+  });
+  return within(promise, ms, label);
+}
+
+const call = (client: RelayClient, id: string) => client.store.getState().calls[id] as CallSnapshot;
+const incoming = (state: RelayClientState) =>
+  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
+
+async function video(stream: MediaStream | null): Promise<HTMLVideoElement> {
+  const element = document.createElement('video');
+  element.muted = true;
+  element.playsInline = true;
+  element.srcObject = stream;
+  document.body.append(element);
+  await within(element.play(), 5000, 'video.play()');
+  return element;
+}
+
+/** alice calls bob, bob answers; both sides active. */
+async function activeCall(alice: RelayClient, bob: RelayClient) {
+  const aliceCall = alice.call('bob', { metadata: { name: 'Alice' } });
+  const ringing = incoming(await until(bob, (s) => incoming(s) !== undefined, 'bob rings'))!;
+  expect(ringing).toMatchObject({ remote: 'alice', metadata: { name: 'Alice' } });
+  await bob.answer(ringing.id);
+  await until(alice, (s) => s.calls[aliceCall]?.state === 'active', 'alice active');
+  await until(bob, (s) => s.calls[ringing.id]?.state === 'active', 'bob active');
+  return { aliceCall, bobCall: ringing.id };
+}
+
+describe('a call between two clients through the Relay', () => {
+  it('connects with live video both ways and hangs up cleanly', async () => {
+    const alice = await connected('alice');
+    const bob = await connected('bob');
+    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    await until(bob, (s) => s.calls[bobCall]?.remoteStream != null, 'bob gets a stream');
+    await until(alice, (s) => s.calls[aliceCall]?.remoteStream != null, 'alice gets a stream');
+    const atBob = await video(call(bob, bobCall).remoteStream);
+    const atAlice = await video(call(alice, aliceCall).remoteStream);
+    await framesPresented(atBob, 5, 'frames at bob');
+    await framesPresented(atAlice, 5, 'frames at alice');
+    expect(atBob.videoWidth).toBeGreaterThan(0);
+
+    const localTracks = call(alice, aliceCall).localStream!.getTracks();
+    alice.hangup(aliceCall);
+    await until(bob, (s) => s.calls[bobCall]?.state === 'ended', 'bob ended');
+    expect(call(bob, bobCall).endReason).toBe('hangup');
+    expect(call(alice, aliceCall)).toMatchObject({
+      state: 'ended',
+      endReason: 'hangup',
+      localStream: null,
+    });
+    expect(localTracks.every((track) => track.readyState === 'ended')).toBe(true);
+    await expect.poll(() => commands.relayStats(relay.id)).toMatchObject({ calls: 0 });
+  });
+
+  it('reports declined, busy, unavailable and cancelled', async () => {
+    const alice = await connected('alice');
+    const bob = await connected('bob');
+
+    const declined = alice.call('bob');
+    bob.reject(incoming(await until(bob, (s) => !!incoming(s), 'ring 1'))!.id, 'declined');
+    await until(alice, (s) => s.calls[declined]?.state === 'ended', 'declined');
+    expect(call(alice, declined)).toMatchObject({ endReason: 'declined', error: null });
+
+    const busy = alice.call('bob');
+    bob.reject(incoming(await until(bob, (s) => !!incoming(s), 'ring 2'))!.id, 'busy');
+    await until(alice, (s) => s.calls[busy]?.state === 'ended', 'busy');
+    expect(call(alice, busy)).toMatchObject({ endReason: 'busy', error: { code: 'busy' } });
+
+    const nobody = alice.call('nobody');
+    await until(alice, (s) => s.calls[nobody]?.state === 'ended', 'unavailable');
+    expect(call(alice, nobody)).toMatchObject({
+      endReason: 'unavailable',
+      error: { code: 'unavailable' },
+    });
+
+    const cancelled = alice.call('bob');
+    const ringing = incoming(await until(bob, (s) => !!incoming(s), 'ring 3'))!;
+    await until(alice, (s) => s.calls[cancelled]?.state === 'ringing', 'alice hears ringing');
+    alice.hangup(cancelled);
+    await until(bob, (s) => s.calls[ringing.id]?.state === 'ended', 'bob stops ringing');
+    expect(call(bob, ringing.id).endReason).toBe('cancelled');
+    expect(call(alice, cancelled).endReason).toBe('cancelled');
+  });
+
+  it('mutes, holds, switches camera and sends DTMF during a call', async () => {
+    const alice = await connected('alice');
+    const bob = await connected('bob');
+    const { aliceCall, bobCall } = await activeCall(alice, bob);
+
+    alice.setAudioMuted(aliceCall, true);
+    await until(bob, (s) => s.calls[bobCall]?.remoteAudioMuted === true, 'bob sees mute');
+    const audio = call(alice, aliceCall).localStream!.getAudioTracks()[0]!;
+    expect(audio.enabled).toBe(false);
+    alice.setAudioMuted(aliceCall, false);
+    await until(bob, (s) => s.calls[bobCall]?.remoteAudioMuted === false, 'bob sees unmute');
+    expect(audio.enabled).toBe(true);
+
+    alice.setHeld(aliceCall, true);
+    expect(call(alice, aliceCall).state).toBe('held');
+    await until(bob, (s) => s.calls[bobCall]?.remoteHeld === true, 'bob sees hold');
+    // Held: neither side sends media.
+    expect(
+      call(bob, bobCall)
+        .localStream!.getTracks()
+        .every((t) => !t.enabled),
+    ).toBe(true);
+    alice.setHeld(aliceCall, false);
+    await until(bob, (s) => s.calls[bobCall]?.remoteHeld === false, 'bob sees unhold');
+    expect(call(alice, aliceCall).state).toBe('active');
+    expect(
+      call(bob, bobCall)
+        .localStream!.getTracks()
+        .every((t) => t.enabled),
+    ).toBe(true);
+
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter(
+      (d) => d.kind === 'videoinput',
+    );
+    const before = call(alice, aliceCall).localStream!.getVideoTracks()[0]!;
+    await alice.switchDevice(aliceCall, 'videoinput', cameras.at(-1)!.deviceId);
+    const after = call(alice, aliceCall).localStream!.getVideoTracks()[0]!;
+    expect(after.id).not.toBe(before.id);
+    expect(before.readyState).toBe('ended');
+    expect(call(alice, aliceCall)).toMatchObject({
+      state: 'active',
+      videoInputId: cameras.at(-1)!.deviceId,
+    });
+    const atBob = await video(call(bob, bobCall).remoteStream);
+    await framesPresented(atBob, 5, 'frames after the switch');
+
+    alice.sendDtmf(aliceCall, '12#');
+    await until(bob, (s) => s.calls[bobCall]?.remoteDtmf === '12#', 'bob hears DTMF');
+  });
+
+  it('refreshes the token during a call without a media gap', async () => {
+    const alice = await connected('alice');
+    const bob = await connected('bob');
+    const { bobCall } = await activeCall(alice, bob);
+    const atBob = await video(call(bob, bobCall).remoteStream);
+    await framesPresented(atBob, 3, 'frames before');
+    const { sessionId, expiresAt } = alice.store.getState();
+    const frames = framesPresented(atBob, 10, 'frames across the refresh');
+    await alice.updateToken(await token('alice'));
+    await frames;
+    expect(alice.store.getState()).toMatchObject({ status: 'connected', sessionId });
+    expect(alice.store.getState().expiresAt).toBeGreaterThanOrEqual(expiresAt!);
+    expect(call(bob, bobCall).state).toBe('active');
+  });
+
+  it('keeps media flowing through a Relay restart, reconnects, and still hangs up', async () => {
+    const alice = await connected('alice');
+    const bob = await connected('bob');
+    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const atBob = await video(call(bob, bobCall).remoteStream);
+    await framesPresented(atBob, 3, 'frames before');
+    const restart = commands.restartRelay(relay.id, 300);
+    await until(alice, (s) => s.status === 'reconnecting', 'alice notices');
+    await framesPresented(atBob, 5, 'frames while the Relay is down');
+    await restart;
+    await until(alice, (s) => s.status === 'connected', 'alice reconnects', 15_000);
+    await until(bob, (s) => s.status === 'connected', 'bob reconnects', 15_000);
+    expect(call(alice, aliceCall).state).toBe('active');
+    await framesPresented(atBob, 5, 'frames after');
+    alice.hangup(aliceCall);
+    await until(bob, (s) => s.calls[bobCall]?.state === 'ended', 'bob ended');
+    expect(call(bob, bobCall).endReason).toBe('hangup');
+  });
+});

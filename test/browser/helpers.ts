@@ -1,0 +1,77 @@
+/** Shared helpers for the browser tests: bounded waits on events, never fixed sleeps. */
+
+/** Rejects with `label` if `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${label}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the first value passed to a listener registered through `subscribe`. */
+export function first<T = void>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  label: string,
+  ms = 5000,
+): Promise<T> {
+  let unsubscribe: (() => void) | undefined;
+  const promise = new Promise<T>((resolve) => {
+    unsubscribe = subscribe(resolve);
+  });
+  return within(promise, ms, label).finally(() => unsubscribe?.());
+}
+
+/** Resolves once `predicate` holds, checking after each `event` on `target`. */
+export function until(
+  target: EventTarget,
+  event: string,
+  predicate: () => boolean,
+  label: string,
+  ms = 5000,
+): Promise<void> {
+  if (predicate()) return Promise.resolve();
+  let listener: (() => void) | undefined;
+  const promise = new Promise<void>((resolve) => {
+    listener = () => {
+      if (predicate()) resolve();
+    };
+    target.addEventListener(event, listener);
+  });
+  return within(promise, ms, label).finally(() => {
+    if (listener) target.removeEventListener(event, listener);
+  });
+}
+
+/** Plays `stream` in a muted `<video>` attached to the page; returns it. */
+export async function playInVideo(stream: MediaStream): Promise<HTMLVideoElement> {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  document.body.append(video);
+  await within(video.play(), 5000, 'video.play()');
+  return video;
+}
+
+/**
+ * Waits until `count` new frames were presented in `video` and returns the last frame's metadata.
+ * requestVideoFrameCallback only fires for frames that really reached the compositor.
+ */
+export function framesPresented(
+  video: HTMLVideoElement,
+  count: number,
+  label: string,
+  ms = 5000,
+): Promise<VideoFrameCallbackMetadata> {
+  const promise = new Promise<VideoFrameCallbackMetadata>((resolve) => {
+    let seen = 0;
+    const onFrame: VideoFrameRequestCallback = (_now, metadata) => {
+      seen += 1;
+      if (seen >= count) resolve(metadata);
+      else video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  });
+  return within(promise, ms, label);
+}
