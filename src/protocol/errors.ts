@@ -49,6 +49,8 @@ export const ErrorCodes = {
   callFailed: 'call_failed',
   noAnswer: 'no_answer',
   sessionTakenOver: 'session_taken_over',
+  // React layer
+  missingProvider: 'missing_provider',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

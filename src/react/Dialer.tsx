@@ -1,0 +1,151 @@
+'use client';
+import { useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { CallOptions } from '../core/index.js';
+import { DialerIncoming } from './DialerIncoming.js';
+import { DialerKeypad, isDialerKey } from './DialerKeypad.js';
+import {
+  dialerStatusText,
+  mergeDialerLabels,
+  type DialerKey,
+  type DialerLabels,
+} from './dialerLabels.js';
+import { formatDuration } from './formatDuration.js';
+import { useCall, type UseCallState } from './useCall.js';
+import { useIncomingCall } from './useIncomingCall.js';
+import { useOnCallEnded, type EndedCall } from './useOnCallEnded.js';
+import { useRelayClient } from './useRelayClient.js';
+
+export interface DialerProps {
+  /** The number or resource to call (controlled). Use with `onTargetChange`. */
+  target?: string;
+  /** The initial number or resource (uncontrolled). */
+  defaultTarget?: string;
+  onTargetChange?: (target: string) => void;
+  /** Media and metadata for placed calls; media for answered ones. */
+  callOptions?: CallOptions;
+  onCallEnded?: (call: EndedCall) => void;
+  className?: string;
+  /** Texts to translate; unspecified ones keep their English default. */
+  labels?: Partial<DialerLabels>;
+}
+
+const IN_PROGRESS: ReadonlySet<UseCallState> = new Set([
+  'dialing',
+  'ringing',
+  'connecting',
+  'active',
+  'held',
+]);
+
+/** A keypad dialer with call, hang-up, DTMF, incoming accept/decline and a live status. */
+export function Dialer(props: DialerProps) {
+  const { target, defaultTarget = '', onTargetChange, callOptions, className } = props;
+  const labels = useMemo(() => mergeDialerLabels(props.labels), [props.labels]);
+  const [draft, setDraft] = useState(defaultTarget);
+  const value = target ?? draft;
+  const { status } = useRelayClient();
+  const incoming = useIncomingCall();
+  const [answeredId, setAnsweredId] = useState<string | null>(null);
+  const outgoing = useCall(value.trim(), callOptions);
+  const answered = useCall(undefined, answeredId === null ? undefined : { callId: answeredId });
+  const call = answeredId === null ? outgoing : answered;
+  const inProgress = IN_PROGRESS.has(call.state);
+  const dtmf = call.state === 'active';
+  useOnCallEnded(call, props.onCallEnded);
+
+  const setValue = (next: string) => {
+    if (target === undefined) setDraft(next);
+    onTargetChange?.(next);
+  };
+  const place = (event: FormEvent) => {
+    event.preventDefault();
+    if (inProgress || value.trim() === '' || status !== 'connected') return;
+    setAnsweredId(null);
+    outgoing.start(value.trim());
+  };
+  const press = (key: DialerKey) => {
+    if (dtmf) call.sendDtmf(key);
+    else if (!inProgress) setValue(value + key);
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    // During a call, the keyboard's digits send tones like the keypad.
+    if (!dtmf || !isDialerKey(event.key) || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    call.sendDtmf(event.key);
+  };
+  const ringing = incoming.call;
+  const accept = (callId: string) => {
+    setAnsweredId(callId);
+    incoming.answer(callId, callOptions).catch(() => undefined); // shown by the call's state
+  };
+  const text = dialerStatusText(labels, {
+    connection: status,
+    state: call.state,
+    direction: call.direction,
+    remote: call.remote,
+    remoteHeld: call.remoteHeld,
+    endReason: call.endReason,
+    incomingFrom: ringing?.remote ?? null,
+  });
+
+  return (
+    <div
+      className={className ? `relaycall-dialer ${className}` : 'relaycall-dialer'}
+      data-state={call.state}
+      data-connection={status}
+      onKeyDown={onKeyDown}
+    >
+      <form className="relaycall-dialer__form" onSubmit={place}>
+        <input
+          className="relaycall-dialer__input"
+          type="text"
+          inputMode="tel"
+          autoComplete="off"
+          aria-label={labels.target}
+          placeholder={labels.placeholder}
+          value={value}
+          readOnly={inProgress}
+          onChange={(event) => setValue(event.target.value)}
+        />
+        <DialerKeypad labels={labels} disabled={inProgress && !dtmf} onPress={press} />
+        <div className="relaycall-dialer__actions">
+          {inProgress ? (
+            <button
+              type="button"
+              className="relaycall-dialer__hangup"
+              aria-label={labels.hangUp}
+              onClick={call.hangup}
+            >
+              {labels.hangUp}
+            </button>
+          ) : (
+            <button
+              type="submit"
+              className="relaycall-dialer__call"
+              aria-label={labels.call}
+              disabled={status !== 'connected' || value.trim() === ''}
+            >
+              {labels.call}
+            </button>
+          )}
+        </div>
+      </form>
+      {ringing && (
+        <DialerIncoming
+          call={ringing}
+          labels={labels}
+          onAccept={accept}
+          onDecline={(callId) => incoming.reject(callId)}
+        />
+      )}
+      <p className="relaycall-dialer__status" role="status" aria-live="polite">
+        {text}
+      </p>
+      {(call.state === 'active' || call.state === 'held') && (
+        <span className="relaycall-dialer__timer" role="timer" aria-label={labels.duration}>
+          {formatDuration(call.duration)}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+'use client';
+import { useEffect, useRef, useState } from 'react';
+import { initials } from './initials.js';
+import { useLiveVideo } from './useLiveVideo.js';
+
+export interface VideoTileLabels {
+  /** The click-to-play button shown when the browser refused to autoplay. */
+  play: string;
+  /** The muted-microphone indicator. */
+  microphoneMuted: string;
+}
+
+export interface VideoTileProps {
+  /** The stream to show; null shows the placeholder. */
+  stream: MediaStream | null;
+  /** Who this is: caption, accessible name, and the placeholder's initials. */
+  label?: string;
+  /**
+   * The microphone is muted: shows the indicator and mutes the element. Default:
+   * false, or, for `local`, the element is muted without the indicator.
+   */
+  muted?: boolean;
+  /** Mirror the picture horizontally. Default: `local`. */
+  mirrored?: boolean;
+  /** A local preview: element muted (no echo) and mirrored unless said otherwise. */
+  local?: boolean;
+  /** Show the placeholder even if a track is live (e.g. the other side turned its camera off). */
+  videoMuted?: boolean;
+  /**
+   * Audio output device id (e.g. `useCall().audioOutputId`), applied with setSinkId where
+   * the browser supports it. Default: the system's output.
+   */
+  sinkId?: string | null;
+  className?: string;
+  labels?: Partial<VideoTileLabels>;
+}
+
+const defaultLabels: VideoTileLabels = { play: 'Play', microphoneMuted: 'Microphone muted' };
+
+/** A <video> bound to a stream, with an initials placeholder, a muted indicator and autoplay fallback. */
+export function VideoTile(props: VideoTileProps) {
+  const { stream, label, muted, local = false, className } = props;
+  const labels = { ...defaultLabels, ...props.labels };
+  const video = useRef<HTMLVideoElement>(null);
+  const showVideo = useLiveVideo(stream) && !props.videoMuted;
+  const elementMuted = muted ?? local;
+  const mirrored = props.mirrored ?? local;
+  const [refused, setRefused] = useState<MediaStream | null>(null);
+  const blocked = stream !== null && refused === stream;
+
+  useEffect(() => {
+    if (video.current) video.current.muted = elementMuted;
+  }, [elementMuted]);
+
+  const { sinkId } = props;
+  useEffect(() => {
+    const element = video.current as
+      (HTMLVideoElement & { setSinkId?(id: string): Promise<void> }) | null;
+    // Browsers without setSinkId (Safari < 18.4, Firefox without the pref) play on the default.
+    if (sinkId == null || !element?.setSinkId) return;
+    element.setSinkId(sinkId).catch(() => undefined);
+  }, [sinkId]);
+
+  useEffect(() => {
+    const element = video.current;
+    if (!element) return;
+    element.srcObject = stream;
+    if (!stream) return;
+    let current = true;
+    Promise.resolve()
+      .then(() => element.play())
+      .catch((error: unknown) => {
+        // AbortError: a newer stream replaced this one before it played.
+        if (current && (error as { name?: string } | null)?.name !== 'AbortError') {
+          setRefused(stream);
+        }
+      });
+    return () => {
+      current = false;
+    };
+  }, [stream]);
+
+  const playNow = () => {
+    // The click is the user gesture autoplay was waiting for.
+    Promise.resolve(video.current?.play()).then(
+      () => setRefused(null),
+      () => undefined,
+    );
+  };
+
+  return (
+    <figure
+      className={className ? `relaycall-video ${className}` : 'relaycall-video'}
+      data-video={showVideo ? 'on' : 'off'}
+      data-mirrored={mirrored ? '' : undefined}
+      data-local={local ? '' : undefined}
+    >
+      <video
+        ref={video}
+        className="relaycall-video__media"
+        autoPlay
+        playsInline
+        muted={elementMuted}
+        aria-label={label}
+      />
+      {!showVideo && (
+        <div className="relaycall-video__placeholder" aria-hidden="true">
+          <span className="relaycall-video__initials">{initials(label)}</span>
+        </div>
+      )}
+      {muted === true && (
+        <span className="relaycall-video__muted" role="img" aria-label={labels.microphoneMuted}>
+          <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+            <path
+              fill="currentColor"
+              d="M12 14a3 3 0 0 0 3-3V5a3 3 0 1 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2ZM3.3 2.3 2 3.6l18.4 18.4 1.3-1.3Z"
+            />
+          </svg>
+        </span>
+      )}
+      {blocked && (
+        <button
+          type="button"
+          className="relaycall-video__play"
+          aria-label={labels.play}
+          onClick={playNow}
+        >
+          {labels.play}
+        </button>
+      )}
+      {label && <figcaption className="relaycall-video__label">{label}</figcaption>}
+    </figure>
+  );
+}

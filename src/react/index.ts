@@ -1,0 +1,34 @@
+'use client';
+/**
+ * relaycall for React: <RelayProvider>, hooks over the client's store, and two
+ * components built only on those hooks. Re-exports relaycall/core.
+ */
+export { RelayProvider } from './RelayProvider.js';
+export type { RelayProviderProps } from './RelayProvider.js';
+export type { FetchedToken } from './normalizeToken.js';
+export type { RelayContextValue, TokenState, TokenStatus } from './RelayContext.js';
+export { MissingProviderError, ReactErrorCodes } from './MissingProviderError.js';
+export type { ReactErrorCode } from './MissingProviderError.js';
+
+export { useRelayClient } from './useRelayClient.js';
+export type { UseRelayClientResult } from './useRelayClient.js';
+export { useToken } from './useToken.js';
+export type { UseTokenResult } from './useToken.js';
+export { useCall } from './useCall.js';
+export type { UseCallOptions, UseCallResult, UseCallState } from './useCall.js';
+export type { CallControls } from './useCallControls.js';
+export { useIncomingCall } from './useIncomingCall.js';
+export type { UseIncomingCallResult } from './useIncomingCall.js';
+export { useDevices } from './useDevices.js';
+export type { UseDevicesResult } from './useDevices.js';
+
+export { Dialer } from './Dialer.js';
+export type { DialerProps } from './Dialer.js';
+export { defaultDialerLabels } from './dialerLabels.js';
+export type { DialerKey, DialerLabels } from './dialerLabels.js';
+export type { EndedCall } from './useOnCallEnded.js';
+export { VideoTile } from './VideoTile.js';
+export type { VideoTileLabels, VideoTileProps } from './VideoTile.js';
+export { formatDuration } from './formatDuration.js';
+
+export * from '../core/index.js';

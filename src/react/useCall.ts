@@ -1,0 +1,146 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
+import type {
+  CallDirection,
+  CallEndReason,
+  CallOptions,
+  CallSnapshot,
+  CallState,
+} from '../core/index.js';
+import { ErrorCodes, RelayError } from '../protocol/index.js';
+import { useCallControls, type CallControls } from './useCallControls.js';
+import { useCallDuration } from './useCallDuration.js';
+import { useClientOf } from './RelayContext.js';
+
+export interface UseCallOptions extends CallOptions {
+  /** Bind to this existing call (e.g. an incoming one from useIncomingCall) instead of placing one. */
+  callId?: string;
+}
+
+/** `idle` before `start()` (or when the bound call is gone), then the call's state. */
+export type UseCallState = 'idle' | CallState;
+
+export interface UseCallResult extends CallControls {
+  state: UseCallState;
+  callId: string | null;
+  /** `outgoing` for a call placed with start(), `incoming` for an answered one; null when idle. */
+  direction: CallDirection | null;
+  /** The other party's resource. */
+  remote: string | null;
+  /**
+   * Places a call to `to` (default: the hook's target) and returns its id; what follows
+   * (ringing, unavailable, media denied…) shows in `state`, `endReason` and `error`.
+   * Returns null when the call could not even be placed (see `error`).
+   */
+  start: (to?: string) => string | null;
+  /** Hangs up, cancels or declines the call. */
+  hangup: () => void;
+  localStream: MediaStream | null;
+  remoteStream: MediaStream | null;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  held: boolean;
+  remoteAudioMuted: boolean;
+  remoteVideoMuted: boolean;
+  remoteHeld: boolean;
+  /** DTMF tones the other side sent during this call, in order. */
+  remoteDtmf: string;
+  /** Audio output chosen with `setAudioOutput`; give it to `<VideoTile sinkId>`. Null: default. */
+  audioOutputId: string | null;
+  endReason: CallEndReason | null;
+  error: RelayError | null;
+  /** Whole seconds the call has been active (ticks once a second, only while in progress). */
+  duration: number;
+}
+
+interface Placement {
+  to: string;
+  id: string | null;
+  error: RelayError | null;
+}
+
+const REASONS: Partial<Record<string, CallEndReason>> = {
+  [ErrorCodes.unavailable]: 'unavailable',
+  [ErrorCodes.busy]: 'busy',
+  [ErrorCodes.forbidden]: 'forbidden',
+};
+
+function asRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  return new RelayError(ErrorCodes.callFailed, 'The call could not be placed.', { cause: error });
+}
+
+/**
+ * One call: places a call to `target` with `start()`, or binds to `options.callId`.
+ * Re-renders only when that call's snapshot changes (and once a second while active).
+ */
+export function useCall(target?: string, options?: UseCallOptions): UseCallResult {
+  const client = useClientOf('useCall');
+  const [placement, setPlacement] = useState<Placement | null>(null);
+  const latest = useRef({ target, options });
+  const placedId = useRef<string | null>(null);
+  useEffect(() => {
+    latest.current = { target, options };
+  }, [target, options]);
+
+  const bound = options?.callId;
+  const local = bound === undefined ? placement : null;
+  const callId = bound ?? local?.id ?? null;
+  const call: CallSnapshot | null = useStore(client.store, (state) =>
+    callId === null ? null : (state.calls[callId] ?? null),
+  );
+  const duration = useCallDuration(call);
+  const controls = useCallControls(client, callId);
+
+  const start = useCallback(
+    (to?: string): string | null => {
+      const callee = to ?? latest.current.target ?? '';
+      const { metadata, audio, video, localStream } = latest.current.options ?? {};
+      const callOptions: CallOptions = { metadata, audio, video, localStream };
+      // This hook showed its previous call: drop it from the store once ended.
+      const old = placedId.current ? client.store.getState().calls[placedId.current] : undefined;
+      if (old?.state === 'ended') client.dismiss(old.id);
+      try {
+        if (!callee) {
+          throw new RelayError(ErrorCodes.invalidParams, 'Nobody to call: pass useCall(target).');
+        }
+        const id = client.call(callee, callOptions);
+        placedId.current = id;
+        setPlacement({ to: callee, id, error: null });
+        return id;
+      } catch (error) {
+        setPlacement({ to: callee, id: null, error: asRelayError(error) });
+        return null;
+      }
+    },
+    [client],
+  );
+  const hangup = useCallback(() => {
+    if (callId !== null) client.hangup(callId);
+  }, [client, callId]);
+
+  const failed = local?.error ?? null;
+  return {
+    ...controls,
+    state: call?.state ?? (failed ? 'ended' : 'idle'),
+    callId,
+    direction: call?.direction ?? (local ? 'outgoing' : null),
+    remote: call?.remote ?? local?.to ?? null,
+    start,
+    hangup,
+    localStream: call?.localStream ?? null,
+    remoteStream: call?.remoteStream ?? null,
+    audioMuted: call?.audioMuted ?? false,
+    videoMuted: call?.videoMuted ?? false,
+    held: call?.held ?? false,
+    remoteAudioMuted: call?.remoteAudioMuted ?? false,
+    remoteVideoMuted: call?.remoteVideoMuted ?? false,
+    remoteHeld: call?.remoteHeld ?? false,
+    remoteDtmf: call?.remoteDtmf ?? '',
+    audioOutputId: call?.audioOutputId ?? null,
+    endReason: call?.endReason ?? (failed ? (REASONS[failed.code] ?? 'failed') : null),
+    error: call?.error ?? failed,
+    duration,
+  };
+}

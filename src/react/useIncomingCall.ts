@@ -1,0 +1,48 @@
+'use client';
+import { useCallback } from 'react';
+import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
+import type { CallSnapshot, MediaOptions, RelayClientState } from '../core/index.js';
+import { ErrorCodes, RelayError } from '../protocol/index.js';
+import { useClientOf } from './RelayContext.js';
+
+export interface UseIncomingCallResult {
+  /** Incoming calls that are ringing, oldest first. */
+  calls: CallSnapshot[];
+  /** The first of `calls`, or null. */
+  call: CallSnapshot | null;
+  /** Answers `callId` (default: the first ringing call). Acquires media per `options`. */
+  answer: (callId?: string, options?: MediaOptions) => Promise<void>;
+  /** Declines `callId` (default: the first ringing call); `busy` only stops it ringing here. */
+  reject: (callId?: string, reason?: 'declined' | 'busy') => void;
+}
+
+const selectRinging = (state: RelayClientState) =>
+  Object.values(state.calls).filter(
+    (call) => call.direction === 'incoming' && call.state === 'ringing',
+  );
+
+/** The incoming calls ringing on this client, with answer and reject. */
+export function useIncomingCall(): UseIncomingCallResult {
+  const client = useClientOf('useIncomingCall');
+  const calls = useStore(client.store, useShallow(selectRinging));
+  const pick = useCallback(
+    (callId: string | undefined): string => {
+      const id = callId ?? selectRinging(client.store.getState())[0]?.id;
+      if (id === undefined) {
+        throw new RelayError(ErrorCodes.callNotFound, 'No incoming call is ringing.');
+      }
+      return id;
+    },
+    [client],
+  );
+  const answer = useCallback(
+    async (callId?: string, options?: MediaOptions) => client.answer(pick(callId), options),
+    [client, pick],
+  );
+  const reject = useCallback(
+    (callId?: string, reason?: 'declined' | 'busy') => client.reject(pick(callId), reason),
+    [client, pick],
+  );
+  return { calls, call: calls[0] ?? null, answer, reject };
+}

@@ -1,0 +1,85 @@
+/**
+ * The other party of a call, speaking docs/PROTOCOL.md JSON-RPC over a plain
+ * WebSocket: it can invite, hang up and see notifications without any media
+ * (which jsdom lacks). It gets its token from the test token endpoint.
+ */
+import { getToken, relayUrl } from './helpers.js';
+
+interface Notification {
+  method: string;
+  params: Record<string, unknown>;
+}
+
+export interface RawCaller {
+  resource: string;
+  /** `call.invite`; resolves the call id. */
+  invite(to: string, metadata?: unknown): Promise<string>;
+  hangup(callId: string): Promise<void>;
+  /** Resolves the first notification (already received or next) matching `method` and `callId`. */
+  notification(method: string, callId: string): Promise<Notification>;
+  close(): void;
+}
+
+/** Connects `resource` to the test Relay over a raw socket (`relay.connect`). */
+export async function connectRawCaller(resource: string): Promise<RawCaller> {
+  const token = await getToken(resource);
+  const payload = token.split('.')[1] ?? '';
+  const project = (
+    JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      sub: string;
+    }
+  ).sub;
+  const socket = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/api/relay/ws`);
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const received: Notification[] = [];
+  const waiters: Array<() => void> = [];
+  let nextId = 1;
+
+  socket.onmessage = (event) => {
+    const message = JSON.parse(String(event.data)) as {
+      id?: number;
+      method?: string;
+      params?: Record<string, unknown>;
+      result?: unknown;
+      error?: { message: string };
+    };
+    if (message.method) {
+      received.push({ method: message.method, params: message.params ?? {} });
+      for (const wake of waiters.splice(0)) wake();
+    } else if (typeof message.id === 'number') {
+      const request = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error) request?.reject(new Error(message.error.message));
+      else request?.resolve(message.result);
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error('raw caller: socket error'));
+  });
+  const rpc = <T>(method: string, params: object) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  await rpc('relay.connect', { project, token });
+
+  return {
+    resource,
+    invite: async (to, metadata) =>
+      (await rpc<{ callId: string }>('call.invite', { to, metadata })).callId,
+    hangup: async (callId) => {
+      await rpc('call.hangup', { callId });
+    },
+    async notification(method, callId) {
+      const find = () => received.find((n) => n.method === method && n.params.callId === callId);
+      for (;;) {
+        const found = find();
+        if (found) return found;
+        await new Promise<void>((wake) => waiters.push(wake));
+      }
+    },
+    close: () => socket.close(1000),
+  };
+}

@@ -1,0 +1,19 @@
+// @vitest-environment node
+import { renderToString } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+
+describe('server rendering', () => {
+  it('imports without window or navigator and renders the disconnected UI', async () => {
+    expect(typeof window).toBe('undefined');
+    const { Dialer, RelayProvider, VideoTile } = await import('relaycall');
+    const html = renderToString(
+      <RelayProvider url="http://relay.invalid" fetchToken={() => Promise.reject(new Error('x'))}>
+        <Dialer />
+        <VideoTile stream={null} label="Alice Smith" />
+      </RelayProvider>,
+    );
+    expect(html).toContain('class="relaycall-dialer"');
+    expect(html).toContain('Not connected');
+    expect(html).toContain('>AS<');
+  });
+});
