@@ -56,6 +56,19 @@ export default defineConfig({
       {
         extends: true,
         plugins: [react()],
+        // Pre-bundled up front: discovering them mid-run reloads the page and duplicates React.
+        optimizeDeps: {
+          include: [
+            'react',
+            'react/jsx-dev-runtime',
+            'react-dom',
+            'react-dom/client',
+            '@tanstack/react-query',
+            'zustand',
+            'zustand/vanilla',
+            'zustand/shallow',
+          ],
+        },
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.{ts,tsx}'],
