@@ -132,6 +132,19 @@ describe('a call between two clients through the Relay', () => {
     expect(call(alice, cancelled).endReason).toBe('cancelled');
   });
 
+  it('gives up with no-answer when nobody answers in time, and stops ringing the callee', async () => {
+    const alice = createRelayClient({ url: relay.url, noAnswerTimeoutMs: 300 });
+    clients.push(alice);
+    await alice.connect(await token('alice'));
+    const bob = await connected('bob');
+    const id = alice.call('bob');
+    const ringing = incoming(await until(bob, (s) => !!incoming(s), 'bob rings'))!;
+    await until(alice, (s) => s.calls[id]?.state === 'ended', 'alice gives up');
+    expect(call(alice, id)).toMatchObject({ endReason: 'no-answer', error: { code: 'no_answer' } });
+    await until(bob, (s) => s.calls[ringing.id]?.state === 'ended', 'bob stops ringing');
+    expect(call(bob, ringing.id).endReason).toBe('cancelled');
+  });
+
   it('mutes, holds, switches camera and sends DTMF during a call', async () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
