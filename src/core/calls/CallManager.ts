@@ -17,7 +17,8 @@ import type {
   MediaOptions,
   RelayClientState,
 } from '../types.js';
-import { endError, type PeerMessage } from './callMessages.js';
+import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMessages.js';
+import { newCallSnapshot } from './newCallSnapshot.js';
 import { CallMedia } from './CallMedia.js';
 
 export interface CallManagerDeps {
@@ -44,6 +45,9 @@ interface CallRecord {
   /** The other side said goodbye over the data channel. */
   remoteHungUp: boolean;
 }
+
+/** Ended calls kept in the store (oldest dismissed first). */
+const MAX_ENDED_CALLS = 50;
 
 let counter = 0;
 const localId = () => `call-${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -379,6 +383,7 @@ export class CallManager {
   }
 
   private add(direction: 'outgoing' | 'incoming', remote: string, metadata: unknown): CallRecord {
+    this.pruneEnded();
     const id = localId();
     const record: CallRecord = {
       id,
@@ -391,33 +396,21 @@ export class CallManager {
       remoteHungUp: false,
     };
     this.records.set(id, record);
-    const snapshot: CallSnapshot = {
-      id,
-      direction,
-      remote,
-      state: 'dialing',
-      metadata,
-      localStream: null,
-      remoteStream: null,
-      audioMuted: false,
-      videoMuted: false,
-      remoteAudioMuted: false,
-      remoteVideoMuted: false,
-      held: false,
-      remoteHeld: false,
-      remoteDtmf: '',
-      peerConnected: true,
-      startedAt: null,
-      endedAt: null,
-      endReason: null,
-      error: null,
-      audioInputId: null,
-      videoInputId: null,
-      audioOutputId: null,
-    };
+    const snapshot = newCallSnapshot(id, direction, remote, metadata);
     const calls = this.deps.store.getState().calls;
     this.deps.store.setState({ calls: { ...calls, [id]: snapshot } });
     return record;
+  }
+
+  /** Ended calls stay in the store for the UI until dismissed, but not without bound. */
+  private pruneEnded(): void {
+    const ended = Object.values(this.deps.store.getState().calls).filter(
+      (c) => c.state === 'ended',
+    );
+    ended.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
+    for (const call of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_CALLS + 1))) {
+      this.dismiss(call.id);
+    }
   }
 
   private bind(record: CallRecord, serverId: string): void {
@@ -432,24 +425,5 @@ export class CallManager {
   private ended(callId: string): boolean {
     const state = this.snapshot(callId)?.state;
     return state === undefined || state === 'ended';
-  }
-}
-
-function asRelayError(error: unknown): RelayError {
-  return error instanceof RelayError
-    ? error
-    : new RelayError(ErrorCodes.callFailed, 'The call failed. Try again.', { cause: error });
-}
-
-function endReasonOf(error: RelayError): CallEndReason {
-  switch (error.code) {
-    case ErrorCodes.unavailable:
-      return 'unavailable';
-    case ErrorCodes.busy:
-      return 'busy';
-    case ErrorCodes.forbidden:
-      return 'forbidden';
-    default:
-      return 'failed';
   }
 }

@@ -28,3 +28,22 @@ export function endError(reason: string, cause?: unknown): RelayError | null {
   if (!entry) return null;
   return new RelayError(entry[0] as RelayError['code'], entry[1], { cause });
 }
+
+export function asRelayError(error: unknown): RelayError {
+  return error instanceof RelayError
+    ? error
+    : new RelayError(ErrorCodes.callFailed, 'The call failed. Try again.', { cause: error });
+}
+
+export function endReasonOf(error: RelayError): CallEndReason {
+  switch (error.code) {
+    case ErrorCodes.unavailable:
+      return 'unavailable';
+    case ErrorCodes.busy:
+      return 'busy';
+    case ErrorCodes.forbidden:
+      return 'forbidden';
+    default:
+      return 'failed';
+  }
+}

@@ -1,0 +1,34 @@
+import type { CallDirection, CallSnapshot } from '../types.js';
+
+/** The snapshot of a call that has just been placed or has just come in. */
+export function newCallSnapshot(
+  id: string,
+  direction: CallDirection,
+  remote: string,
+  metadata: unknown,
+): CallSnapshot {
+  return {
+    id,
+    direction,
+    remote,
+    state: 'dialing',
+    metadata,
+    localStream: null,
+    remoteStream: null,
+    audioMuted: false,
+    videoMuted: false,
+    remoteAudioMuted: false,
+    remoteVideoMuted: false,
+    held: false,
+    remoteHeld: false,
+    remoteDtmf: '',
+    peerConnected: true,
+    startedAt: null,
+    endedAt: null,
+    endReason: null,
+    error: null,
+    audioInputId: null,
+    videoInputId: null,
+    audioOutputId: null,
+  };
+}
