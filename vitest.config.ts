@@ -55,6 +55,18 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {
+          // The packed package (npm pack of dist/) installed into test/fixture-app, built with
+          // Vite's defaults, calling in Chromium. Needs `npm run build` first.
+          name: 'fixture',
+          environment: 'node',
+          include: ['test/fixture/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
         plugins: [react()],
         // Pre-bundled up front: discovering them mid-run reloads the page and duplicates React.
         optimizeDeps: {
