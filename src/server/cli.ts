@@ -93,6 +93,17 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     projects,
     iceServers,
   });
+  // Listening for signals before announcing readiness: whoever reads the ready lines may
+  // signal at once.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   let url: string;
   try {
     url = await relay.listen({ host: values.host, port });
@@ -115,16 +126,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      console.log(`${signal}: closing sessions and exiting.`);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  console.log(`${await stopped}: closing sessions and exiting.`);
   await relay.close();
   return 0;
 }
