@@ -29,6 +29,7 @@ export default defineConfig({
       { find: /^relaycall\/core$/, replacement: src('core/index.ts') },
       { find: /^relaycall\/server$/, replacement: src('server/index.ts') },
       { find: /^relaycall\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^relaycall\/vite$/, replacement: src('vite/index.ts') },
     ],
   },
   test: {
@@ -39,7 +40,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           // The Relay, and the core client against it (signaling only: no media in Node).
-          include: ['test/server/**/*.test.ts', 'test/core/**/*.test.ts'],
+          include: ['test/server/**/*.test.ts', 'test/core/**/*.test.ts', 'test/vite/**/*.test.ts'],
         },
       },
       {

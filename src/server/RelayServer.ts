@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_LIMITS,
+  DEFAULT_SCOPES,
   ErrorCodes,
   RelayError,
   WS_PATH,
   resourceProblem,
   type IceServer,
   type RelayLimits,
+  type Scope,
 } from '../protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createRestApi, sendNotFound } from './http/restApi.js';
@@ -16,7 +19,7 @@ import { LocalSessionRouter } from './signaling/SessionRouter.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { MemoryStore } from './store/MemoryStore.js';
 import type { RelayStore } from './store/RelayStore.js';
-import { TokenService, generateSecret } from './TokenService.js';
+import { TokenService, generateSecret, type TokenPair } from './TokenService.js';
 
 export interface ProjectCredentials {
   /** Project id: the Basic-auth user name. No ':' and no control characters. */
@@ -53,6 +56,17 @@ export interface ListenOptions {
   host?: string;
 }
 
+export interface IssueTokenRequest {
+  /** Project id. */
+  project: string;
+  /** The browser user. Default: a random UUID. */
+  resource?: string;
+  /** JWT lifetime, in minutes. Default: limits.defaultExpiresInMinutes (15). */
+  expiresInMinutes?: number;
+  /** Scopes. Default: dial and receive. */
+  scopes?: Scope[];
+}
+
 export interface RelayStats {
   sockets: number;
   unauthenticated: number;
@@ -71,6 +85,11 @@ export interface RelayServer {
   readonly url: string | undefined;
   /** Creates a project, or replaces the token of an existing one. */
   putProject(project: ProjectCredentials): Promise<void>;
+  /**
+   * Issues a token pair as `POST /api/relay/rest/jwt` does, for a back end running in the
+   * same process (no HTTP, no project token). Rejects for an unknown project.
+   */
+  issueToken(request: IssueTokenRequest): Promise<TokenPair>;
   stats(): RelayStats;
   /** Closes every session with 1001 (going away), stops listening and closes the store. */
   close(): Promise<void>;
@@ -193,6 +212,19 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       return url;
     },
     putProject,
+    async issueToken({ project, resource, expiresInMinutes, scopes }) {
+      if (!(await store.getProject(project))) {
+        throw new RelayError(
+          ErrorCodes.unauthorized,
+          `Unknown project "${project}". Create it first.`,
+        );
+      }
+      return tokens.issue(project, {
+        resource: resource ?? randomUUID(),
+        expiresInMinutes: expiresInMinutes ?? limits.defaultExpiresInMinutes,
+        scopes: scopes ?? [...DEFAULT_SCOPES],
+      });
+    },
     stats: () => signaling.stats(),
     async close() {
       if (closing) return;

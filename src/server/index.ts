@@ -1,5 +1,6 @@
 export { createRelayServer } from './RelayServer.js';
 export type {
+  IssueTokenRequest,
   ListenOptions,
   ProjectCredentials,
   RelayServer,

@@ -1,0 +1,2 @@
+export { relaycall, DEV_TOKEN_PATH } from './relaycall.js';
+export type { RelaycallPluginOptions } from './relaycall.js';

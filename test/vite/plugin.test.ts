@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { build, createServer, type ViteDevServer } from 'vite';
+import { relaycall } from 'relaycall/vite';
+import { TestClient } from '../server/helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function project(): string {
+  const root = mkdtempSync(join(tmpdir(), 'relaycall-vite-'));
+  writeFileSync(
+    join(root, 'index.html'),
+    '<!doctype html><script type="module" src="/main.js"></script>',
+  );
+  writeFileSync(join(root, 'main.js'), 'document.title = "app";');
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+async function devServer(mode?: string): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    root: project(),
+    configFile: false,
+    logLevel: 'silent',
+    mode,
+    plugins: [relaycall()],
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+  });
+  await server.listen();
+  cleanups.push(() => server.close());
+  const address = server.httpServer?.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${address.port}` };
+}
+
+describe('relaycall/vite', () => {
+  it('mounts a Relay and a dev token endpoint on the dev server, beside the app', async () => {
+    const { url } = await devServer();
+    const page = await fetch(`${url}/`);
+    expect(await page.text()).toContain('main.js');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    const response = await fetch(`${url}/api/relaycall/dev-token?resource=alice`);
+    expect(response.status).toBe(200);
+    const { token } = (await response.json()) as { token: string };
+    const socket = await TestClient.open(`${url.replace(/^http/, 'ws')}/api/relay/ws`);
+    cleanups.push(() => void socket.ws.terminate());
+    const result = await socket.call('relay.connect', { project: 'dev', token });
+    expect(result).toMatchObject({ resource: 'alice', scopes: ['calls:dial', 'calls:receive'] });
+  });
+
+  it('honours the scopes asked for', async () => {
+    const { url } = await devServer();
+    const response = await fetch(
+      `${url}/api/relaycall/dev-token?resource=bob&scopes=calls:receive`,
+    );
+    const { token } = (await response.json()) as { token: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ resource: 'bob', scopes: ['calls:receive'], sub: 'dev' });
+  });
+
+  it('refuses a dev server in production mode', async () => {
+    await expect(devServer('production')).rejects.toThrow(/must not run in production/);
+  });
+
+  it('is left out of a production build', async () => {
+    const root = project();
+    let applied: string[] = [];
+    const output = await build({
+      root,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [
+        relaycall(),
+        {
+          name: 'probe',
+          configResolved: (config) => void (applied = config.plugins.map((p) => p.name)),
+        },
+      ],
+      build: { outDir: join(root, 'dist') },
+    });
+    expect(applied).toContain('probe');
+    expect(applied).not.toContain('relaycall');
+    const files = ('output' in output ? output.output : []).map((item) => item.fileName);
+    expect(files.some((file) => file.endsWith('.js'))).toBe(true);
+  });
+});
