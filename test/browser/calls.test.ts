@@ -6,7 +6,7 @@ import {
   type RelayClient,
   type RelayClientState,
 } from 'relaycall/core';
-import { framesPresented, within } from './helpers.js';
+import { framesPresented, playInVideo, within } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
@@ -55,15 +55,8 @@ const call = (client: RelayClient, id: string) => client.store.getState().calls[
 const incoming = (state: RelayClientState) =>
   Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
 
-async function video(stream: MediaStream | null): Promise<HTMLVideoElement> {
-  const element = document.createElement('video');
-  element.muted = true;
-  element.playsInline = true;
-  element.srcObject = stream;
-  document.body.append(element);
-  await within(element.play(), 5000, 'video.play()');
-  return element;
-}
+/** Plays a call's remote stream in the page. */
+const video = (stream: MediaStream | null) => playInVideo(stream as MediaStream);
 
 /** alice calls bob, bob answers; both sides active. */
 async function activeCall(alice: RelayClient, bob: RelayClient) {
