@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', '.ci/**', 'eslint.config.js'],
+    files: ['bin/**/*.js', '.ci/**', 'eslint.config.js', 'scripts/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
 );

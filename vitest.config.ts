@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import * as relayCommands from './test/browser/relayCommands.js';
@@ -95,6 +96,42 @@ export default defineConfig({
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
             commands: { ...relayCommands },
+            screenshotFailures: false,
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // `npm start`'s Storybook (started as a child process) and two Chromium tabs on the
+          // Phone story calling each other.
+          name: 'storybook-phone',
+          environment: 'node',
+          include: ['test/storybook/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // Every story in stories/ as a test (render + play function) in Chromium. The stories'
+        // config (.storybook/main.ts viteFinal) mounts the dev Relay on this browser server.
+        plugins: [storybookTest({ configDir: '.storybook' })],
+        test: {
+          name: 'storybook',
+          // Live stories set up real calls; a pass is ~1 s, a failure should say what it waited for.
+          testTimeout: 30_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                // Play functions click with synthetic events, which carry no user activation:
+                // let videos with sound start as they do once a person has clicked in the page.
+                args: [...chromiumArgs, '--autoplay-policy=no-user-gesture-required'],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },
         },

@@ -109,8 +109,10 @@ export function Dialer(props: DialerProps) {
         />
         <DialerKeypad labels={labels} disabled={inProgress && !dtmf} onPress={press} />
         <div className="relaycall-dialer__actions">
+          {/* Distinct keys: a click that hangs up must not land on a re-typed submit button. */}
           {inProgress ? (
             <button
+              key="hangup"
               type="button"
               className="relaycall-dialer__hangup"
               aria-label={labels.hangUp}
@@ -120,6 +122,7 @@ export function Dialer(props: DialerProps) {
             </button>
           ) : (
             <button
+              key="call"
               type="submit"
               className="relaycall-dialer__call"
               aria-label={labels.call}

@@ -31,6 +31,11 @@ export interface RelayProviderProps {
    * Default: a fifth of the token's lifetime, at least 5 000 and at most 60 000.
    */
   refreshMarginMs?: number;
+  /**
+   * How long an outgoing call rings unanswered before it ends with `no-answer`, in
+   * milliseconds. Default: 45 000. Read once per provider.
+   */
+  noAnswerTimeoutMs?: number;
   children?: ReactNode;
 }
 
@@ -47,9 +52,12 @@ export function RelayProvider({
   queryClient,
   iceServers,
   refreshMarginMs,
+  noAnswerTimeoutMs,
   children,
 }: RelayProviderProps) {
-  const client = useOwnedRelayClient(() => createRelayClient({ url, project, iceServers }));
+  const client = useOwnedRelayClient(() =>
+    createRelayClient({ url, project, iceServers, noAnswerTimeoutMs }),
+  );
   // Cheap until mounted; only used when the app passes no QueryClient.
   const [ownQueryClient] = useState(() => new QueryClient());
   const { token, refresh } = useTokenQuery({

@@ -27,7 +27,8 @@ export const DEV_TOKEN_PATH = '/api/relaycall/dev-token';
  * `{"token": "<jwt>"}` to loopback clients. Pages then use
  * `<RelayProvider url={location.origin} fetchToken={…that endpoint…}>` exactly as an
  * app does with its back end. Development only: `vite build` skips it, and a dev
- * server in production mode refuses it.
+ * server in production mode refuses it. In middleware mode (Storybook, SSR frameworks)
+ * the Relay's WebSocket upgrades are taken on the host's server given as `server.hmr.server`.
  */
 export function relaycall(options: RelaycallPluginOptions = {}): Plugin {
   const projectId = options.project ?? 'dev';
@@ -44,6 +45,21 @@ export function relaycall(options: RelaycallPluginOptions = {}): Plugin {
       }
     },
     async configureServer(server) {
+      // In middleware mode (Storybook, SSR frameworks) Vite has no server of its own: the host's
+      // HTTP server is the one it was given for HMR, and WebSocket upgrades arrive there.
+      const { hmr, ws } = server.config.server;
+      const httpServer =
+        server.httpServer ?? (typeof hmr === 'object' ? (hmr.server ?? null) : null);
+      if (!httpServer) {
+        // A server without sockets (e.g. Vitest's module server, `ws: false`) serves no pages.
+        if (ws !== false) {
+          server.config.logger.warn(
+            '  relaycall: no HTTP server to take WebSocket upgrades on, so no Relay is mounted. ' +
+              'In middleware mode, pass your HTTP server as server.hmr.server.',
+          );
+        }
+        return;
+      }
       const relay = await createRelayServer({
         ...options.relay,
         projects: [{ id: projectId, token: randomBytes(24).toString('hex') }],
@@ -54,11 +70,11 @@ export function relaycall(options: RelaycallPluginOptions = {}): Plugin {
           next,
         );
       });
-      server.httpServer?.on('upgrade', (req, socket, head) => {
+      httpServer.on('upgrade', (req, socket, head) => {
         // Vite's own HMR socket and anything else are left to their listeners.
         relay.handleUpgrade(req, socket, head);
       });
-      server.httpServer?.once('close', () => void relay.close());
+      httpServer.once('close', () => void relay.close());
       server.config.logger.info(
         `  relaycall: Relay mounted on this server (project "${projectId}", tokens at ${tokenPath})`,
       );

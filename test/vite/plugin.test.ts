@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +53,37 @@ describe('relaycall/vite', () => {
     cleanups.push(() => void socket.ws.terminate());
     const result = await socket.call('relay.connect', { project: 'dev', token });
     expect(result).toMatchObject({ resource: 'alice', scopes: ['calls:dial', 'calls:receive'] });
+  });
+
+  it('mounts on the host HTTP server in middleware mode, as Storybook runs Vite', async () => {
+    const http = createHttpServer();
+    const server = await createServer({
+      root: project(),
+      configFile: false,
+      logLevel: 'silent',
+      appType: 'custom',
+      plugins: [relaycall()],
+      // What @storybook/builder-vite passes: no server of Vite's own, the host's for HMR.
+      server: { middlewareMode: true, hmr: { server: http } },
+    });
+    cleanups.push(() => server.close());
+    http.on('request', server.middlewares);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          http.closeAllConnections();
+          http.close(() => resolve());
+        }),
+    );
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    const response = await fetch(`${url}/api/relaycall/dev-token?resource=carol`);
+    const { token } = (await response.json()) as { token: string };
+    const socket = await TestClient.open(`${url.replace(/^http/, 'ws')}/api/relay/ws`);
+    cleanups.push(() => void socket.ws.terminate());
+    const result = await socket.call('relay.connect', { project: 'dev', token });
+    expect(result).toMatchObject({ resource: 'carol' });
   });
 
   it('honours the scopes asked for', async () => {
