@@ -15,6 +15,11 @@ export const systemClock: Clock = {
     return timer;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    const timer = handle as ReturnType<typeof setTimeout> | undefined;
+    // Node forgets the timer list of a duration once its last timer is cleared only for ref'd
+    // timers; unref'd, the empty list stays until that duration has passed. Session expiries
+    // all differ (by the millisecond, up to a day away): each would leave one behind.
+    timer?.ref?.();
+    clearTimeout(timer);
   },
 };

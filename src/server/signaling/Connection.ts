@@ -24,6 +24,8 @@ export class Connection implements SessionLink {
   /** Completed relay.connect once (stays true after its session ends). */
   authenticated = false;
   authTimer: unknown = undefined;
+  /** Cuts the socket off when the peer does not answer the Relay's close frame. */
+  closeTimer: unknown = undefined;
   /** Consecutive messages refused for the rate limit. */
   strikes = 0;
   /** Consecutive malformed messages. */
@@ -86,8 +88,33 @@ export class Connection implements SessionLink {
     if (this.closed) return;
     this.closed = true;
     this.clock.clearTimeout(this.authTimer);
-    this.ws.close(code, reason.slice(0, 120));
+    this.ws.close(code, closeReason(reason));
+    // A peer that stopped reading never answers the close frame: it must not keep its socket
+    // (and, unauthenticated, its place under maxUnauthenticatedSockets) for ws's 30 s.
+    this.closeTimer = this.clock.setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
   }
+}
+
+/** How long the Relay waits for a peer to answer its close frame before cutting it off. */
+export const CLOSE_GRACE_MS = 5_000;
+
+/** Longest close reason a close frame carries, in UTF-8 bytes (RFC 6455 §5.5). */
+const MAX_REASON_BYTES = 123;
+
+/**
+ * `reason` cut to fit a close frame, at a character boundary. A longer one makes ws throw,
+ * and reasons can carry client-chosen text (a resource name in the session-limit message).
+ */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const char of reason) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > MAX_REASON_BYTES) break;
+    out += char;
+  }
+  return out;
 }
 
 export function internalError(): RelayRpcError {

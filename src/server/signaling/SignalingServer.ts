@@ -227,7 +227,7 @@ export class SignalingServer {
       this.closeConnection(
         connection,
         AUTH_CLOSE[rpcError.code] ?? CloseCodes.notAuthenticated,
-        rpcError.message.slice(0, 120),
+        rpcError.message,
       );
     }
   }
@@ -403,6 +403,7 @@ export class SignalingServer {
     connection.closed = true;
     this.connections.delete(connection);
     this.options.clock.clearTimeout(connection.authTimer);
+    this.options.clock.clearTimeout(connection.closeTimer);
     if (!connection.authenticated) this.unauthenticated -= 1;
     const session = connection.session;
     if (!session) return;
