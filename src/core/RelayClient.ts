@@ -287,6 +287,8 @@ class Client implements RelayClient {
         iceServers: this.options.iceServers ?? result.iceServers,
       });
       this.schedulePing();
+      // Requests lost with the previous socket go again (the replay follows this reply).
+      if (result.resumed) this.calls.resumed();
     } catch (error) {
       this.opening = null;
       conn?.close();
@@ -360,7 +362,11 @@ class Client implements RelayClient {
         this.clock.clearTimeout(deadline);
         if (this.conn === conn) this.schedulePing();
       },
-      () => this.clock.clearTimeout(deadline),
+      () => {
+        this.clock.clearTimeout(deadline);
+        // Refused (rate limit) on a live socket: keep pinging, or keep-alive and acks stop.
+        if (this.conn === conn) this.schedulePing();
+      },
     );
   }
 

@@ -1,3 +1,5 @@
+import type { RelayLimits } from '../../src/protocol/index.js';
+
 // Values test/browser/globalSetup.ts provides to browser tests through `inject()`.
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -5,6 +7,11 @@ declare module 'vitest' {
     relayUrl: string;
     /** Test token endpoint: `GET {tokenUrl}?resource=alice` → `{"token": jwt}` (CORS enabled). */
     tokenUrl: string;
+    /**
+     * Sizes of the fault and leak tests. `soak` (RELAYCALL_SOAK=1, for `npm run soak`) runs the
+     * larger sizes; `seed` (RELAYCALL_FAULT_SEED) replays a run of the random socket drops.
+     */
+    reliability: { soak: boolean; seed: number | null };
   }
 }
 
@@ -17,10 +24,21 @@ interface RelayHandle {
 // Commands of test/browser/relayCommands.ts, callable from test pages.
 declare module 'vitest/browser' {
   interface BrowserCommands {
-    startRelay(): Promise<RelayHandle>;
+    /** `limits`: overrides of DEFAULT_LIMITS (docs/PROTOCOL.md#limits), kept across restarts. */
+    startRelay(options?: { limits?: Partial<RelayLimits> }): Promise<RelayHandle>;
     restartRelay(id: string, downMs?: number): Promise<void>;
     relayStats(id: string): Promise<{ sockets: number; sessions: number; calls: number }>;
     stopRelay(id: string): Promise<void>;
+    /** A loopback TCP proxy to the Relay whose connections can be cut (a network drop). */
+    startFaultProxy(relayId: string): Promise<{ id: string; url: string }>;
+    /** Cuts the connection whose upgrade URL carried `?fault=<name>`; false if none is open. */
+    cutConnection(proxyId: string, name: string): Promise<boolean>;
+    stopFaultProxy(proxyId: string): Promise<void>;
+    /**
+     * With RELAYCALL_WRITE_RESULTS=1, merges `data` as `section` into
+     * test/reliability/results/<file>.json; resolves the path written, or null.
+     */
+    writeResults(file: string, section: string, data: object): Promise<string | null>;
   }
 }
 

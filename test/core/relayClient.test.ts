@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { createRelayClient, type RelayClient, type RelayClientOptions } from 'relaycall/core';
 import { SqliteStore, createRestClient } from 'relaycall/server';
@@ -219,6 +219,20 @@ describe('a dead or dropped connection', () => {
     expect(alice.store.getState().status).toBe('connected');
     clock.advance(4_000);
     expect(alice.store.getState().status).toBe('reconnecting');
+  });
+
+  it('keeps pinging after the Relay refuses a ping for its rate limit', async () => {
+    // Bursts of 2 with next to no refill: relay.connect and one re-authentication empty it.
+    await start({ limits: { heartbeatIntervalMs: 0, messagesPerSecond: 0.001, messageBurst: 2 } });
+    const clock = new ManualClock();
+    const alice = client({ clock, pingIntervalMs: 1_000 });
+    await alice.connect(await relay.issueToken('alice'));
+    await alice.updateToken(await relay.issueToken('alice'));
+    expect(clock.pending()).toEqual([1_000]);
+    clock.advance(1_000);
+    // The ping is refused (rate_limited): the next one is still scheduled.
+    await vi.waitFor(() => expect(clock.pending()).toEqual([1_000]));
+    expect(alice.store.getState().status).toBe('connected');
   });
 
   it('resumes its session and processes what it missed, once', async () => {

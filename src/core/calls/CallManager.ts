@@ -44,7 +44,28 @@ interface CallRecord {
   noAnswerTimer: unknown;
   /** The other side said goodbye over the data channel. */
   remoteHungUp: boolean;
+  /** Our call.answer went out but its reply was lost with the connection: settled on resume. */
+  answerLost: boolean;
+  /** The params of an outgoing call's call.invite, once its media and peer are ready. */
+  invite: Record<string, unknown> | undefined;
+  /** Signals received, as JSON: a signal re-sent after a drop may arrive twice. */
+  seen: Set<string>;
 }
+
+/** A request lost with the connection (its outcome unknown), to send again after a resume. */
+interface Retry {
+  record: CallRecord;
+  method: 'call.signal' | 'call.hangup';
+  params: Record<string, unknown>;
+}
+
+/** The request may or may not have reached the Relay: the connection went before its reply. */
+const lostWithConnection = (error: unknown) =>
+  error instanceof RelayError &&
+  (error.code === ErrorCodes.closed || error.code === ErrorCodes.timeout);
+
+/** A call request the Relay refused for its rate limit goes again after this, in ms. */
+const RATE_LIMIT_RETRY_MS = 1_000;
 
 /** Ended calls kept in the store (oldest dismissed first). */
 const MAX_ENDED_CALLS = 50;
@@ -56,6 +77,10 @@ const localId = () => `call-${Date.now().toString(36)}-${(counter++).toString(36
 export class CallManager {
   private readonly records = new Map<string, CallRecord>();
   private readonly byServerId = new Map<string, CallRecord>();
+  /** Requests lost with the connection, in order, sent again once the session resumes. */
+  private retries: Retry[] = [];
+  /** Outgoing calls whose call.invite reply was lost: the Relay may or may not have them. */
+  private lostInvites: CallRecord[] = [];
 
   constructor(private readonly deps: CallManagerDeps) {}
 
@@ -86,7 +111,13 @@ export class CallManager {
       if (this.ended(callId)) return;
       this.update(callId, { localStream: stream });
       await this.startPeer(record, false, stream, iceServers);
-      await this.deps.request('call.answer', { callId: record.serverId });
+      try {
+        await this.deps.request('call.answer', { callId: record.serverId });
+      } catch (error) {
+        // Answered or not, the resume tells (signals, or call.ended); settled in resumed().
+        if (!lostWithConnection(error)) throw error;
+        record.answerLost = true;
+      }
       for (const signal of record.inbox.splice(0)) record.peer?.signal(signal);
     } catch (error) {
       const relayError = asRelayError(error);
@@ -102,9 +133,7 @@ export class CallManager {
   reject(callId: string, reason: 'declined' | 'busy'): void {
     const record = this.records.get(callId);
     if (!record || this.ended(callId)) return;
-    void this.deps
-      .request('call.reject', { callId: record.serverId, reason })
-      .catch(() => undefined);
+    if (record.serverId) this.tell(record, 'call.reject', { callId: record.serverId, reason });
     this.finish(record, 'declined', null, { tellRelay: false });
   }
 
@@ -165,6 +194,8 @@ export class CallManager {
 
   /** The Relay started a fresh session: calls it no longer routes end, unless media already flows. */
   sessionLost(): void {
+    this.retries = [];
+    this.lostInvites = [];
     for (const record of this.records.values()) {
       const call = this.snapshot(record.id);
       if (!call || call.state === 'ended') continue;
@@ -178,6 +209,32 @@ export class CallManager {
     }
   }
 
+  /**
+   * The Relay resumed the session: requests lost with the old socket go again, in order (a
+   * signal that did arrive arrives twice; the other side drops the copy). Once a ping's reply is
+   * back, the Relay's replay has been processed: an invite it never announced never arrived, and
+   * goes again; an answer whose outcome is still unknown goes again.
+   */
+  resumed(): void {
+    for (const { record, method, params } of this.retries.splice(0)) {
+      if (method === 'call.hangup' || !this.ended(record.id)) this.tell(record, method, params);
+    }
+    if (this.lostInvites.length === 0 && ![...this.records.values()].some((r) => r.answerLost)) {
+      return;
+    }
+    this.deps.request('relay.ping', {}).then(
+      () => {
+        for (const record of this.lostInvites.splice(0)) {
+          if (!this.ended(record.id)) void this.invite(record);
+        }
+        for (const record of this.records.values()) {
+          if (record.answerLost && !this.ended(record.id)) this.answerAgain(record);
+        }
+      },
+      () => undefined, // dropped again: the next resume retries
+    );
+  }
+
   onNotification(method: string, params: Record<string, unknown>): void {
     const serverId = String(params.callId);
     if (method === ServerEvents.incoming) {
@@ -185,6 +242,13 @@ export class CallManager {
       this.bind(record, serverId);
       this.update(record.id, { state: 'ringing' });
       return;
+    }
+    if (method === ServerEvents.ringing && !this.byServerId.has(serverId)) {
+      // The replay of a call whose invite reply was lost: that is its id.
+      const lost = this.lostInvites.shift();
+      if (lost) this.invited(lost, serverId);
+      // Ours, yet unknown (its invite was given up on): nobody must be left ringing.
+      else void this.deps.request('call.hangup', { callId: serverId }).catch(() => undefined);
     }
     const record = this.byServerId.get(serverId);
     if (!record || this.ended(record.id)) return;
@@ -195,6 +259,9 @@ export class CallManager {
       this.deps.clock.clearTimeout(record.noAnswerTimer);
       this.update(record.id, { state: 'connecting' });
     } else if (method === ServerEvents.signal) {
+      const key = JSON.stringify(params.signal);
+      if (record.seen.has(key)) return;
+      record.seen.add(key);
       if (record.peer) record.peer.signal(params.signal);
       else record.inbox.push(params.signal);
     } else if (method === ServerEvents.peer) {
@@ -251,24 +318,94 @@ export class CallManager {
       // The peer comes first: nobody is rung for a call this browser cannot make.
       await this.startPeer(record, true, stream, iceServers);
       if (this.ended(record.id)) return;
-      const invite = await this.deps.request<InviteResult>('call.invite', {
+      record.invite = {
         to,
         ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
-      });
-      this.bind(record, invite.callId);
-      if (this.ended(record.id)) {
-        // Hung up while the invite was in flight.
-        void this.deps.request('call.hangup', { callId: invite.callId }).catch(() => undefined);
-        return;
-      }
-      record.noAnswerTimer = this.deps.clock.setTimeout(() => {
-        this.finish(record, 'no-answer', endError('no-answer'), { tellRelay: 'hangup' });
-      }, this.deps.noAnswerTimeoutMs);
-      for (const signal of record.outbox.splice(0)) this.relaySignal(record, signal);
+      };
     } catch (error) {
       const relayError = asRelayError(error);
       this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
+      return;
     }
+    await this.invite(record);
+  }
+
+  /** Sends the call's invite; a reply lost with the connection is settled on resume. */
+  private async invite(record: CallRecord): Promise<void> {
+    try {
+      const invite = await this.deps.request<InviteResult>('call.invite', record.invite ?? {});
+      this.invited(record, invite.callId);
+    } catch (error) {
+      if (lostWithConnection(error)) {
+        this.lostInvites.push(record);
+        return;
+      }
+      const relayError = asRelayError(error);
+      this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
+    }
+  }
+
+  /** The Relay gave the outgoing call its id: it rings. */
+  private invited(record: CallRecord, serverId: string): void {
+    this.bind(record, serverId);
+    if (this.ended(record.id)) {
+      // Hung up while the invite was in flight.
+      this.tell(record, 'call.hangup', { callId: serverId });
+      return;
+    }
+    record.noAnswerTimer = this.deps.clock.setTimeout(() => {
+      this.finish(record, 'no-answer', endError('no-answer'), { tellRelay: 'hangup' });
+    }, this.deps.noAnswerTimeoutMs);
+    for (const signal of record.outbox.splice(0)) this.relaySignal(record, signal);
+  }
+
+  /** Answers again after a resume when the first answer's outcome is still unknown. */
+  private answerAgain(record: CallRecord): void {
+    record.answerLost = false;
+    this.deps.request('call.answer', { callId: record.serverId }).catch((error: unknown) => {
+      const relayError = asRelayError(error);
+      if (lostWithConnection(error)) record.answerLost = true;
+      // Not ringing here any more, yet still ours: the first answer did arrive.
+      else if (relayError.code === ErrorCodes.invalidState) return;
+      else {
+        const elsewhere = relayError.code === ErrorCodes.answeredElsewhere;
+        this.finish(record, elsewhere ? 'answered-elsewhere' : 'failed', relayError, {
+          tellRelay: 'hangup',
+        });
+      }
+    });
+  }
+
+  /**
+   * Sends a request about a call, without waiting. Lost with the connection, it is sent again
+   * after a resume; refused for the rate limit, a little later (a hangup always, a signal while
+   * the call lives). Other failures are final.
+   */
+  private tell(
+    record: CallRecord,
+    method: 'call.signal' | 'call.hangup' | 'call.reject',
+    params: Record<string, unknown>,
+  ): void {
+    this.deps.request(method, params).catch((error: unknown) => {
+      if (error instanceof RelayError && error.code === ErrorCodes.rateLimited) {
+        // Refused unhandled for the Relay's rate limit: the same again once it has refilled.
+        this.deps.clock.setTimeout(() => {
+          if (method !== 'call.signal' || !this.ended(record.id)) this.tell(record, method, params);
+        }, RATE_LIMIT_RETRY_MS);
+        return;
+      }
+      if (!lostWithConnection(error)) return;
+      // A lost reject is retried as a hangup: that ends the call whatever its state by then.
+      const retry = method === 'call.reject' ? 'call.hangup' : method;
+      this.retries.push({
+        record,
+        method: retry,
+        params: {
+          callId: params.callId,
+          ...(retry === 'call.signal' ? { signal: params.signal } : {}),
+        },
+      });
+    });
   }
 
   private async startPeer(
@@ -309,9 +446,7 @@ export class CallManager {
   }
 
   private relaySignal(record: CallRecord, signal: unknown): void {
-    void this.deps
-      .request('call.signal', { callId: record.serverId, signal })
-      .catch(() => undefined);
+    this.tell(record, 'call.signal', { callId: record.serverId, signal });
   }
 
   private onPeerMessage(record: CallRecord, message: PeerMessage): void {
@@ -360,8 +495,9 @@ export class CallManager {
     if (this.ended(record.id)) return;
     this.deps.clock.clearTimeout(record.noAnswerTimer);
     if (tellRelay && record.serverId) {
-      const method = tellRelay === 'hangup' ? 'call.hangup' : 'call.reject';
-      void this.deps.request(method, { callId: record.serverId }).catch(() => undefined);
+      this.tell(record, tellRelay === 'hangup' ? 'call.hangup' : 'call.reject', {
+        callId: record.serverId,
+      });
     }
     if (reason === 'hangup' || reason === 'cancelled' || reason === 'declined') {
       if (!record.remoteHungUp) record.peer?.send({ t: 'hangup' } satisfies PeerMessage);
@@ -394,6 +530,9 @@ export class CallManager {
       outbox: [],
       noAnswerTimer: undefined,
       remoteHungUp: false,
+      answerLost: false,
+      seen: new Set(),
+      invite: undefined,
     };
     this.records.set(id, record);
     const snapshot = newCallSnapshot(id, direction, remote, metadata);

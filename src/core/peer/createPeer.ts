@@ -162,12 +162,23 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
   });
   sp.on('close', () => {
     destroyed = true;
+    stopIceCompleteTimer();
     if (closed) return;
     closed = true;
     emit('close');
   });
 
-  const internals = sp as unknown as { _pc: RTCPeerConnection | null; destroying: boolean };
+  const internals = sp as unknown as {
+    _pc: RTCPeerConnection | null;
+    destroying: boolean;
+    _iceCompleteTimer: ReturnType<typeof setTimeout> | null;
+  };
+  // simple-peer's destroy leaves its 5 s ICE-gathering timer running (and the peer reachable
+  // from it): stop it with the peer.
+  function stopIceCompleteTimer() {
+    clearTimeout(internals._iceCompleteTimer ?? undefined);
+    internals._iceCompleteTimer = null;
+  }
   const pc = internals._pc;
   if (!pc) {
     sp.destroy();
@@ -234,6 +245,7 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
       if (destroyed) return;
       destroyed = true;
       sp.destroy();
+      stopIceCompleteTimer();
       // simple-peer closes in a microtask; close now so state is final when destroy() returns.
       try {
         pc.close();
