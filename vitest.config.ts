@@ -3,24 +3,10 @@ import react from '@vitejs/plugin-react';
 import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 import * as relayCommands from './test/browser/relayCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
-
-// Debian's Chromium, headless as root, fake camera/microphone. WebRTC tests run inside a
-// loopback-only network namespace (scripts/loopback.sh), hence the loopback flag.
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--allow-loopback-in-peer-connection',
-];
 
 export default defineConfig({
   resolve: {
@@ -104,7 +90,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             provider: playwright({
-              launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
+              launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
             }),
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
@@ -138,7 +124,7 @@ export default defineConfig({
             headless: true,
             provider: playwright({
               launchOptions: {
-                executablePath: '/usr/bin/chromium',
+                executablePath: chromiumPath,
                 // Play functions click with synthetic events, which carry no user activation:
                 // let videos with sound start as they do once a person has clicked in the page.
                 args: [...chromiumArgs, '--autoplay-policy=no-user-gesture-required'],

@@ -12,20 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repo = fileURLToPath(new URL('../', import.meta.url));
 
-/** Debian's Chromium, headless as root, fake camera and microphone, nothing phoning home. */
-export const chromiumPath = '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--allow-loopback-in-peer-connection',
-];
+export { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort() {
