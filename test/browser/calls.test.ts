@@ -6,7 +6,7 @@ import {
   type RelayClient,
   type RelayClientState,
 } from 'relaycall/core';
-import { framesPresented, playInVideo, within } from './helpers.js';
+import { framesPresented, playInVideo, within, fetchTestToken } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
@@ -20,10 +20,7 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-async function token(resource: string): Promise<string> {
-  const response = await fetch(`${relay.tokenUrl}?resource=${resource}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 
 async function connected(resource: string): Promise<RelayClient> {
   const client = createRelayClient({ url: relay.url });

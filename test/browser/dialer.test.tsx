@@ -14,7 +14,7 @@ import {
   useRelayClient,
   type RelayClient,
 } from 'relaycall';
-import { within } from './helpers.js';
+import { fetchTestToken, untilTrue } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const cleanups: (() => void)[] = [];
@@ -28,10 +28,7 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-async function token(resource: string): Promise<string> {
-  const response = await fetch(`${relay.tokenUrl}?resource=${resource}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 
 /** A plain core client that answers whatever rings. */
 async function autoAnswering(resource: string): Promise<RelayClient> {
@@ -46,16 +43,7 @@ async function autoAnswering(resource: string): Promise<RelayClient> {
   return client;
 }
 
-async function until(check: () => boolean, label: string, ms = 8000) {
-  await within(
-    new Promise<void>((resolve) => {
-      const tick = () => (check() ? resolve() : requestAnimationFrame(tick));
-      tick();
-    }),
-    ms,
-    label,
-  );
-}
+const until = untilTrue;
 
 /** Hands out the provider's client. */
 function ClientOut({ onClient }: { onClient: (client: RelayClient) => void }) {

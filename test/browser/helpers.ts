@@ -75,3 +75,21 @@ export function framesPresented(
   });
   return within(promise, ms, label);
 }
+
+/** Resolves once `check()` holds, checked every animation frame (for state shown in the DOM). */
+export function untilTrue(check: () => boolean, label: string, ms = 8000): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const tick = () => (check() ? resolve() : requestAnimationFrame(tick));
+      tick();
+    }),
+    ms,
+    label,
+  );
+}
+
+/** A JWT for `resource` from the test Relay's token endpoint, as an app's back end hands one out. */
+export async function fetchTestToken(tokenUrl: string, resource: string): Promise<string> {
+  const response = await fetch(`${tokenUrl}?resource=${resource}`);
+  return ((await response.json()) as { token: string }).token;
+}

@@ -10,7 +10,7 @@ import {
   useRelayClient,
   type RelayClient,
 } from 'relaycall';
-import { framesPresented, within } from './helpers.js';
+import { framesPresented, fetchTestToken, untilTrue } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const cleanups: (() => void)[] = [];
@@ -24,10 +24,7 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-async function token(resource: string): Promise<string> {
-  const response = await fetch(`${relay.tokenUrl}?resource=${resource}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 
 /** Every track any getUserMedia call in this page produced. */
 function recordTracks(): MediaStreamTrack[] {
@@ -72,16 +69,7 @@ function Phone({ to }: { to: string }) {
   );
 }
 
-async function waitFor(check: () => boolean, label: string, ms = 8000) {
-  await within(
-    new Promise<void>((resolve) => {
-      const tick = () => (check() ? resolve() : requestAnimationFrame(tick));
-      tick();
-    }),
-    ms,
-    label,
-  );
-}
+const waitFor = untilTrue;
 
 const text = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent;
 const button = (name: string) =>

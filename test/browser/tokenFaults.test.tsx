@@ -24,7 +24,7 @@ import {
   type TokenState,
 } from 'relaycall';
 import { fetchToken, until, watchFrames } from './faultKit.js';
-import { framesPresented, playInVideo, within } from './helpers.js';
+import { framesPresented, playInVideo, untilTrue } from './helpers.js';
 
 const { soak } = inject('reliability');
 let relay: { id: string; url: string; tokenUrl: string };
@@ -101,16 +101,7 @@ async function mount(
   return seen;
 }
 
-async function waitFor(check: () => boolean, label: string, ms = 8000) {
-  await within(
-    new Promise<void>((resolve) => {
-      const tick = () => (check() ? resolve() : requestAnimationFrame(tick));
-      tick();
-    }),
-    ms,
-    label,
-  );
-}
+const waitFor = untilTrue;
 
 const text = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent;
 
