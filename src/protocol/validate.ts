@@ -17,14 +17,22 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether a parsed JSON value nests deeper than `max` levels (checked without recursion). */
-export function exceedsDepth(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+/** Whether a parsed JSON value nests deeper than `max` levels (each object or array is one). */
+export function exceedsDepth(value: unknown, max: number, depth = 1): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  // Recursion is bounded: it stops one level below `max`. Allocates nothing (it runs per signal).
+  if (depth > max) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (exceedsDepth(child, max, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (
+      Object.hasOwn(value, key) &&
+      exceedsDepth((value as Record<string, unknown>)[key], max, depth + 1)
+    ) {
+      return true;
+    }
   }
   return false;
 }

@@ -40,7 +40,7 @@ const DUMMY_SALT = randomBytes(16).toString('hex');
 const DUMMY_HASH = hashProjectToken(DUMMY_SALT, randomToken());
 
 /** Refuses a signing secret too short for HS512 (RFC 7518 §3.2). */
-export function assertSecretStrength(secret: string): Uint8Array {
+export function assertSecretStrength(secret: string): Uint8Array<ArrayBuffer> {
   const key = new TextEncoder().encode(secret);
   if (key.byteLength < MIN_SECRET_BYTES) {
     throw new RelayError(
@@ -59,7 +59,11 @@ export function generateSecret(): string {
 
 /** Issues, rotates, revokes and verifies the Relay's tokens. */
 export class TokenService {
-  private readonly key: Uint8Array;
+  /**
+   * Imported once: given raw bytes, jose imports a key for every sign and verify, and
+   * those per-connect allocations were most of the Relay's memory per session.
+   */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(
     private readonly store: RelayStore,
@@ -70,7 +74,13 @@ export class TokenService {
     /** Called after a family was revoked, so its live sessions can be closed. */
     private readonly onRevoke: (familyId: string, reason: string) => void,
   ) {
-    this.key = assertSecretStrength(secret);
+    this.key = crypto.subtle.importKey(
+      'raw',
+      assertSecretStrength(secret),
+      { name: 'HMAC', hash: 'SHA-512' },
+      false,
+      ['sign', 'verify'],
+    );
   }
 
   /** Stores a project with its token hashed. */
@@ -191,7 +201,7 @@ export class TokenService {
   private async verifySignature(token: string) {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
+      ({ payload } = await jwtVerify(token, await this.key, {
         algorithms: [ALGORITHM],
         issuer: this.issuer,
         currentDate: new Date(this.clock.now()),
@@ -235,7 +245,7 @@ export class TokenService {
     return family;
   }
 
-  private sign(family: FamilyRecord): Promise<string> {
+  private async sign(family: FamilyRecord): Promise<string> {
     const iat = Math.floor(this.clock.now() / 1000);
     return new SignJWT({ resource: family.resource, scopes: family.scopes, fam: family.id })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
@@ -245,7 +255,7 @@ export class TokenService {
       .setNotBefore(iat)
       .setExpirationTime(iat + family.expiresInMinutes * 60)
       .setJti(randomUUID())
-      .sign(this.key);
+      .sign(await this.key);
   }
 }
 

@@ -230,11 +230,16 @@ class DroppableSocket implements WebSocketLike {
       };
     });
     this.socket.onmessage = (event) => {
-      if (this.partitioned) return;
-      const when = this.line.check(this.frame('in', event.data));
-      if (when === 'before') return this.partition();
-      this.onmessage?.({ data: event.data });
-      if (when === 'after') this.partition();
+      // A turn's messages come batched in one frame; each is a point the line may drop at.
+      const parsed = parse(event.data);
+      const messages = Array.isArray(parsed) ? parsed.map((m) => JSON.stringify(m)) : [event.data];
+      for (const data of messages) {
+        if (this.partitioned) return;
+        const when = this.line.check(this.frame('in', data));
+        if (when === 'before') return this.partition();
+        this.onmessage?.({ data });
+        if (when === 'after') this.partition();
+      }
     };
   }
 
@@ -283,5 +288,13 @@ class DroppableSocket implements WebSocketLike {
     const replyTo = dir === 'in' ? this.requests.get(message.id) : undefined;
     if (replyTo) this.requests.delete(message.id);
     return { dir, replyTo, ...about };
+  }
+}
+
+function parse(data: unknown): unknown {
+  try {
+    return JSON.parse(String(data));
+  } catch {
+    return undefined;
   }
 }

@@ -35,14 +35,19 @@ export async function connectRawCaller(resource: string): Promise<RawCaller> {
   const waiters: Array<() => void> = [];
   let nextId = 1;
 
+  type Message = {
+    id?: number;
+    method?: string;
+    params?: Record<string, unknown>;
+    result?: unknown;
+    error?: { message: string };
+  };
   socket.onmessage = (event) => {
-    const message = JSON.parse(String(event.data)) as {
-      id?: number;
-      method?: string;
-      params?: Record<string, unknown>;
-      result?: unknown;
-      error?: { message: string };
-    };
+    // One message per frame, or a turn's messages as a JSON-RPC batch.
+    const parsed = JSON.parse(String(event.data)) as Message | Message[];
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) receive(message);
+  };
+  const receive = (message: Message) => {
     if (message.method) {
       received.push({ method: message.method, params: message.params ?? {} });
       for (const wake of waiters.splice(0)) wake();

@@ -138,16 +138,21 @@ export class TestClient {
       });
     });
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as Message;
-      if (message.id !== undefined && message.id !== null && this.pending.has(message.id)) {
-        this.pending.get(message.id)?.(message);
-        this.pending.delete(message.id);
-      } else {
-        if (typeof message.params?.seq === 'number') this.lastSeq = message.params.seq;
-        this.notifications.push(message);
-      }
-      this.wake();
+      // One frame carries one message, or a turn's messages as a JSON-RPC batch.
+      const parsed = JSON.parse(data.toString()) as Message | Message[];
+      for (const message of Array.isArray(parsed) ? parsed : [parsed]) this.receive(message);
     });
+  }
+
+  private receive(message: Message): void {
+    if (message.id !== undefined && message.id !== null && this.pending.has(message.id)) {
+      this.pending.get(message.id)?.(message);
+      this.pending.delete(message.id);
+    } else {
+      if (typeof message.params?.seq === 'number') this.lastSeq = message.params.seq;
+      this.notifications.push(message);
+    }
+    this.wake();
   }
 
   static open(

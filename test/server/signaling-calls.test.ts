@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OTHER_PROJECT, startRelay, type TestClient, type TestRelay } from './helpers.js';
 
@@ -22,6 +23,42 @@ async function activeCall(alice: TestClient, bob: TestClient) {
 }
 
 describe('a call between two sessions', () => {
+  it("sends one turn's messages to a socket in one frame, and ends a frame at each reply", async () => {
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
+    const aliceFrames: string[] = [];
+    alice.ws.on('message', (data) => aliceFrames.push(data.toString()));
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    await alice.next('call.ringing');
+    // The reply is alone in its frame; call.ringing, sent after it, comes in the next one.
+    expect(JSON.parse(aliceFrames[0] ?? '')).toMatchObject({
+      id: expect.anything(),
+      result: { callId },
+    });
+    expect(JSON.parse(aliceFrames[1] ?? '')).toMatchObject({ method: 'call.ringing' });
+    await bob.next('call.incoming');
+    await bob.call('call.answer', { callId });
+    await alice.next('call.answered');
+
+    const bobFrames: string[] = [];
+    bob.ws.on('message', (data) => bobFrames.push(data.toString()));
+    // Ten signals in one TCP write: the Relay reads them in one turn.
+    const socket = (alice.ws as unknown as { _socket: Socket })._socket;
+    socket.cork();
+    for (let i = 0; i < 10; i++)
+      alice.send({ jsonrpc: '2.0', method: 'call.signal', params: { callId, signal: { i } } });
+    socket.uncork();
+    const received = [];
+    for (let i = 0; i < 10; i++) received.push((await bob.next('call.signal')).signal);
+    expect(received).toEqual(Array.from({ length: 10 }, (_, i) => ({ i })));
+    expect(bobFrames).toHaveLength(1);
+    const batch = JSON.parse(bobFrames[0] ?? '') as { params: { seq: number } }[];
+    expect(batch).toHaveLength(10);
+    // In seq order, each a complete notification.
+    const seqs = batch.map((m) => m.params.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
   it('rings, answers, forwards signals both ways in order, and hangs up', async () => {
     const alice = await relay.connect('alice');
     const bob = await relay.connect('bob');

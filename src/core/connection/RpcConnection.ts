@@ -101,18 +101,19 @@ export class RpcConnection {
   }
 
   private onMessage(data: unknown): void {
-    let message: {
-      id?: unknown;
-      method?: unknown;
-      params?: unknown;
-      result?: unknown;
-      error?: { code: number; message: string; data?: { code?: string } };
-    };
+    let parsed: RpcMessage | RpcMessage[];
     try {
-      message = JSON.parse(String(data));
+      parsed = JSON.parse(String(data));
     } catch {
       return;
     }
+    // The Relay sends the messages of one turn together, as a JSON-RPC batch (an array).
+    if (Array.isArray(parsed)) {
+      for (const message of parsed) if (message) this.handle(message);
+    } else if (parsed) this.handle(parsed);
+  }
+
+  private handle(message: RpcMessage): void {
     if (typeof message.id === 'number') {
       const pending = this.pending.get(message.id);
       if (!pending) return;
@@ -166,4 +167,12 @@ function networkError(url: string, cause: unknown): RelayError {
     `Could not reach the Relay at ${url}. Check the URL and your connection; retrying.`,
     { cause },
   );
+}
+
+interface RpcMessage {
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: { code?: string } };
 }

@@ -117,6 +117,8 @@ export class CallManager {
     const call = this.legOf(session, callId);
     if (!call.ringing.has(session.id)) throw invalidState('Only a ringing call can be answered.');
     this.clock.clearTimeout(call.ringTimer);
+    // Dropped, not only cleared: a cleared timer object kept per call is memory for nothing.
+    call.ringTimer = undefined;
     call.state = 'active';
     call.calleeId = session.id;
     call.ringing.delete(session.id);

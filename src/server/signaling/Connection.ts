@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   RelayRpcError,
@@ -7,6 +8,7 @@ import {
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Session, SessionLink } from './Session.js';
+import type { BatchedLink, WriteBatch } from './WriteBatch.js';
 
 export type RequestId = string | number | null;
 
@@ -14,7 +16,7 @@ export type RequestId = string | number | null;
  * One signaling socket: its rate limit, its in-order request queue and its
  * send path with backpressure. It carries at most one session.
  */
-export class Connection implements SessionLink {
+export class Connection implements SessionLink, BatchedLink {
   session: Session | null = null;
   /** Answered the last heartbeat ping. */
   alive = true;
@@ -33,9 +35,19 @@ export class Connection implements SessionLink {
   private tokens: number;
   private refilledAt: number;
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** Frames of this turn, complete and not sent yet. */
+  private frames: string[] = [];
+  /** Messages of the frame being gathered. */
+  private gathering: string[] = [];
+  private outgoingBytes = 0;
 
   constructor(
     readonly ws: WebSocket,
+    /** The TCP socket under `ws`: corked while a turn's frames are written. */
+    private readonly socket: Duplex,
+    /** Sends this turn's messages together at its end. */
+    private readonly batch: WriteBatch,
     private readonly clock: Clock,
     private readonly limits: RelayLimits,
     /** Called when the socket must close because the peer does not read. */
@@ -58,34 +70,75 @@ export class Connection implements SessionLink {
 
   /** Runs request handlers one after another, in arrival order. */
   enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue.then(task, task);
+    this.queued += 1;
+    const run = () => task().finally(() => (this.queued -= 1));
+    this.queue = this.queue.then(run, run);
   }
 
+  /** No queued request is waiting: the next one may be handled at once. */
+  get idle(): boolean {
+    return this.queued === 0;
+  }
+
+  /** Sends a notification with this turn's other messages. */
   deliver(text: string): void {
-    if (this.closed) return;
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.onSlowConsumer(this);
-      return;
-    }
-    this.ws.send(text);
+    this.send(text, false);
   }
 
   reply(id: RequestId, result: unknown): void {
-    this.deliver(JSON.stringify({ jsonrpc: '2.0', id, result }));
+    this.send(
+      `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`,
+      true,
+    );
   }
 
   replyError(id: RequestId, error: RelayRpcError): void {
-    this.deliver(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        error: { code: error.rpcCode, message: error.message, data: { code: error.code } },
-      }),
-    );
+    const body = { code: error.rpcCode, message: error.message, data: { code: error.code } };
+    this.send(JSON.stringify({ jsonrpc: '2.0', id, error: body }), true);
+  }
+
+  /**
+   * Gathers a turn's messages into frames: several messages go as one JSON-RPC batch (an
+   * array), and a reply ends its frame. What the client does once a request settles
+   * therefore runs before it reads the messages that followed the reply, as when each
+   * message was a frame of its own.
+   */
+  private send(text: string, endsFrame: boolean): void {
+    if (this.closed) return;
+    if (this.ws.bufferedAmount + this.outgoingBytes > this.limits.maxBufferedBytes) {
+      this.onSlowConsumer(this);
+      return;
+    }
+    if (this.frames.length === 0 && this.gathering.length === 0) this.batch.add(this);
+    this.gathering.push(text);
+    this.outgoingBytes += text.length;
+    if (endsFrame) this.endFrame();
+  }
+
+  private endFrame(): void {
+    const messages = this.gathering;
+    if (messages.length === 0) return;
+    this.gathering = [];
+    this.frames.push(messages.length === 1 ? (messages[0] as string) : `[${messages.join(',')}]`);
+  }
+
+  /** Sends this turn's frames in one write. */
+  flush(): void {
+    this.endFrame();
+    const frames = this.frames;
+    if (frames.length === 0) return;
+    this.frames = [];
+    this.outgoingBytes = 0;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.socket.cork();
+    for (const frame of frames) this.ws.send(frame);
+    this.socket.uncork();
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
+    // What was said before the close goes first (the close reply to a refused connect, say).
+    this.flush();
     this.closed = true;
     this.clock.clearTimeout(this.authTimer);
     this.ws.close(code, closeReason(reason));

@@ -44,7 +44,8 @@ export class Session {
   private overflowed = false;
   /** Highest seq no longer kept for replay. */
   private floor = 0;
-  private readonly outbox: { seq: number; text: string }[] = [];
+  /** Notifications floor + 1 … seq, in order: kept until acknowledged. */
+  private readonly outbox: string[] = [];
   private readonly maxBuffered: number;
 
   constructor(init: SessionInit) {
@@ -64,14 +65,16 @@ export class Session {
   notify(method: string, params: Record<string, unknown>): boolean {
     if (this.ended) return true;
     const seq = ++this.seq;
-    const text = JSON.stringify({ jsonrpc: '2.0', method, params: { seq, ...params } });
-    this.outbox.push({ seq, text });
+    // Spliced rather than spread into a new object: this runs for every relayed signal.
+    const text = `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":{"seq":${seq},${JSON.stringify(params).slice(1)}}`;
+    this.outbox.push(text);
     if (this.outbox.length > this.maxBuffered) {
       if (!this.link) {
         this.overflowed = true;
         return false;
       }
-      this.floor = this.outbox.shift()?.seq ?? this.floor;
+      this.outbox.shift();
+      this.floor += 1;
     }
     this.link?.deliver(text);
     return true;
@@ -79,8 +82,9 @@ export class Session {
 
   /** Forgets notifications the client has processed. */
   acknowledge(seq: number): void {
-    while (this.outbox.length > 0 && (this.outbox[0]?.seq ?? Infinity) <= seq) {
-      this.floor = this.outbox.shift()?.seq ?? this.floor;
+    while (this.outbox.length > 0 && this.floor < seq) {
+      this.outbox.shift();
+      this.floor += 1;
     }
   }
 
@@ -92,6 +96,6 @@ export class Session {
   /** Delivers, in order, what the client has not processed yet. */
   replayAfter(lastSeq: number): void {
     this.acknowledge(lastSeq);
-    for (const entry of this.outbox) this.link?.deliver(entry.text);
+    for (const text of this.outbox) this.link?.deliver(text);
   }
 }

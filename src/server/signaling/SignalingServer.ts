@@ -21,6 +21,7 @@ import { Connection, internalError, type RequestId } from './Connection.js';
 import { parseRequest, readParams } from './parseRequest.js';
 import { Session } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
+import { WriteBatch } from './WriteBatch.js';
 
 export interface SignalingOptions {
   tokens: TokenService;
@@ -36,6 +37,9 @@ export interface SignalingOptions {
 type Handled = { result: unknown; after?: () => void };
 
 const MAX_MALFORMED = 20;
+/** Methods that wait on a token check; the others are handled synchronously. */
+const ASYNC_METHODS = new Set<string>([ClientMethods.connect, ClientMethods.reauthenticate]);
+const EMPTY_RESULT: Handled = { result: {} };
 /** Close code reported for a socket lost without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
 const AUTH_CLOSE: Record<string, number> = {
@@ -50,6 +54,7 @@ export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly calls: CallManager;
+  private readonly batch = new WriteBatch();
   private unauthenticated = 0;
   private heartbeat: unknown;
 
@@ -90,7 +95,7 @@ export class SignalingServer {
       return;
     }
     // Counted once accepted: ws answers a malformed handshake itself and never calls back.
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
   }
 
   /** Closes the sessions of a revoked token family. */
@@ -133,9 +138,9 @@ export class SignalingServer {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, socket: Duplex): void {
     const { clock, limits } = this.options;
-    const connection = new Connection(ws, clock, limits, (slow) =>
+    const connection = new Connection(ws, socket, this.batch, clock, limits, (slow) =>
       this.closeConnection(slow, CloseCodes.slowConsumer, 'too many unread messages'),
     );
     this.unauthenticated += 1;
@@ -198,6 +203,13 @@ export class SignalingServer {
     }
     connection.malformed = 0;
     const { id, method, params } = parsed;
+    const session = connection.session;
+    // Signals are most of the traffic: handled at once, without a promise, when no token
+    // check of this socket is still running (requests are answered in arrival order).
+    if (session && connection.idle && !ASYNC_METHODS.has(method)) {
+      this.handle(connection, id, method, () => this.dispatchSync(session, method, params));
+      return;
+    }
     connection.enqueue(async () => {
       if (connection.closed) return;
       try {
@@ -208,6 +220,21 @@ export class SignalingServer {
         this.fail(connection, id, method, error);
       }
     });
+  }
+
+  private handle(
+    connection: Connection,
+    id: RequestId | undefined,
+    method: string,
+    run: () => Handled,
+  ): void {
+    try {
+      const handled = run();
+      if (id !== undefined) connection.reply(id, handled.result);
+      handled.after?.();
+    } catch (error) {
+      this.fail(connection, id, method, error);
+    }
   }
 
   private fail(
@@ -246,10 +273,17 @@ export class SignalingServer {
         'Send relay.connect with a project id and a JWT first.',
       );
     }
+    if (method === ClientMethods.reauthenticate) {
+      const p = readParams(method, params, this.options.limits);
+      return { result: await this.reauthenticate(session, p.string('token')) };
+    }
+    return this.dispatchSync(session, method, params);
+  }
+
+  /** The methods answered without waiting on anything. */
+  private dispatchSync(session: Session, method: string, params: unknown): Handled {
     const p = readParams(method, params, this.options.limits);
     switch (method) {
-      case ClientMethods.reauthenticate:
-        return { result: await this.reauthenticate(session, p.string('token')) };
       case ClientMethods.ping: {
         const ack = p.optionalSeq('ack');
         if (ack !== undefined) session.acknowledge(ack);
@@ -271,7 +305,7 @@ export class SignalingServer {
         return { result: {} };
       case ClientMethods.signal:
         this.calls.signal(session, p.string('callId'), p.json('signal', true));
-        return { result: {} };
+        return EMPTY_RESULT;
       default:
         throw new RelayRpcError(
           RpcErrorCodes.methodNotFound,
@@ -327,6 +361,7 @@ export class SignalingServer {
     }
     this.applyToken(session, verified);
     clock.clearTimeout(connection.authTimer);
+    connection.authTimer = undefined;
     connection.authenticated = true;
     this.unauthenticated -= 1;
     connection.session = session;

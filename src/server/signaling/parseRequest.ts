@@ -65,57 +65,69 @@ export function parseRequest(data: RawData): ParsedRequest {
 }
 
 /** Typed access to a request's params; each reader throws invalid_params naming the field. */
-export function readParams(method: string, params: unknown, limits: RelayLimits) {
+export function readParams(method: string, params: unknown, limits: RelayLimits): ParamReader {
   if (params !== undefined && !isPlainObject(params)) {
     throw invalidParams(`${method}: "params" must be an object.`);
   }
-  const values = (params ?? {}) as Record<string, unknown>;
-  const fail = (name: string, expected: string) =>
-    invalidParams(`${method}: "${name}" must be ${expected}.`);
+  return new ParamReader(method, (params ?? {}) as Record<string, unknown>, limits);
+}
 
-  const optionalString = (name: string): string | undefined => {
-    const value = values[name];
+/** A class rather than closures: one allocation per request (signals are most of the traffic). */
+export class ParamReader {
+  constructor(
+    private readonly method: string,
+    private readonly values: Record<string, unknown>,
+    private readonly limits: RelayLimits,
+  ) {}
+
+  optionalString(name: string): string | undefined {
+    const value = this.values[name];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_STRING) {
-      throw fail(name, `a non-empty string of at most ${MAX_STRING} characters`);
+      throw this.fail(name, `a non-empty string of at most ${MAX_STRING} characters`);
     }
     return value;
-  };
+  }
 
-  return {
-    optionalString,
-    string(name: string): string {
-      const value = optionalString(name);
-      if (value === undefined) throw fail(name, 'a non-empty string');
-      return value;
-    },
-    resource(name: string): string {
-      const problem = resourceProblem(values[name], limits.maxResourceLength);
-      if (problem) throw invalidParams(`${method}: "${name}" ${problem}.`);
-      return values[name] as string;
-    },
-    optionalSeq(name: string): number | undefined {
-      const value = values[name];
-      if (value === undefined) return undefined;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw fail(name, 'a non-negative integer');
-      }
-      return value;
-    },
-    json(name: string, required = false): unknown {
-      const value = values[name];
-      if (value === undefined && required) throw fail(name, 'present');
-      if (exceedsDepth(value, MAX_PAYLOAD_DEPTH)) {
-        throw fail(name, `JSON nested at most ${MAX_PAYLOAD_DEPTH} levels deep`);
-      }
-      return value;
-    },
-    rejectReason(name: string): RejectReason {
-      const value = values[name] ?? 'declined';
-      if (value !== 'declined' && value !== 'busy') throw fail(name, '"declined" or "busy"');
-      return value;
-    },
-  };
+  string(name: string): string {
+    const value = this.optionalString(name);
+    if (value === undefined) throw this.fail(name, 'a non-empty string');
+    return value;
+  }
+
+  resource(name: string): string {
+    const problem = resourceProblem(this.values[name], this.limits.maxResourceLength);
+    if (problem) throw invalidParams(`${this.method}: "${name}" ${problem}.`);
+    return this.values[name] as string;
+  }
+
+  optionalSeq(name: string): number | undefined {
+    const value = this.values[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw this.fail(name, 'a non-negative integer');
+    }
+    return value;
+  }
+
+  json(name: string, required = false): unknown {
+    const value = this.values[name];
+    if (value === undefined && required) throw this.fail(name, 'present');
+    if (exceedsDepth(value, MAX_PAYLOAD_DEPTH)) {
+      throw this.fail(name, `JSON nested at most ${MAX_PAYLOAD_DEPTH} levels deep`);
+    }
+    return value;
+  }
+
+  rejectReason(name: string): RejectReason {
+    const value = this.values[name] ?? 'declined';
+    if (value !== 'declined' && value !== 'busy') throw this.fail(name, '"declined" or "busy"');
+    return value;
+  }
+
+  private fail(name: string, expected: string): RelayRpcError {
+    return invalidParams(`${this.method}: "${name}" must be ${expected}.`);
+  }
 }
 
 function rpcError(

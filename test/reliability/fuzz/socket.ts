@@ -280,13 +280,21 @@ export class FuzzSocket {
       this.log.fail(this.where, 'the server sent a binary frame');
       return;
     }
-    let message: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      message = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
       this.log.fail(this.where, `the server sent invalid JSON: ${preview(text)}`);
       return;
     }
+    // A turn's messages come as a JSON-RPC batch: a non-empty array of messages.
+    if (!Array.isArray(parsed)) this.onServerMessage(parsed as Record<string, unknown>, text);
+    else if (parsed.length < 2)
+      this.log.fail(this.where, `a batch of ${parsed.length}: ${preview(text)}`);
+    else for (const message of parsed) this.onServerMessage(message, JSON.stringify(message));
+  }
+
+  private onServerMessage(message: Record<string, unknown>, text: string): void {
     if (message.jsonrpc !== '2.0') {
       this.log.fail(this.where, `reply without "jsonrpc": "2.0": ${preview(text)}`);
       return;
