@@ -17,7 +17,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', '.ci/**', 'eslint.config.js', 'scripts/**/*.mjs'],
+    files: ['bin/**/*.js', '.ci/**', 'eslint.config.js', 'scripts/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
+  { files: ['bench/calls/page/**'], languageOptions: { globals: globals.browser } },
 );

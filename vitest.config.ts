@@ -27,7 +27,13 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           // The Relay, and the core client against it (signaling only: no media in Node).
-          include: ['test/server/**/*.test.ts', 'test/core/**/*.test.ts', 'test/vite/**/*.test.ts'],
+          // test/size: bundle-size budgets of the built package (issue 6; needs `npm run build`).
+          include: [
+            'test/server/**/*.test.ts',
+            'test/core/**/*.test.ts',
+            'test/vite/**/*.test.ts',
+            'test/size/**/*.test.ts',
+          ],
         },
       },
       {

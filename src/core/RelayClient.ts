@@ -55,6 +55,9 @@ export interface RelayClientOptions {
   random?: () => number;
 }
 
+/** Notifications between acknowledgements when the Relay sends many (a fraction of resumeBufferMessages). */
+const ACK_EVERY = 32;
+
 const defaultClock: ClientClock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -103,6 +106,8 @@ class Client implements RelayClient {
   private wanted = false;
   private sessionId: string | null = null;
   private lastSeq = 0;
+  /** The last seq the Relay was told this client processed. */
+  private ackedSeq = 0;
   private attempt = 0;
   private reconnectTimer: unknown;
   private pingTimer: unknown;
@@ -178,6 +183,7 @@ class Client implements RelayClient {
     this.conn = null;
     this.sessionId = null;
     this.lastSeq = 0;
+    this.ackedSeq = 0;
     globalThis.removeEventListener?.('online', this.onOnline);
     this.store.setState({ status: 'disconnected', sessionId: null });
   }
@@ -272,6 +278,7 @@ class Client implements RelayClient {
       this.opening = null;
       if (!result.resumed) {
         this.lastSeq = 0;
+        this.ackedSeq = 0;
         this.calls.sessionLost();
       }
       this.sessionId = result.sessionId;
@@ -305,6 +312,12 @@ class Client implements RelayClient {
       this.lastSeq = seq;
     }
     this.calls.onNotification(method, params);
+    // Between pings, a busy session acknowledges every ACK_EVERY notifications, so the Relay
+    // can let go of them (it keeps what is unacknowledged for a resume) while they are young.
+    if (this.lastSeq - this.ackedSeq >= ACK_EVERY && this.conn) {
+      this.ackedSeq = this.lastSeq;
+      this.conn.notify('relay.ping', { ack: this.lastSeq });
+    }
   }
 
   /** The socket closed or died under us. */
@@ -357,6 +370,7 @@ class Client implements RelayClient {
       conn.close(CloseCodes.normal, 'keep-alive timeout');
       this.lost(1006);
     }, this.options.pingTimeoutMs ?? 4_000);
+    this.ackedSeq = this.lastSeq;
     conn.request('relay.ping', { ack: this.lastSeq }).then(
       () => {
         this.clock.clearTimeout(deadline);

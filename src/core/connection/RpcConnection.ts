@@ -87,6 +87,11 @@ export class RpcConnection {
     });
   }
 
+  /** Sends a JSON-RPC notification: no id, so the Relay acts on it without replying. */
+  notify(method: string, params?: object): void {
+    if (!this.closed) this.ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
   /** Closes the socket without reporting it through onClose. Pending requests fail. */
   close(code: number = CloseCodes.normal, reason = ''): void {
     if (this.closed) return;

@@ -1,0 +1,126 @@
+/**
+ * One server under load, in its own process (the bench pins it to one core with taskset):
+ * `node --expose-gc bench/relay/server.mjs ours|peerjs|floor`. Talks to the bench over IPC:
+ * reports its port, issues tokens (ours), and reports CPU time and memory on request.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+
+const kind = process.argv[2];
+export const PROJECT = { id: 'bench', token: 'bench-project-token-0123456789abcdef' };
+
+const started = await start(kind);
+process.send({ type: 'ready', port: started.port });
+
+process.on('message', async (message) => {
+  try {
+    if (message.type === 'tokens') {
+      const tokens = [];
+      for (let i = 0; i < message.count; i += 1) {
+        const { jwtToken } = await started.relay.issueToken({
+          project: PROJECT.id,
+          resource: `u${i}`,
+          expiresInMinutes: 60,
+        });
+        tokens.push(jwtToken);
+      }
+      process.send({ type: 'tokens', tokens });
+    } else if (message.type === 'usage') {
+      if (message.gc) {
+        globalThis.gc?.();
+        globalThis.gc?.();
+      }
+      if (message.gc && process.env.BENCH_HEAP_SNAPSHOT) {
+        const { writeHeapSnapshot } = await import('node:v8');
+        writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}/${kind}-${Date.now()}.heapsnapshot`);
+      }
+      process.send({ type: 'usage', ...usage(), stats: started.stats?.() });
+    } else if (message.type === 'stop') {
+      await started.close();
+      process.exit(0);
+    }
+  } catch (error) {
+    process.send({ type: 'error', message: String(error?.stack ?? error) });
+  }
+});
+
+function usage() {
+  const cpu = process.cpuUsage();
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+  const memory = process.memoryUsage();
+  return {
+    cpuMicros: cpu.user + cpu.system,
+    systemMicros: cpu.system,
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    rss: memory.rss,
+    peakRss: hwm,
+  };
+}
+
+async function start(kind) {
+  if (kind === 'ours') {
+    const { createRelayServer } = await import('../../dist/server/index.js');
+    const relay = await createRelayServer({
+      projects: [PROJECT],
+      // The load is many messages per socket from one machine: the per-socket rate limit (50/s by
+      // default, an abuse guard) would refuse it. Everything else keeps its default.
+      limits: {
+        messagesPerSecond: 1_000_000,
+        messageBurst: 1_000_000,
+        maxSessionsPerProject: 20_000,
+      },
+    });
+    const url = await relay.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      port: Number(new URL(url).port),
+      relay,
+      stats: () => relay.stats(),
+      close: () => relay.close(),
+    };
+  }
+  if (kind === 'peerjs') {
+    const { PeerServer } = await import('peer');
+    const server = await new Promise((resolve) => {
+      // concurrent_limit is 5,000 by default; raised so 10,000 sessions can be compared.
+      PeerServer({ port: 0, host: '127.0.0.1', path: '/', concurrent_limit: 100_000 }, resolve);
+    });
+    return {
+      port: server.address().port,
+      close: () =>
+        new Promise((resolve) => {
+          server.closeAllConnections?.();
+          server.close(resolve);
+        }),
+    };
+  }
+  if (kind === 'floor') {
+    // The floor: a bare ws server that forwards each frame, unchanged, to the socket named in it.
+    const server = createServer();
+    const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false });
+    const sockets = new Map();
+    wss.on('connection', (ws, req) => {
+      const id = new URL(req.url, 'http://x').searchParams.get('id');
+      sockets.set(id, ws);
+      ws.on('close', () => sockets.get(id) === ws && sockets.delete(id));
+      ws.on('message', (data) => {
+        const text = data.toString();
+        sockets.get(JSON.parse(text).dst)?.send(text);
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: server.address().port,
+      stats: () => ({ sockets: sockets.size }),
+      close: () =>
+        new Promise((resolve) => {
+          server.closeAllConnections?.();
+          server.close(resolve);
+        }),
+    };
+  }
+  throw new Error(`unknown server kind "${kind}" (ours, peerjs or floor)`);
+}
