@@ -5,6 +5,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 import * as relayCommands from './test/browser/relayCommands.js';
+import * as turnCommands from './test/browser/turnCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -100,7 +101,7 @@ export default defineConfig({
             }),
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
-            commands: { ...relayCommands },
+            commands: { ...relayCommands, ...turnCommands },
             screenshotFailures: false,
           },
         },

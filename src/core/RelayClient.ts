@@ -31,6 +31,12 @@ export interface RelayClientOptions {
   project?: string;
   /** ICE servers to use instead of the list the Relay hands out. Default: the Relay's list. */
   iceServers?: IceServer[];
+  /**
+   * Which ICE candidates calls may use: `'all'`, or `'relay'` to send all media through a TURN
+   * server (hides the user's IP addresses; needs a TURN server in the ICE servers).
+   * Passed to RTCPeerConnection as `iceTransportPolicy`. Default: `'all'`.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
   /** WebSocket constructor. Default: the global WebSocket. */
   WebSocket?: WebSocketFactory;
   /** Time source and timers. Default: Date.now and the global timers. */
@@ -135,7 +141,8 @@ class Client implements RelayClient {
       store: this.store,
       clock: this.clock,
       mediaDevices,
-      createPeer,
+      createPeer: (peerOptions) =>
+        createPeer({ ...peerOptions, iceTransportPolicy: options.iceTransportPolicy ?? 'all' }),
       noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
       request: (method, params) => {
         if (!this.conn) {
@@ -171,6 +178,10 @@ class Client implements RelayClient {
       expiresAt: result.expiresAt,
       scopes: result.scopes,
       clockOffset: result.serverTime - (sent + this.clock.now()) / 2,
+      // TURN credentials minted for the fresher token: later calls use them.
+      ...(Array.isArray(result.iceServers) && !this.options.iceServers
+        ? { iceServers: result.iceServers }
+        : {}),
     });
   }
 

@@ -63,6 +63,7 @@ export interface ConnectResult {
   expiresAt: number;
   /** Server clock when answering, ms since the epoch. */
   serverTime: number;
+  /** ICE servers for RTCPeerConnection; TURN credentials among them expire with the JWT. */
   iceServers: IceServer[];
 }
 
@@ -74,6 +75,8 @@ export interface ReauthenticateResult {
   expiresAt: number;
   serverTime: number;
   scopes: Scope[];
+  /** ICE servers as in ConnectResult, with TURN credentials minted for the fresher JWT. */
+  iceServers: IceServer[];
 }
 
 export interface PingParams {

@@ -27,6 +27,12 @@ export interface RelayProviderProps {
   /** ICE servers to use instead of the Relay's list. Read once per provider. */
   iceServers?: IceServer[];
   /**
+   * `'relay'` sends all call media through the TURN server the Relay hands out (hides users' IP
+   * addresses); `'all'` lets calls go direct when they can. Default: `'all'`. Read once per
+   * provider.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
+  /**
    * How long before the token expires to fetch the next one, in milliseconds.
    * Default: a fifth of the token's lifetime, at least 5 000 and at most 60 000.
    */
@@ -42,8 +48,8 @@ export interface RelayProviderProps {
 /**
  * Creates one RelayClient for its subtree, connects it with the first token from
  * `fetchToken` and keeps the token fresh (re-authenticating in place; calls are
- * untouched). Destroys the client when unmounted. Change `url`, `project` or
- * `iceServers` by remounting (e.g. with a `key`).
+ * untouched). Destroys the client when unmounted. Change `url`, `project`, `iceServers`
+ * or `iceTransportPolicy` by remounting (e.g. with a `key`).
  */
 export function RelayProvider({
   fetchToken,
@@ -51,12 +57,13 @@ export function RelayProvider({
   project,
   queryClient,
   iceServers,
+  iceTransportPolicy,
   refreshMarginMs,
   noAnswerTimeoutMs,
   children,
 }: RelayProviderProps) {
   const client = useOwnedRelayClient(() =>
-    createRelayClient({ url, project, iceServers, noAnswerTimeoutMs }),
+    createRelayClient({ url, project, iceServers, iceTransportPolicy, noAnswerTimeoutMs }),
   );
   // Cheap until mounted; only used when the app passes no QueryClient.
   const [ownQueryClient] = useState(() => new QueryClient());

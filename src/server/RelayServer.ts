@@ -20,6 +20,9 @@ import { SignalingServer } from './signaling/SignalingServer.js';
 import { MemoryStore } from './store/MemoryStore.js';
 import type { RelayStore } from './store/RelayStore.js';
 import { TokenService, generateSecret, type TokenPair } from './TokenService.js';
+import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
+import { ClusterRouter } from './cluster/ClusterRouter.js';
+import { connectCluster, type ClusterConfig } from './cluster/connectCluster.js';
 
 export interface ProjectCredentials {
   /** Project id: the Basic-auth user name. No ':' and no control characters. */
@@ -37,6 +40,20 @@ export interface RelayServerOptions {
   projects?: ProjectCredentials[];
   /** ICE servers handed to clients in the `relay.connect` reply. Default: none (never a public server). */
   iceServers?: IceServer[];
+  /**
+   * A TURN server sharing a secret with the Relay (coturn's `use-auth-secret`). Each
+   * `relay.connect` and `relay.reauthenticate` reply then adds `{ urls, username, credential }`
+   * to `iceServers`, minted for the session and valid until its JWT expires (Unix seconds in
+   * the username, never later than the JWT's `exp`). `secret`: at least 32 characters, the
+   * TURN server's `static-auth-secret`. Default: none. See docs/DEPLOY.md#turn.
+   */
+  turn?: TurnOptions;
+  /**
+   * Run as one of several nodes behind a load balancer, sharing a Redis: presence of every
+   * session, calls between sessions on different nodes, revocations on every node. Use it
+   * with a `RedisStore` on the same Redis. Default: none (a single node). See docs/DEPLOY.md.
+   */
+  cluster?: ClusterConfig;
   /** Overrides of {@link DEFAULT_LIMITS}. */
   limits?: Partial<RelayLimits>;
   /** JWT issuer (`iss`). Default: 'relaycall'. */
@@ -119,6 +136,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       'maxExpiresInMinutes must not exceed refreshTokenTtlMs: a JWT may not outlive its refresh family.',
     );
   }
+  const turn = options.turn && checkTurnOptions(options.turn);
   const secret = options.secret ?? (await store.getOrCreateSecret(generateSecret));
   const tokens = new TokenService(
     store,
@@ -129,12 +147,22 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     (family) => signaling.revokeFamily(family),
   );
   for (const project of options.projects ?? []) await putProject(project);
+  const member = options.cluster ? await connectCluster(options.cluster) : undefined;
+  const cluster = member?.cluster;
   const signaling = new SignalingServer({
     tokens,
-    router: new LocalSessionRouter(),
+    router: cluster
+      ? new ClusterRouter(
+          cluster.presence,
+          (id) => cluster.remoteSession(id),
+          () => undefined, // Redis trouble shows in /healthz; the next refresh rewrites presence
+        )
+      : new LocalSessionRouter(),
+    cluster,
     limits,
     clock,
     iceServers: options.iceServers ?? [],
+    turn,
     allowedOrigins: options.allowedOrigins,
   });
   let closing = false;
@@ -145,9 +173,21 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     trustProxy: options.trustProxy ?? false,
     health: async () => {
       if (closing) throw new Error('closing');
+      if (member && !member.connected()) throw new Error('Redis is unreachable');
       await store.ping();
     },
   });
+  try {
+    await signaling.startCluster();
+  } catch (cause) {
+    await signaling.close(0);
+    await member?.close();
+    throw new RelayError(
+      ErrorCodes.unavailableService,
+      'Could not join the other Relay nodes through Redis. Check that Redis is running.',
+      { cause },
+    );
+  }
   let server: Server | undefined;
   let url: string | undefined;
   let purgeTimer: unknown;
@@ -231,6 +271,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       closing = true;
       clock.clearTimeout(purgeTimer);
       await signaling.close();
+      await member?.close();
       if (server) {
         const http = server;
         await new Promise<void>((resolve) => {

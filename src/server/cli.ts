@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ALL_SCOPES, isScope, type Scope } from '../protocol/index.js';
+import { ALL_SCOPES, RelayError, isScope, type Scope } from '../protocol/index.js';
 import { createRelayServer, type ProjectCredentials } from './RelayServer.js';
 import { createRestClient } from './RestClient.js';
 import { MemoryStore } from './store/MemoryStore.js';
+import { RedisStore, redactRedisUrl } from './store/RedisStore.js';
 import type { RelayStore } from './store/RelayStore.js';
 import { SqliteStore } from './store/SqliteStore.js';
 import { assertSecretStrength } from './TokenService.js';
+import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
 
 const USAGE = `Usage:
-  relaycall serve [--host 127.0.0.1] [--port 8080] [--store memory|sqlite:PATH]
+  relaycall serve [--host 127.0.0.1] [--port 8080]
+                  [--store memory|sqlite:PATH|redis://[:PASSWORD@]HOST:PORT/DB]
                   [--project ID:TOKEN ...] [--ice-servers JSON] [--dev]
+                  [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
 
@@ -18,6 +22,9 @@ Environment:
   RELAYCALL_PROJECTS  "id:token,id2:token2", projects to create or update (like --project)
   RELAYCALL_SECRET    HS512 signing secret, at least 64 bytes (default: generated and kept
                       in the SQLite store)
+  RELAYCALL_STORE     the store, like --store (keeps a Redis password off the command line)
+  RELAYCALL_TURN_SECRET
+                      TURN shared secret (coturn's static-auth-secret), like --turn-secret
 
 See README.md for the REST API and docs/PROTOCOL.md for the signaling protocol.`;
 
@@ -62,6 +69,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       store: { type: 'string' },
       project: { type: 'string', multiple: true, default: [] },
       'ice-servers': { type: 'string' },
+      'turn-url': { type: 'string', multiple: true, default: [] },
+      'turn-secret': { type: 'string' },
       dev: { type: 'boolean', default: false },
     },
   });
@@ -69,10 +78,14 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const projects = [...parseProjects(env.RELAYCALL_PROJECTS), ...values.project.map(parseProject)];
   if (env.RELAYCALL_SECRET !== undefined) assertSecretStrength(env.RELAYCALL_SECRET);
   const iceServers = parseIceServers(values['ice-servers']);
+  const turn = parseTurn(values['turn-url'], values['turn-secret'] ?? env.RELAYCALL_TURN_SECRET);
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
-  const storeSpec = values.store ?? (values.dev ? 'memory' : 'sqlite:.relaycall/relay.sqlite');
+  const storeSpec =
+    values.store ??
+    env.RELAYCALL_STORE ??
+    (values.dev ? 'memory' : 'sqlite:.relaycall/relay.sqlite');
   if (values.dev && projects.length === 0) projects.push(DEV_PROJECT);
   const store = await openStore(storeSpec);
 
@@ -92,6 +105,9 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     secret: env.RELAYCALL_SECRET,
     projects,
     iceServers,
+    turn,
+    // A Redis store means several nodes may share it: this one joins them.
+    ...(/^rediss?:\/\//.test(storeSpec) ? { cluster: { url: storeSpec } } : {}),
   });
   // Listening for signals before announcing readiness: whoever reads the ready lines may
   // signal at once.
@@ -111,7 +127,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     await relay.close();
     throw error;
   }
-  console.log(`Relay listening on ${url} (store: ${storeSpec})`);
+  console.log(`Relay listening on ${url} (store: ${redactRedisUrl(storeSpec)})`);
   if (values.dev) {
     console.log('Development mode: a well-known project token. Never expose this Relay.');
   }
@@ -124,6 +140,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
         `-d '{"resource":"alice"}' ${url}/api/relay/rest/jwt`,
     );
   }
+  // The secret is never printed.
+  if (turn) console.log(`TURN credentials minted per session for ${turn.urls.join(', ')}`);
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
 
   console.log(`${await stopped}: closing sessions and exiting.`);
@@ -167,7 +185,14 @@ async function openStore(spec: string): Promise<RelayStore> {
   if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) {
     return SqliteStore.open(spec.slice('sqlite:'.length));
   }
-  throw new UsageError(`--store must be "memory" or "sqlite:PATH", not "${spec}".`);
+  if (/^rediss?:\/\//.test(spec)) {
+    // Outages and recoveries of Redis go to stderr; the Relay keeps running through them.
+    return RedisStore.open(spec, { log: (line) => console.error(line) });
+  }
+  throw new UsageError(
+    '--store must be "memory", "sqlite:PATH" or "redis://HOST:PORT/DB", ' +
+      `not "${redactRedisUrl(spec)}".`,
+  );
 }
 
 function parsePort(value: string): number {
@@ -214,4 +239,30 @@ function parseIceServers(value: string | undefined) {
   throw new UsageError(
     '--ice-servers must be a JSON array like [{"urls":"turn:turn.example.com"}].',
   );
+}
+
+/** --turn-url (repeatable or comma-separated) and the shared secret; never echoes the secret. */
+function parseTurn(values: string[], secret: string | undefined): TurnOptions | undefined {
+  const urls = values.flatMap((value) => value.split(',')).map((url) => url.trim());
+  if (urls.length === 0) {
+    if (secret !== undefined) {
+      throw new UsageError(
+        'A TURN secret is set (--turn-secret or RELAYCALL_TURN_SECRET) but no --turn-url: ' +
+          'add the TURN server URL, e.g. --turn-url "turn:turn.example.com:3478?transport=udp".',
+      );
+    }
+    return undefined;
+  }
+  if (secret === undefined) {
+    throw new UsageError(
+      "--turn-url needs the TURN shared secret (coturn's static-auth-secret): set " +
+        'RELAYCALL_TURN_SECRET, or pass --turn-secret.',
+    );
+  }
+  try {
+    return checkTurnOptions({ urls, secret });
+  } catch (error) {
+    if (error instanceof RelayError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -9,6 +9,8 @@ export type {
 } from './RelayServer.js';
 export { MemoryStore } from './store/MemoryStore.js';
 export { SqliteStore } from './store/SqliteStore.js';
+export { RedisStore } from './store/RedisStore.js';
+export type { RedisStoreOptions } from './store/RedisStore.js';
 export type {
   FamilyRecord,
   ProjectRecord,
@@ -17,6 +19,8 @@ export type {
   RotateOutcome,
 } from './store/RelayStore.js';
 export type { Clock } from './clock.js';
+export type { TurnOptions } from './turnCredentials.js';
+export type { ClusterConfig } from './cluster/connectCluster.js';
 export { systemClock } from './clock.js';
 export { createRestClient } from './RestClient.js';
 export type { RestClient, RestClientOptions, CreateTokenOptions, TokenPair } from './RestClient.js';

@@ -39,6 +39,21 @@ declare module 'vitest/browser' {
      * test/reliability/results/<file>.json; resolves the path written, or null.
      */
     writeResults(file: string, section: string, data: object): Promise<string | null>;
+    // test/browser/turnCommands.ts
+    /** coturn (Debian's package) on a free loopback port with a random TURN REST API secret. */
+    startTurnServer(): Promise<{ id: string; url: string }>;
+    /** coturn's output so far. */
+    turnServerLog(id: string): Promise<string>;
+    stopTurnServer(id: string): Promise<void>;
+    /**
+     * A Relay minting credentials for that coturn: with its secret, or `secret: 'wrong'`, and its
+     * clock `clockSkewMs` off (a large negative skew mints credentials already expired).
+     */
+    startTurnRelay(
+      turnId: string,
+      options?: { secret?: 'shared' | 'wrong'; clockSkewMs?: number },
+    ): Promise<RelayHandle>;
+    stopTurnRelay(id: string): Promise<void>;
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../src/server/store/MemoryStore.js';
 import type {
   FamilyRecord,
@@ -9,7 +9,9 @@ import type {
   RefreshTokenRecord,
   RelayStore,
 } from '../../src/server/store/RelayStore.js';
+import { RedisStore } from '../../src/server/store/RedisStore.js';
 import { SqliteStore } from '../../src/server/store/SqliteStore.js';
+import { startRedisServer, type RedisServer } from './redisServer.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -56,6 +58,14 @@ afterEach(async () => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** One redis-server for the file, started by the first Redis test; a key prefix per store. */
+let redis: Promise<RedisServer> | undefined;
+let redisPrefixes = 0;
+
+afterAll(async () => {
+  if (redis) await (await redis).stop();
+});
+
 function track<S extends RelayStore>(store: S): S {
   openStores.push(store);
   return store;
@@ -72,6 +82,18 @@ const variants: Variant[] = [
       return {
         store: track(await SqliteStore.open(path)),
         reopen: async () => track(await SqliteStore.open(path)),
+      };
+    },
+  },
+  {
+    name: 'RedisStore',
+    make: async () => {
+      redis ??= startRedisServer();
+      const { url } = await redis;
+      const keyPrefix = `relaycall-test-${++redisPrefixes}:`;
+      return {
+        store: track(await RedisStore.open(url, { keyPrefix })),
+        reopen: async () => track(await RedisStore.open(url, { keyPrefix })),
       };
     },
   },
@@ -234,11 +256,9 @@ describe.each(variants)('$name', ({ make }) => {
   });
 });
 
-describe('SqliteStore only', () => {
-  const sqlite = variants.find((v) => v.name === 'SqliteStore')!;
-
+describe.each(variants.filter((v) => v.name !== 'MemoryStore'))('$name, durable', ({ make }) => {
   it('keeps everything across close and reopen', async () => {
-    const { store, reopen } = await sqlite.make();
+    const { store, reopen } = await make();
     await store.putProject(project('p1'));
     const secret = await store.getOrCreateSecret(() => 'the-secret');
     await store.createFamily(family('f1'), token('t1', 'f1'));
@@ -260,7 +280,9 @@ describe('SqliteStore only', () => {
       status: 'reused',
     });
   });
+});
 
+describe('SqliteStore only', () => {
   it('creates the parent directory and works in memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relaycall-store-'));
     tempDirs.push(dir);

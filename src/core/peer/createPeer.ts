@@ -63,6 +63,11 @@ export interface CreatePeerOptions {
    * host candidates only (simple-peer's own default, public STUN, is never used).
    */
   iceServers: RTCIceServer[];
+  /**
+   * `'relay'` uses TURN relay candidates only (all media through the TURN server); passed as
+   * `config.iceTransportPolicy`. Default: `'all'`.
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /** Local media to send. Default: none (receive only, plus the data channel). */
   stream?: MediaStream;
   /** RTCPeerConnection constructor to use (tests). Default: `globalThis.RTCPeerConnection`. */
@@ -124,7 +129,10 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
   try {
     sp = new SimplePeerCtor({
       initiator: options.initiator,
-      config: { iceServers: [...options.iceServers] },
+      config: {
+        iceServers: [...options.iceServers],
+        iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+      },
       stream: options.stream,
       trickle: true,
       objectMode: true,
@@ -188,6 +196,32 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
     );
   }
   const isGone = () => destroyed || sp.destroyed || internals.destroying;
+
+  // Gathering complete without a single local candidate (every TURN server refused, e.g. expired
+  // credentials with iceTransportPolicy 'relay'): ICE can never connect, and browsers leave it
+  // 'new' instead of 'failed'. End the peer now rather than hang.
+  let candidates = 0;
+  const refusals: string[] = [];
+  pc.addEventListener('icecandidate', (event) => {
+    if (event.candidate?.candidate) candidates += 1;
+  });
+  pc.addEventListener('icecandidateerror', (event) => {
+    const { url, errorCode, errorText } = event;
+    if (refusals.length < 4) refusals.push(`${url} answered ${errorCode} ${errorText}`.trim());
+  });
+  const failUngathered = () => {
+    if (pc.iceGatheringState !== 'complete' || candidates > 0 || isGone() || sp.connected) return;
+    const why = refusals.length > 0 ? ` (${refusals.join('; ')})` : '';
+    sp.destroy(
+      Object.assign(new Error(`No ICE candidate could be gathered${why}.`), {
+        code: 'ERR_ICE_GATHERING',
+      }),
+    );
+  };
+  pc.addEventListener('icegatheringstatechange', () => {
+    // A task later, so that the candidate errors queued with the state change are counted in.
+    if (pc.iceGatheringState === 'complete') setTimeout(failUngathered, 0);
+  });
 
   const peer: Peer = {
     initiator: options.initiator,

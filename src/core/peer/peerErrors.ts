@@ -5,6 +5,8 @@ const HINTS: Record<string, string> = {
   ERR_ICE_CONNECTION_FAILURE:
     ' No network path was found between the two browsers: a firewall may block peer-to-peer traffic; configure a TURN server in the Relay iceServers.',
   ERR_CONNECTION_FAILURE: ' The connection to the other browser was lost.',
+  ERR_ICE_GATHERING:
+    ' No network path can be tried. With iceTransportPolicy "relay", the TURN server refused the credentials (401: they expired, or the Relay and the TURN server do not share the secret) or could not be reached: reconnect for fresh credentials, or check the TURN setup (docs/DEPLOY.md#turn). Otherwise the browser has no usable network address.',
   ERR_DATA_CHANNEL: ' The data channel to the other browser failed.',
   ERR_SET_REMOTE_DESCRIPTION: ' A signal arrived out of order or twice.',
   ERR_SIGNALING: ' A signal was not valid WebRTC signaling data.',

@@ -6,6 +6,7 @@ import {
   ErrorCodes,
   HEALTH_PATH,
   JWT_PATH,
+  RelayError,
   RelayHttpError,
   isScope,
   resourceProblem,
@@ -32,6 +33,13 @@ export interface RestApiOptions {
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="relaycall", charset="UTF-8"' };
 const JWT_METHODS = 'POST, PUT, DELETE';
 const MAX_REFRESH_TOKEN_LENGTH = 256;
+/** Answered (503) when the store reports itself unreachable; names no host on purpose. */
+const STORE_UNAVAILABLE =
+  "The Relay's store is unavailable, so tokens cannot be issued, refreshed or revoked right now. " +
+  "Try again in a few seconds. If this persists, the Relay's operator should check its store " +
+  '(for example, that Redis is running and reachable).';
+/** Seconds a client should wait before retrying after STORE_UNAVAILABLE. */
+const STORE_RETRY_AFTER_SECONDS = 2;
 
 /** The REST API: returns a handler that answers true when it served the request. */
 export function createRestApi(options: RestApiOptions) {
@@ -130,6 +138,13 @@ function respondWithError(res: ServerResponse, error: unknown): void {
     return;
   }
   if (!(error instanceof RelayHttpError)) {
+    // A store that is down (Redis unreachable) says so with service_unavailable: a retry helps.
+    if (error instanceof RelayError && error.code === ErrorCodes.unavailableService) {
+      sendError(res, httpError(503, ErrorCodes.unavailableService, STORE_UNAVAILABLE), {
+        'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+      });
+      return;
+    }
     sendError(
       res,
       httpError(500, ErrorCodes.internal, 'The Relay failed to serve this request. Try again.'),

@@ -49,7 +49,21 @@ export class CallManager {
     return this.calls.size;
   }
 
-  invite(caller: Session, to: string, metadata: unknown): { callId: string } {
+  /** Whether the call lives on this node. */
+  owns(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  /**
+   * Rings every session of `to` that may receive: this node's, and `remote` ones (sessions on
+   * other nodes, whose nodes said they can be rung; see {@link refuse} for those that cannot).
+   */
+  invite(
+    caller: Session,
+    to: string,
+    metadata: unknown,
+    remote: Session[] = [],
+  ): { callId: string } {
     authorize(caller.scopes, 'dial');
     if (caller.calls.size >= this.limits.maxCallsPerSession) {
       throw rpc(
@@ -60,7 +74,8 @@ export class CallManager {
     }
     const receivers = this.router
       .ofResource(caller.projectId, to)
-      .filter((s) => s !== caller && s.link !== null && can(s.scopes, 'receive'));
+      .filter((s) => s !== caller && s.link !== null && can(s.scopes, 'receive'))
+      .concat(remote);
     if (receivers.length === 0) {
       throw rpc(
         RpcErrorCodes.unavailable,
@@ -97,6 +112,23 @@ export class CallManager {
       this.notify(callee, ServerEvents.incoming, event);
     }
     return { callId: call.id };
+  }
+
+  /**
+   * A session on another node could not be rung after all (busy, or gone): it stops ringing.
+   * True when nobody is left ringing: the call is then dropped without telling anyone, and
+   * the invite's reply says why instead.
+   */
+  refuse(callId: string, sessionId: string): boolean {
+    const call = this.calls.get(callId);
+    if (call?.state !== 'ringing' || !call.ringing.delete(sessionId)) return false;
+    call.rang.delete(sessionId);
+    this.router.get(sessionId)?.calls.delete(callId);
+    if (call.ringing.size > 0) return false;
+    this.calls.delete(callId);
+    this.clock.clearTimeout(call.ringTimer);
+    this.router.get(call.callerId)?.calls.delete(callId);
+    return true;
   }
 
   /** Sent after the invite's reply, so the caller learns of its call id first. */

@@ -6,6 +6,21 @@ export interface SessionLink {
   close(code: number, reason: string): void;
 }
 
+/** Keeps a copy of a session's resume buffer elsewhere (Redis), so another node can resume it. */
+export interface SessionJournal {
+  /** Notification `seq` was issued. */
+  appended(seq: number, text: string): void;
+  /** Everything up to `floor` is no longer kept; `dropped` entries left the front. */
+  trimmed(floor: number, dropped: number): void;
+}
+
+/** A resume buffer as another node kept it. */
+export interface SessionBuffer {
+  seq: number;
+  floor: number;
+  outbox: string[];
+}
+
 export interface SessionInit {
   id: string;
   projectId: string;
@@ -14,6 +29,8 @@ export interface SessionInit {
   familyId: string;
   expiresAt: number;
   maxBuffered: number;
+  /** The buffer of a session resumed from another node. Default: empty. */
+  buffer?: SessionBuffer;
 }
 
 /**
@@ -39,6 +56,8 @@ export class Session {
   expiryTimer: unknown = undefined;
   /** Ends a detached session when the resume grace period is over. */
   graceTimer: unknown = undefined;
+  /** Copies the resume buffer for other nodes (several Relay nodes only). */
+  journal: SessionJournal | null = null;
   private seq = 0;
   /** A detached session's buffer overflowed: it can no longer be resumed faithfully. */
   private overflowed = false;
@@ -56,6 +75,11 @@ export class Session {
     this.familyId = init.familyId;
     this.expiresAt = init.expiresAt;
     this.maxBuffered = init.maxBuffered;
+    if (init.buffer) {
+      this.seq = init.buffer.seq;
+      this.floor = init.buffer.floor;
+      this.outbox.push(...init.buffer.outbox);
+    }
   }
 
   /**
@@ -68,6 +92,7 @@ export class Session {
     // Spliced rather than spread into a new object: this runs for every relayed signal.
     const text = `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":{"seq":${seq},${JSON.stringify(params).slice(1)}}`;
     this.outbox.push(text);
+    this.journal?.appended(seq, text);
     if (this.outbox.length > this.maxBuffered) {
       if (!this.link) {
         this.overflowed = true;
@@ -75,6 +100,7 @@ export class Session {
       }
       this.outbox.shift();
       this.floor += 1;
+      this.journal?.trimmed(this.floor, 1);
     }
     this.link?.deliver(text);
     return true;
@@ -82,10 +108,18 @@ export class Session {
 
   /** Forgets notifications the client has processed. */
   acknowledge(seq: number): void {
+    let dropped = 0;
     while (this.outbox.length > 0 && this.floor < seq) {
       this.outbox.shift();
       this.floor += 1;
+      dropped += 1;
     }
+    if (dropped > 0) this.journal?.trimmed(this.floor, dropped);
+  }
+
+  /** The resume buffer, as another node needs it to resume this session. */
+  buffer(): SessionBuffer {
+    return { seq: this.seq, floor: this.floor, outbox: [...this.outbox] };
   }
 
   /** Whether a client that processed up to `lastSeq` can be brought up to date. */

@@ -7,6 +7,7 @@ import {
   CloseCodes,
   ErrorCodes,
   PROTOCOL_VERSION,
+  isPlainObject,
   RelayError,
   RelayRpcError,
   RpcErrorCodes,
@@ -15,7 +16,11 @@ import {
   type RelayLimits,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
+import type { Cluster } from '../cluster/Cluster.js';
+import { RemoteSession } from '../cluster/RemoteSession.js';
 import type { TokenService, VerifiedToken } from '../TokenService.js';
+import { mintTurnServer, type TurnOptions } from '../turnCredentials.js';
+import { authorize } from './authorize.js';
 import { CallManager } from './CallManager.js';
 import { Connection, internalError, type RequestId } from './Connection.js';
 import { parseRequest, readParams } from './parseRequest.js';
@@ -29,8 +34,12 @@ export interface SignalingOptions {
   limits: RelayLimits;
   clock: Clock;
   iceServers: IceServer[];
+  /** A TURN server whose credentials are minted per session and added to `iceServers`. */
+  turn?: TurnOptions;
   /** When set, only these Origin headers may open a socket. */
   allowedOrigins?: string[];
+  /** Other Relay nodes, through Redis: calls between sessions on different nodes. */
+  cluster?: Cluster;
 }
 
 /** What a handler answers: a result, and work to do once the result is sent. */
@@ -40,6 +49,13 @@ const MAX_MALFORMED = 20;
 /** Methods that wait on a token check; the others are handled synchronously. */
 const ASYNC_METHODS = new Set<string>([ClientMethods.connect, ClientMethods.reauthenticate]);
 const EMPTY_RESULT: Handled = { result: {} };
+/** Requests about a call, which a call's owner node answers for sessions on other nodes. */
+const FORWARDED_METHODS = new Set<string>([
+  ClientMethods.answer,
+  ClientMethods.reject,
+  ClientMethods.hangup,
+  ClientMethods.signal,
+]);
 /** Close code reported for a socket lost without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
 const AUTH_CLOSE: Record<string, number> = {
@@ -57,6 +73,8 @@ export class SignalingServer {
   private readonly batch = new WriteBatch();
   private unauthenticated = 0;
   private heartbeat: unknown;
+  /** Shutting down: sessions end here, but stay resumable on other nodes. */
+  private closing = false;
 
   constructor(private readonly options: SignalingOptions) {
     const { limits } = options;
@@ -98,8 +116,39 @@ export class SignalingServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
   }
 
-  /** Closes the sessions of a revoked token family. */
+  /** Closes the sessions of a revoked token family, on every node. */
   revokeFamily(familyId: string): void {
+    this.closeFamily(familyId);
+    this.options.cluster?.revokeElsewhere(familyId).catch(() => undefined);
+  }
+
+  /** Joins the other nodes: they may now ring this node's sessions and route to them. */
+  startCluster(): Promise<void> {
+    const { cluster, router, limits } = this.options;
+    if (!cluster) return Promise.resolve();
+    const local = (id: string) => {
+      const session = router.get(id);
+      return session instanceof RemoteSession ? undefined : session;
+    };
+    return cluster.start({
+      session: local,
+      callRequest: (session, method, params) => {
+        if (!FORWARDED_METHODS.has(method)) throw internalError();
+        return this.dispatchSync(session, method, params);
+      },
+      legEvent: (session, event) => {
+        if (event === 'detached') this.calls.detached(session);
+        else if (event === 'resumed') this.calls.resumed(session);
+        else this.calls.ended(session);
+      },
+      revokeFamily: (familyId) => this.closeFamily(familyId),
+      handOver: (sessionId, node) => this.handOver(sessionId, node),
+      maxCallsPerSession: limits.maxCallsPerSession,
+      resumeGraceMs: limits.resumeGraceMs,
+    });
+  }
+
+  private closeFamily(familyId: string): void {
     for (const session of this.options.router.ofFamily(familyId)) {
       this.terminate(session, CloseCodes.tokenRevoked, 'token revoked');
     }
@@ -110,6 +159,7 @@ export class SignalingServer {
    * sockets are closed, or after `graceMs`, when the rest are cut off.
    */
   async close(graceMs = 2_000): Promise<void> {
+    this.closing = true;
     this.options.clock.clearTimeout(this.heartbeat);
     const sessions = [...this.options.router.all()];
     // Every socket first: the Relay going away is not the other party leaving, so no
@@ -206,7 +256,12 @@ export class SignalingServer {
     const session = connection.session;
     // Signals are most of the traffic: handled at once, without a promise, when no token
     // check of this socket is still running (requests are answered in arrival order).
-    if (session && connection.idle && !ASYNC_METHODS.has(method)) {
+    if (
+      session &&
+      connection.idle &&
+      !ASYNC_METHODS.has(method) &&
+      !this.crossesNodes(method, params)
+    ) {
       this.handle(connection, id, method, () => this.dispatchSync(session, method, params));
       return;
     }
@@ -277,7 +332,56 @@ export class SignalingServer {
       const p = readParams(method, params, this.options.limits);
       return { result: await this.reauthenticate(session, p.string('token')) };
     }
+    const { cluster } = this.options;
+    if (cluster && method === ClientMethods.invite)
+      return this.inviteAcross(cluster, session, params);
+    const owner = cluster?.ownerOf(callIdOf(params) ?? '');
+    if (cluster && owner && FORWARDED_METHODS.has(method)) {
+      // The call lives on the caller's node: it answers for it.
+      return {
+        result: await cluster.forward(session, owner, method, params as Record<string, unknown>),
+      };
+    }
     return this.dispatchSync(session, method, params);
+  }
+
+  /** Whether a request involves another node (and so cannot be answered at once). */
+  private crossesNodes(method: string, params: unknown): boolean {
+    const { cluster } = this.options;
+    if (!cluster) return false;
+    return method === ClientMethods.invite || cluster.ownerOf(callIdOf(params) ?? '') !== undefined;
+  }
+
+  /** An invite that also rings the callee's sessions on other nodes. */
+  private async inviteAcross(
+    cluster: Cluster,
+    session: Session,
+    params: unknown,
+  ): Promise<Handled> {
+    const p = readParams(ClientMethods.invite, params, this.options.limits);
+    const to = p.resource('to');
+    const metadata = p.json('metadata');
+    authorize(session.scopes, 'dial');
+    const remote = await cluster.remoteReceivers(session.projectId, to);
+    const result = this.calls.invite(session, to, metadata, remote);
+    const { refused } = await cluster.ringsSettled(result.callId);
+    let dropped = false;
+    for (const { sessionId } of refused)
+      dropped = this.calls.refuse(result.callId, sessionId) || dropped;
+    if (dropped) {
+      throw refused.some((r) => r.reason === 'busy')
+        ? new RelayRpcError(
+            RpcErrorCodes.busy,
+            ErrorCodes.busy,
+            `"${to}" is busy on other calls. Try later.`,
+          )
+        : new RelayRpcError(
+            RpcErrorCodes.unavailable,
+            ErrorCodes.unavailable,
+            `"${to}" is not connected. Try again when they are online.`,
+          );
+    }
+    return { result, after: () => this.calls.announceRinging(result.callId) };
   }
 
   /** The methods answered without waiting on anything. */
@@ -332,6 +436,11 @@ export class SignalingServer {
     if (connection.closed) return { result: null };
     const { router, clock } = this.options;
     let session = sessionId ? router.get(sessionId) : undefined;
+    if (session instanceof RemoteSession) session = undefined; // held by another node
+    if (!session && sessionId && this.options.cluster) {
+      session = await this.adopt(this.options.cluster, sessionId, project, verified, lastSeq);
+      if (connection.closed) return { result: null };
+    }
     if (session && (session.projectId !== project || session.resource !== verified.resource)) {
       session = undefined;
     } else if (session && !session.canResumeFrom(lastSeq)) {
@@ -358,6 +467,7 @@ export class SignalingServer {
         maxBuffered: this.options.limits.resumeBufferMessages,
       });
       router.add(session);
+      this.options.cluster?.track(session);
     }
     this.applyToken(session, verified);
     clock.clearTimeout(connection.authTimer);
@@ -375,15 +485,76 @@ export class SignalingServer {
       scopes: session.scopes,
       expiresAt: session.expiresAt,
       serverTime: clock.now(),
-      iceServers: this.options.iceServers,
+      iceServers: this.iceServersOf(session),
     };
     const after = resumed
       ? () => {
           attached.replayAfter(lastSeq);
           this.calls.resumed(attached);
+          this.options.cluster?.legEvent(attached, 'resumed');
         }
       : undefined;
     return { result, after };
+  }
+
+  /** A session another node held (or held until it died), resumed on this node. */
+  private async adopt(
+    cluster: Cluster,
+    sessionId: string,
+    project: string,
+    verified: VerifiedToken,
+    lastSeq: number,
+  ): Promise<Session | undefined> {
+    const adopted = await cluster.adopt(sessionId, project, verified.resource);
+    const held = this.options.router.get(sessionId);
+    if (!adopted || (held && !(held instanceof RemoteSession))) return undefined;
+    const session = new Session({
+      id: sessionId,
+      projectId: project,
+      resource: verified.resource,
+      scopes: verified.scopes,
+      familyId: verified.familyId,
+      expiresAt: verified.expiresAt,
+      maxBuffered: this.options.limits.resumeBufferMessages,
+      buffer: adopted.record.buffer,
+    });
+    for (const { callId } of adopted.calls) session.calls.add(callId);
+    cluster.absorb(session);
+    if (!session.canResumeFrom(lastSeq)) {
+      // Too far behind to resume: the calls it was in end for the others.
+      cluster.legEvent(session, 'ended');
+      cluster.untrack(session);
+      return undefined;
+    }
+    this.options.router.add(session);
+    cluster.track(session);
+    return session;
+  }
+
+  /** Another node resumes one of this node's sessions: let go of it, keep its calls. */
+  private handOver(sessionId: string, node: string) {
+    const { router, cluster, clock } = this.options;
+    const session = router.get(sessionId);
+    if (!session || session instanceof RemoteSession || session.ended || !cluster) return undefined;
+    const calls = [...session.calls];
+    const owned = calls.filter((callId) => this.calls.owns(callId));
+    const foreign = calls.flatMap((callId) => {
+      const owner = cluster.ownerOf(callId);
+      return owner ? [{ callId, owner }] : [];
+    });
+    clock.clearTimeout(session.graceTimer);
+    clock.clearTimeout(session.expiryTimer);
+    // Not terminate(): the session and its calls go on, on the other node.
+    cluster.handedOver(session, node, owned);
+    session.ended = true;
+    router.remove(session);
+    const link = session.link as Connection | null;
+    session.link = null;
+    if (link) {
+      link.session = null;
+      link.close(CloseCodes.sessionTakenOver, 'session resumed on another node');
+    }
+    return { owned, foreign };
   }
 
   private async reauthenticate(session: Session, token: string) {
@@ -402,7 +573,15 @@ export class SignalingServer {
       expiresAt: session.expiresAt,
       serverTime: this.options.clock.now(),
       scopes: session.scopes,
+      iceServers: this.iceServersOf(session),
     };
+  }
+
+  /** The configured ICE servers, plus TURN credentials valid until the session's JWT expires. */
+  private iceServersOf(session: Session): IceServer[] {
+    const { iceServers, turn } = this.options;
+    if (!turn) return iceServers;
+    return [...iceServers, mintTurnServer(turn, session.resource, session.expiresAt)];
   }
 
   private applyToken(session: Session, verified: VerifiedToken): void {
@@ -410,6 +589,8 @@ export class SignalingServer {
     session.scopes = verified.scopes;
     session.expiresAt = verified.expiresAt;
     if (session.familyId !== verified.familyId) router.changeFamily(session, verified.familyId);
+    router.updated?.(session);
+    this.options.cluster?.retrack(session);
     clock.clearTimeout(session.expiryTimer);
     session.expiryTimer = clock.setTimeout(
       () => this.terminate(session, CloseCodes.tokenExpired, 'token expired'),
@@ -453,6 +634,7 @@ export class SignalingServer {
 
   private detach(session: Session): void {
     this.calls.detached(session);
+    this.options.cluster?.legEvent(session, 'detached');
     session.graceTimer = this.options.clock.setTimeout(
       () => this.terminate(session),
       this.options.limits.resumeGraceMs,
@@ -465,6 +647,12 @@ export class SignalingServer {
     const { clock, router } = this.options;
     clock.clearTimeout(session.expiryTimer);
     clock.clearTimeout(session.graceTimer);
+    // A node shutting down leaves its sessions' records, so their clients resume them on another
+    // node, and tells no other node they ended: to them, this node is gone, as if it had died.
+    if (!this.closing) {
+      this.options.cluster?.legEvent(session, 'ended');
+      this.options.cluster?.untrack(session);
+    }
     this.calls.ended(session);
     session.ended = true;
     router.remove(session);
@@ -518,4 +706,9 @@ function rejectUpgrade(socket: Duplex, status: number, message: string): void {
       'Connection: close\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+function callIdOf(params: unknown): string | undefined {
+  const callId = isPlainObject(params) ? params.callId : undefined;
+  return typeof callId === 'string' ? callId : undefined;
 }

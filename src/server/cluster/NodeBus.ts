@@ -1,0 +1,162 @@
+import type { Redis } from 'ioredis';
+import { ErrorCodes, RelayRpcError, RpcErrorCodes } from '../../protocol/index.js';
+
+/** A message between Relay nodes. */
+export type BusMessage = { type: string } & Record<string, unknown>;
+
+/** Handles a message from another node; a request's answer is what it returns (or throws). */
+export type BusHandler = (from: string, message: BusMessage) => unknown;
+
+interface Envelope {
+  from: string;
+  message?: BusMessage;
+  /** Set on a request: the reply carries it back. */
+  id?: number;
+  /** Set on a reply: the id of the request it answers. */
+  reply?: number;
+  result?: unknown;
+  error?: { rpcCode: number; code: string; message: string };
+}
+
+interface Pending {
+  callback: (error: RelayRpcError | null, result?: unknown) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Node-to-node messages over Redis pub/sub, one channel per node: a message reaches only the
+ * node it is for, never every node. Messages from one node arrive in the order it sent them,
+ * and each is handled in its own turn of the event loop, so whatever a settled request
+ * started has run before the next message is looked at.
+ */
+export class NodeBus {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly inbox: string[] = [];
+  private draining = false;
+  private handler: BusHandler = () => undefined;
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    readonly nodeId: string,
+    private readonly prefix: string,
+  ) {}
+
+  /** Subscribes to this node's channel; `handler` gets every message for this node. */
+  async start(handler: BusHandler): Promise<void> {
+    this.handler = handler;
+    this.sub.on('message', (_channel: string, text: string) => {
+      this.inbox.push(text);
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(this.drain);
+      }
+    });
+    await this.sub.subscribe(this.channel(this.nodeId));
+  }
+
+  /** Sends a message to a node, fire and forget (a dead node's messages are lost with it). */
+  send(node: string, message: BusMessage): void {
+    this.publish(node, { from: this.nodeId, message });
+  }
+
+  /**
+   * Sends a request and calls back with the other node's answer, in the turn it arrives, or
+   * with `service_unavailable` when none comes within `timeoutMs`.
+   */
+  request(
+    node: string,
+    message: BusMessage,
+    timeoutMs: number,
+    callback: (error: RelayRpcError | null, result?: unknown) => void,
+  ): void {
+    const id = ++this.nextId;
+    const timer = setTimeout(() => {
+      this.pending.delete(id);
+      callback(
+        new RelayRpcError(
+          RpcErrorCodes.internal,
+          ErrorCodes.unavailableService,
+          'Another Relay node did not answer in time (it may have stopped). Try again.',
+        ),
+      );
+    }, timeoutMs);
+    this.pending.set(id, { callback, timer });
+    this.publish(node, { from: this.nodeId, id, message });
+  }
+
+  close(): void {
+    for (const { timer } of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
+  }
+
+  private readonly drain = (): void => {
+    // Messages are handled in a row until a reply settles a request: what its requester
+    // does next (in promise continuations) must run before the following message.
+    let text: string | undefined;
+    while ((text = this.inbox.shift()) !== undefined) {
+      if (this.receive(text)) break;
+    }
+    if (this.inbox.length > 0) setImmediate(this.drain);
+    else this.draining = false;
+  };
+
+  /** Handles one message; true when it was a reply. */
+  private receive(text: string): boolean {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(text) as Envelope;
+    } catch {
+      return false; // not from a Relay node
+    }
+    if (envelope.reply !== undefined) {
+      const pending = this.pending.get(envelope.reply);
+      if (!pending) return false;
+      this.pending.delete(envelope.reply);
+      clearTimeout(pending.timer);
+      const { error } = envelope;
+      if (error) {
+        pending.callback(new RelayRpcError(error.rpcCode, error.code as never, error.message));
+      } else pending.callback(null, envelope.result);
+      return true;
+    }
+    if (!envelope.message) return false;
+    try {
+      const result = this.handler(envelope.from, envelope.message);
+      if (envelope.id !== undefined) {
+        this.publish(envelope.from, {
+          from: this.nodeId,
+          reply: envelope.id,
+          result: result ?? {},
+        });
+      }
+    } catch (error) {
+      if (envelope.id === undefined) return false;
+      const rpc =
+        error instanceof RelayRpcError
+          ? error
+          : new RelayRpcError(
+              RpcErrorCodes.internal,
+              ErrorCodes.internal,
+              'The Relay failed to handle this request. Try again.',
+            );
+      this.publish(envelope.from, {
+        from: this.nodeId,
+        reply: envelope.id,
+        error: { rpcCode: rpc.rpcCode, code: rpc.code, message: rpc.message },
+      });
+    }
+    return false;
+  }
+
+  private publish(node: string, envelope: Envelope): void {
+    // A lost publish (Redis down) surfaces as the request's timeout; a notification is lost
+    // like a message to a dropped socket, and the session's resume covers it.
+    this.pub.publish(this.channel(node), JSON.stringify(envelope)).catch(() => undefined);
+  }
+
+  private channel(node: string): string {
+    return `${this.prefix}node:${node}`;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import { ErrorCodes, RelayError } from '../../protocol/index.js';
+import { Cluster } from './Cluster.js';
+
+/** Running as one of several Relay nodes that share a Redis. */
+export interface ClusterConfig {
+  /** The Redis every node uses: `redis://[[user]:password@]host[:port][/db]`. */
+  url: string;
+  /** This node's id. Default: a random UUID (a restarted node is a new node). */
+  nodeId?: string;
+  /** How long a stopped node's sessions stay listed for the others, in ms. Default: 15000. */
+  presenceTtlMs?: number;
+  /** Prefix of the keys and channels in Redis. Default: 'relaycall:'. */
+  prefix?: string;
+}
+
+/** A started cluster member and the two Redis connections it owns. */
+export interface ClusterConnection {
+  cluster: Cluster;
+  /** Whether the command connection is up (`/healthz` reports unhealthy otherwise). */
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the connections (commands and publishing; this node's channel) and builds the member. */
+export async function connectCluster(config: ClusterConfig): Promise<ClusterConnection> {
+  let Client: typeof Redis;
+  try {
+    Client = (await import('ioredis')).Redis;
+  } catch (cause) {
+    throw new RelayError(
+      ErrorCodes.badRequest,
+      'Several Relay nodes need the ioredis package: run `npm install ioredis@6` next to relaycall.',
+      { cause },
+    );
+  }
+  const options = {
+    connectTimeout: 2_000,
+    // Fail fast while Redis is away (the node reports itself unhealthy) instead of queueing.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt - 1, 10), 1_000),
+  };
+  // Auto-pipelining: the journal writes and publishes of one turn go to Redis in one write.
+  const pub = new Client(config.url, { ...options, lazyConnect: true, enableAutoPipelining: true });
+  const sub = new Client(config.url, { ...options, lazyConnect: true });
+  // Without listeners ioredis prints every connection error; /healthz reports them instead.
+  pub.on('error', () => undefined);
+  sub.on('error', () => undefined);
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+  } catch (cause) {
+    pub.disconnect();
+    sub.disconnect();
+    throw new RelayError(
+      ErrorCodes.unavailableService,
+      `Could not reach Redis at ${new URL(config.url).host} to join the other Relay nodes. ` +
+        'Check the URL and that Redis is running.',
+      { cause },
+    );
+  }
+  const cluster = new Cluster({
+    pub,
+    sub,
+    nodeId: config.nodeId,
+    presenceTtlMs: config.presenceTtlMs,
+    prefix: config.prefix,
+  });
+  return {
+    cluster,
+    connected: () => pub.status === 'ready' && sub.status === 'ready',
+    async close() {
+      cluster.stop();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}
