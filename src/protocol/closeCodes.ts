@@ -7,6 +7,8 @@ export const CloseCodes = {
   normal: 1000,
   /** The server is shutting down; reconnect (to another node) with backoff. */
   goingAway: 1001,
+  /** The Relay cannot serve right now (its Redis is unreachable); reconnect with backoff. */
+  tryAgainLater: 1013,
   /** A binary frame was sent; the protocol is JSON text only. */
   unsupportedData: 1003,
   /** A frame exceeded `maxFrameBytes`. */

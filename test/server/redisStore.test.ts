@@ -15,7 +15,7 @@ import {
 import {
   PROJECT,
   RpcFailure,
-  type TestClient,
+  TestClient,
   basic,
   connectWith,
   rest,
@@ -285,6 +285,13 @@ describe('a Relay on Redis', () => {
         ) as unknown,
       });
     }
+
+    // A socket that cannot be served is told to come back later (1013), not that its token failed.
+    const socket = await TestClient.open(relay.wsUrl);
+    await expect(
+      socket.call('relay.connect', { project: PROJECT.id, token: pair.jwt_token }),
+    ).rejects.toMatchObject({ code: 'service_unavailable' });
+    expect((await socket.closed).code).toBe(1013);
 
     await server.restart();
     await until('/healthz to answer 200 again', async () => (await health(relay.url)) === 200);

@@ -63,6 +63,8 @@ const AUTH_CLOSE: Record<string, number> = {
   [ErrorCodes.tokenRevoked]: CloseCodes.tokenRevoked,
   [ErrorCodes.authFailed]: CloseCodes.authFailed,
   [ErrorCodes.limitExceeded]: CloseCodes.sessionLimit,
+  // The store (Redis) did not answer: not the client's fault; it may retry.
+  [ErrorCodes.unavailableService]: CloseCodes.tryAgainLater,
 };
 
 /** The signaling WebSocket endpoint: authentication, sessions and their lifecycle. */
