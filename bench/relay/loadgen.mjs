@@ -202,7 +202,9 @@ async function connectAll({ kind, port, count, tokens, concurrency }) {
 
 function open(c, port, tokens) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(protocol.url(port, c), { perMessageDeflate: false });
+    // Several nodes: sessions alternate between them, so every pair spans two nodes.
+    const target = Array.isArray(port) ? port[c.index % port.length] : port;
+    const ws = new WebSocket(protocol.url(target, c), { perMessageDeflate: false });
     c.ws = ws;
     c.ready = () => {
       c.ready = () => {};

@@ -2,12 +2,19 @@
  * Signaling relay under load: our Relay, the PeerJS server and a bare ws forwarder (the floor),
  * each in a fresh process pinned to core 0, driven by a load generator pinned to core 1.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn as nodeSpawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, ratio, round } from '../lib/stats.mjs';
 
-const KINDS = (process.env.BENCH_RELAY_KINDS ?? 'ours,peerjs,floor').split(',');
-const LABEL = { ours: 'relaycall', peerjs: 'PeerJS', floor: 'ws floor' };
+const KINDS = (process.env.BENCH_RELAY_KINDS ?? 'ours,ours-2,peerjs,floor').split(',');
+const LABEL = {
+  ours: 'relaycall',
+  'ours-2': 'relaycall, 2 nodes',
+  peerjs: 'PeerJS',
+  floor: 'ws floor',
+};
 
 const PLANS = {
   quick: {
@@ -57,12 +64,13 @@ export function render({ plan, runs }) {
 }
 
 async function measure(kind, sessions, plan) {
-  const server = await spawn('server.mjs', [kind], 0, process.env.BENCH_SERVER_NODE_OPTIONS);
+  const redis = kind === 'ours-2' ? await startRedis() : undefined;
+  const server = await serverGroup(kind, redis);
   const gen = await spawn('loadgen.mjs', [], 1);
   try {
     const { port } = await server.next('ready');
     let tokens = [];
-    if (kind === 'ours') {
+    if (kind.startsWith('ours')) {
       server.send({ type: 'tokens', count: sessions });
       ({ tokens } = await server.next('tokens'));
     }
@@ -72,7 +80,7 @@ async function measure(kind, sessions, plan) {
     const warm = Math.min(sessions, WARMUP_SESSIONS);
     await gen.phase({
       type: 'connect',
-      kind,
+      kind: protocolOf(kind),
       port,
       count: warm,
       tokens,
@@ -82,7 +90,7 @@ async function measure(kind, sessions, plan) {
     const idle = await usage(server, true);
     const connect = await gen.phase({
       type: 'connect',
-      kind,
+      kind: protocolOf(kind),
       port,
       count: sessions,
       tokens,
@@ -137,7 +145,112 @@ async function measure(kind, sessions, plan) {
     gen.kill();
     server.send({ type: 'stop' });
     await server.exited;
+    redis?.stop();
   }
+}
+
+/**
+ * The server(s) under test, as one: the single process, or for 'ours-2' two Relay nodes on one
+ * Redis, both pinned to core 0 (so the pair gets the single node's CPU), their figures summed.
+ */
+async function serverGroup(kind, redis) {
+  const options = process.env.BENCH_SERVER_NODE_OPTIONS;
+  if (kind !== 'ours-2') return spawn('server.mjs', [kind], 0, options);
+  const env = { BENCH_REDIS_URL: redis.url };
+  const nodes = [
+    await spawn('server.mjs', ['ours'], 0, options, env),
+    await spawn('server.mjs', ['ours'], 0, options, env),
+  ];
+  const [first] = nodes;
+  return {
+    send(message) {
+      // Tokens come from one node (they share the Redis store); the rest goes to both.
+      if (message.type === 'tokens') first.send(message);
+      else for (const node of nodes) node.send(message);
+    },
+    async next(type) {
+      if (type === 'tokens') return first.next(type);
+      const replies = await Promise.all(nodes.map((node) => node.next(type)));
+      if (type === 'ready') return { port: replies.map((reply) => reply.port) };
+      const sum = (key) => replies.reduce((total, reply) => total + reply[key], 0);
+      return {
+        ...replies[0],
+        cpuMicros: sum('cpuMicros') + (await redis.cpuMicros()),
+        systemMicros: sum('systemMicros'),
+        heapUsed: sum('heapUsed'),
+        rss: sum('rss'),
+        peakRss: sum('peakRss'),
+      };
+    },
+    exited: Promise.all(nodes.map((node) => node.exited)),
+  };
+}
+
+/** The protocol the load generator speaks to a kind of server. */
+function protocolOf(kind) {
+  return kind === 'ours-2' ? 'ours' : kind;
+}
+
+/** A throwaway redis-server on a free loopback port, pinned to the servers' core. */
+async function startRedis() {
+  const port = await freePort();
+  const child = nodeSpawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 10_000;
+  while (!(await pong(port))) {
+    if (Date.now() > deadline)
+      throw new Error('redis-server did not start (apt-get install redis-server)');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const ticks = () => {
+    // utime + stime of the redis process, in clock ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    cpuMicros: async () => ticks() * 10_000,
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function pong(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
+    socket.on('error', () => resolve(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      socket.destroy();
+      resolve(chunk.toString().startsWith('+PONG'));
+    });
+  });
 }
 
 async function usage(server, gc) {
@@ -146,7 +259,7 @@ async function usage(server, gc) {
 }
 
 /** Forks a bench process pinned to `core` with taskset; `next(type)` awaits its next message. */
-async function spawn(script, args, core, nodeOptions = '') {
+async function spawn(script, args, core, nodeOptions = '', env = {}) {
   const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const child = fork(path, args, {
     execPath: 'taskset',
@@ -158,6 +271,7 @@ async function spawn(script, args, core, nodeOptions = '') {
       ...nodeOptions.split(' ').filter(Boolean),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   const queue = [];
   const waiters = [];
@@ -325,10 +439,44 @@ function tables(rows) {
     ],
     rows: ratioRows,
   };
+  const twoNodes = {
+    title: 'Two relaycall nodes on Redis beside one (every pair split across the nodes)',
+    columns: [
+      'sessions',
+      'burst msg/s',
+      'burst ÷ one node',
+      'CPU µs/msg',
+      'CPU ÷ one node',
+      'p50 ms',
+      'p99 ms',
+      'p50 one node',
+    ],
+    rows: [...new Set(rows.map((r) => r.sessions))].flatMap((sessions) => {
+      const one = find('ours', sessions);
+      const two = find('ours-2', sessions);
+      if (!one || !two) return [];
+      return [
+        [
+          sessions,
+          round(two.burstRate, 0),
+          ratio(two.burstRate, one.burstRate),
+          round(two.cpuPerMessage, 1),
+          ratio(two.cpuPerMessage, one.cpuPerMessage),
+          round(two.p50, 2),
+          round(two.p99, 2),
+          round(one.p50, 2),
+        ],
+      ];
+    }),
+    notes: [
+      'Both nodes and Redis pinned to core 0, as the single node is; CPU µs/msg sums both nodes and Redis.',
+      'Each relayed signal crosses nodes: a Redis publish to the call owner (and its answer), and one to the other leg.',
+    ],
+  };
   const goalTable = {
     title: 'Goals',
     columns: ['sessions', 'goal', 'met'],
     rows: goals.map((g) => [g.sessions, g.goal, g.met ? 'yes' : 'NO']),
   };
-  return [table, ratios, goalTable];
+  return [table, ratios, twoNodes, goalTable];
 }

@@ -63,8 +63,11 @@ function usage() {
 
 async function start(kind) {
   if (kind === 'ours') {
-    const { createRelayServer } = await import('../../dist/server/index.js');
+    const { createRelayServer, RedisStore } = await import('../../dist/server/index.js');
+    // Two nodes on one Redis (the cross-node run): store and cluster there.
+    const redis = process.env.BENCH_REDIS_URL;
     const relay = await createRelayServer({
+      ...(redis ? { store: await RedisStore.open(redis), cluster: { url: redis } } : {}),
       projects: [PROJECT],
       // The load is many messages per socket from one machine: the per-socket rate limit (50/s by
       // default, an abuse guard) would refuse it. Everything else keeps its default.

@@ -220,7 +220,13 @@ export class Cluster {
 
   /** Sessions of `resource` on other nodes that may be rung, as sessions of this node's calls. */
   async remoteReceivers(projectId: string, resource: string): Promise<RemoteSession[]> {
-    const present = await this.presence.othersOf(projectId, resource);
+    const present = await this.presence.othersOf(projectId, resource).catch(() => {
+      throw new RelayRpcError(
+        RpcErrorCodes.internal,
+        ErrorCodes.unavailableService,
+        'The Relay cannot reach the other nodes right now (its Redis does not answer). Try again shortly.',
+      );
+    });
     return present
       .filter((p) => can(p.scopes, 'receive'))
       .map((p) => this.proxy(p.sessionId, p.node, projectId, resource, p.scopes));

@@ -48,7 +48,7 @@ export class SessionRecords {
     });
     if (buffer) {
       pipeline
-        .hset(this.recordKey(session.id), { seq: String(buffer.seq), floor: String(buffer.floor) })
+        .hset(this.recordKey(session.id), { floor: String(buffer.floor) })
         .del(this.outboxKey(session.id));
       if (buffer.outbox.length > 0) pipeline.rpush(this.outboxKey(session.id), ...buffer.outbox);
     }
@@ -63,22 +63,15 @@ export class SessionRecords {
   journal(sessionId: string): SessionJournal {
     const record = this.recordKey(sessionId);
     const outbox = this.outboxKey(sessionId);
+    // Single commands, not pipelines: the connection auto-pipelines what a turn sends, so a
+    // busy node writes its journal in one write per turn. The last seq is floor + the length.
     return {
-      appended: (seq, text) => {
-        this.redis
-          .pipeline()
-          .rpush(outbox, text)
-          .hset(record, 'seq', String(seq))
-          .exec()
-          .catch(() => undefined);
+      appended: (_seq, text) => {
+        this.redis.rpush(outbox, text).catch(() => undefined);
       },
       trimmed: (floor, dropped) => {
-        this.redis
-          .pipeline()
-          .ltrim(outbox, dropped, -1)
-          .hset(record, 'floor', String(floor))
-          .exec()
-          .catch(() => undefined);
+        this.redis.ltrim(outbox, dropped, -1).catch(() => undefined);
+        this.redis.hset(record, 'floor', String(floor)).catch(() => undefined);
       },
     };
   }
@@ -99,7 +92,7 @@ export class SessionRecords {
       expiresAt: Number(fields.expiresAt),
       node: fields.node,
       buffer: {
-        seq: Number(fields.seq ?? 0),
+        seq: Number(fields.floor ?? 0) + (outbox?.length ?? 0),
         floor: Number(fields.floor ?? 0),
         outbox: outbox ?? [],
       },
