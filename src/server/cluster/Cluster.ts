@@ -10,7 +10,7 @@ import {
 import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
 import { NodeBus, type BusMessage } from './NodeBus.js';
-import { Presence } from './Presence.js';
+import { LONG_TTL_MS, Presence } from './Presence.js';
 import { RemoteSession } from './RemoteSession.js';
 import { SessionRecords, type SessionRecord } from './SessionRecords.js';
 
@@ -113,16 +113,12 @@ export class Cluster {
 
   async start(host: ClusterHost): Promise<void> {
     this.host = host;
-    // A record outlives its node for the resume grace period (and the presence lag).
-    const records = new SessionRecords(this.pub, this.prefix, this.ttlMs + host.resumeGraceMs);
+    const records = new SessionRecords(this.pub, this.prefix, LONG_TTL_MS);
     this.records = records;
     await this.bus.start((from, message) => this.receive(from, message));
     await this.presence.start();
     // Calls whose owner died: their legs here learn it (their media, peer to peer, goes on).
-    this.sweeper = setInterval(() => {
-      records.touch(this.presence.sessionIds());
-      void this.sweep().catch(() => undefined);
-    }, this.ttlMs / 3);
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.ttlMs / 3);
     this.sweeper.unref();
   }
 
@@ -157,7 +153,11 @@ export class Cluster {
     if (!records) return undefined;
     const found = await records.load(sessionId);
     if (!found || found.projectId !== projectId || found.resource !== resource) return undefined;
-    if (found.node === this.nodeId || !(await this.presence.alive(found.node))) {
+    if (found.node === this.nodeId) return { record: found, calls: [] };
+    if (!(await this.presence.alive(found.node))) {
+      // Its node died: resumable for the grace period after it was last seen alive.
+      const seen = await this.presence.lastSeen(found.node);
+      if (Date.now() - seen > this.ttlMs + (this.host?.resumeGraceMs ?? 0)) return undefined;
       return { record: found, calls: [] };
     }
     const handed = await new Promise<HandedOver | undefined | 'silent'>((resolve) =>

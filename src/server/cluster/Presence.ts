@@ -17,16 +17,19 @@ export interface PresenceEntry {
   scopes: Scope[];
 }
 
+/** How long presence and record keys live without being rewritten: beyond any JWT's life. */
+export const LONG_TTL_MS = 48 * 60 * 60 * 1000;
+
 /**
- * Which node holds each session, in Redis. A resource's sessions are a sorted set whose
- * scores are expiry times: the node holding them pushes the times forward every
- * `ttlMs / 3`, so the entries of a node that died fall out within `ttlMs` on their own.
- * A node's liveness is a key with the same time to live. Families map to the nodes that
- * hold their sessions, so a revocation reaches exactly those.
+ * Which node holds each session, in Redis. A resource's sessions are a sorted set of
+ * `node sessionId` members; whether they are live is their node's: each node keeps a liveness
+ * key with a time to live fresh (one write every `ttlMs / 3`, however many sessions it holds),
+ * so the sessions of a node that died stop counting within `ttlMs`, and readers remove them.
+ * Families map to the nodes that hold their sessions, so a revocation reaches exactly those.
  *
- * Keys under the prefix P: `P presence:<project, resource>` (zset of `node sessionId`,
- * scored by expiry), `P session:<id>` (hash: node, scopes), `P node:<id>:alive`,
- * `P family-nodes:<family>` (zset of node ids, scored by expiry).
+ * Keys under the prefix P: `P presence:<project, resource>` (zset of `node sessionId`),
+ * `P session:<id>` (hash: node, scopes), `P node:<id>:alive` (expires), `P node:<id>:seen`
+ * (when it was last alive), `P family-nodes:<family>` (zset of node ids).
  */
 export class Presence {
   private readonly entries = new Map<string, PresenceEntry>();
@@ -36,11 +39,11 @@ export class Presence {
     private readonly redis: Redis,
     readonly nodeId: string,
     private readonly prefix: string,
-    /** How long an entry outlives the last refresh of its node, in ms. */
+    /** How long a node counts as alive after its last refresh, in ms. */
     private readonly ttlMs: number,
   ) {}
 
-  /** Starts refreshing this node's entries (and its liveness key). */
+  /** Starts refreshing this node's liveness. */
   async start(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.ttlMs / 3);
@@ -49,13 +52,13 @@ export class Presence {
 
   async add(entry: PresenceEntry): Promise<void> {
     this.entries.set(entry.sessionId, entry);
-    await this.write([entry]);
+    await this.write(entry);
   }
 
   /** Records a session's new scopes or family (re-authentication). */
   async update(entry: PresenceEntry): Promise<void> {
     this.entries.set(entry.sessionId, entry);
-    await this.write([entry]);
+    await this.write(entry);
   }
 
   async remove(sessionId: string): Promise<void> {
@@ -71,20 +74,27 @@ export class Presence {
 
   /** The live sessions of a resource on other nodes. */
   async othersOf(projectId: string, resource: string): Promise<PresentSession[]> {
-    const members = await this.redis.zrangebyscore(
-      this.resourceKey(projectId, resource),
-      Date.now(),
-      '+inf',
-    );
-    const found: PresentSession[] = [];
+    const key = this.resourceKey(projectId, resource);
+    const members = await this.redis.zrange(key, '0', '-1');
     const remote = members
       .map((member) => member.split(' ') as [string, string])
       .filter(([node]) => node !== this.nodeId);
-    if (remote.length === 0) return found;
+    if (remote.length === 0) return [];
+    const live = await this.aliveAmong(remote.map(([node]) => node));
+    const found: PresentSession[] = [];
     const pipeline = this.redis.pipeline();
-    for (const [, sessionId] of remote) pipeline.hget(this.sessionKey(sessionId), 'scopes');
-    const replies = (await pipeline.exec()) ?? [];
-    remote.forEach(([node, sessionId], i) => {
+    const asked: [string, string][] = [];
+    for (const [node, sessionId] of remote) {
+      if (live.has(node)) {
+        pipeline.hget(this.sessionKey(sessionId), 'scopes');
+        asked.push([node, sessionId]);
+      } else {
+        // A dead node's session: gone for good (its client resumes elsewhere, as a new member).
+        this.redis.zrem(key, `${node} ${sessionId}`).catch(() => undefined);
+      }
+    }
+    const replies = asked.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    asked.forEach(([node, sessionId], i) => {
       const scopes = replies[i]?.[1];
       if (typeof scopes === 'string') {
         found.push({ sessionId, node, scopes: JSON.parse(scopes) as Scope[] });
@@ -93,15 +103,23 @@ export class Presence {
     return found;
   }
 
-  /** The nodes, other than this one, that hold sessions of a token family. */
+  /** The live nodes, other than this one, that hold sessions of a token family. */
   async nodesOfFamily(familyId: string): Promise<string[]> {
-    const nodes = await this.redis.zrangebyscore(this.familyKey(familyId), Date.now(), '+inf');
-    return nodes.filter((node) => node !== this.nodeId);
+    const nodes = (await this.redis.zrange(this.familyKey(familyId), '0', '-1')).filter(
+      (node) => node !== this.nodeId,
+    );
+    const live = await this.aliveAmong(nodes);
+    return nodes.filter((node) => live.has(node));
   }
 
   /** Whether a node refreshed its liveness within the time to live. */
   async alive(node: string): Promise<boolean> {
     return (await this.redis.exists(this.aliveKey(node))) === 1;
+  }
+
+  /** When a node was last known alive, ms since the epoch (0 when never). */
+  async lastSeen(node: string): Promise<number> {
+    return Number((await this.redis.get(this.seenKey(node))) ?? 0);
   }
 
   stop(): void {
@@ -113,30 +131,36 @@ export class Presence {
     return this.entries.keys();
   }
 
-  private async refresh(): Promise<void> {
-    await this.redis.set(this.aliveKey(this.nodeId), '1', 'PX', this.ttlMs);
-    await this.write([...this.entries.values()]);
+  private async aliveAmong(nodes: string[]): Promise<Set<string>> {
+    const distinct = [...new Set(nodes)];
+    const pipeline = this.redis.pipeline();
+    for (const node of distinct) pipeline.exists(this.aliveKey(node));
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(distinct.filter((_, i) => replies[i]?.[1] === 1));
   }
 
-  private async write(entries: PresenceEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const expires = Date.now() + this.ttlMs;
-    const pipeline = this.redis.pipeline();
-    for (const entry of entries) {
-      const resourceKey = this.resourceKey(entry.projectId, entry.resource);
-      pipeline
-        .zadd(resourceKey, expires, this.member(entry.sessionId))
-        .zremrangebyscore(resourceKey, '-inf', Date.now())
-        .pexpire(resourceKey, this.ttlMs)
-        .hset(this.sessionKey(entry.sessionId), {
-          node: this.nodeId,
-          scopes: JSON.stringify(entry.scopes),
-        })
-        .pexpire(this.sessionKey(entry.sessionId), this.ttlMs)
-        .zadd(this.familyKey(entry.familyId), expires, this.nodeId)
-        .pexpire(this.familyKey(entry.familyId), this.ttlMs);
-    }
-    await pipeline.exec();
+  private async refresh(): Promise<void> {
+    await this.redis
+      .pipeline()
+      .set(this.aliveKey(this.nodeId), '1', 'PX', this.ttlMs)
+      .set(this.seenKey(this.nodeId), String(Date.now()), 'PX', LONG_TTL_MS)
+      .exec();
+  }
+
+  private async write(entry: PresenceEntry): Promise<void> {
+    const resourceKey = this.resourceKey(entry.projectId, entry.resource);
+    await this.redis
+      .pipeline()
+      .zadd(resourceKey, 0, this.member(entry.sessionId))
+      .pexpire(resourceKey, LONG_TTL_MS)
+      .hset(this.sessionKey(entry.sessionId), {
+        node: this.nodeId,
+        scopes: JSON.stringify(entry.scopes),
+      })
+      .pexpire(this.sessionKey(entry.sessionId), LONG_TTL_MS)
+      .zadd(this.familyKey(entry.familyId), 0, this.nodeId)
+      .pexpire(this.familyKey(entry.familyId), LONG_TTL_MS)
+      .exec();
   }
 
   private member(sessionId: string): string {
@@ -158,5 +182,9 @@ export class Presence {
 
   private aliveKey(node: string): string {
     return `${this.prefix}node:${node}:alive`;
+  }
+
+  private seenKey(node: string): string {
+    return `${this.prefix}node:${node}:seen`;
   }
 }

@@ -27,7 +27,8 @@ export interface SessionRecord {
  * on the node's command connection, in order, without waiting.
  *
  * Keys under the prefix P: `P session-record:<id>` (hash) and `P session-outbox:<id>` (list of
- * the unacknowledged notifications, oldest first). Both expire `ttlMs` after the last refresh.
+ * the unacknowledged notifications, oldest first). Both expire `ttlMs` after they were last
+ * saved (a session saves its record again at every re-authentication).
  */
 export class SessionRecords {
   constructor(
@@ -66,8 +67,10 @@ export class SessionRecords {
     // Single commands, not pipelines: the connection auto-pipelines what a turn sends, so a
     // busy node writes its journal in one write per turn. The last seq is floor + the length.
     return {
-      appended: (_seq, text) => {
+      appended: (seq, text) => {
         this.redis.rpush(outbox, text).catch(() => undefined);
+        // The list may have been created by this push: give it the record's lifetime.
+        if (seq % 32 === 1) this.redis.pexpire(outbox, this.ttlMs).catch(() => undefined);
       },
       trimmed: (floor, dropped) => {
         this.redis.ltrim(outbox, dropped, -1).catch(() => undefined);
@@ -104,15 +107,6 @@ export class SessionRecords {
     this.redis
       .eval(REMOVE_IF_HELD, 2, this.recordKey(sessionId), this.outboxKey(sessionId), node)
       .catch(() => undefined);
-  }
-
-  /** Keeps the records of live sessions from expiring. */
-  touch(sessionIds: Iterable<string>): void {
-    const pipeline = this.redis.pipeline();
-    for (const id of sessionIds) {
-      pipeline.pexpire(this.recordKey(id), this.ttlMs).pexpire(this.outboxKey(id), this.ttlMs);
-    }
-    pipeline.exec().catch(() => undefined);
   }
 
   private recordKey(sessionId: string): string {
