@@ -441,7 +441,11 @@ export class CallManager {
       const code = (error.cause as { code?: unknown } | undefined)?.code;
       const vanished = code === 'ERR_ICE_CONNECTION_FAILURE' || code === 'ERR_CONNECTION_FAILURE';
       const reason = vanished ? 'disconnected' : 'failed';
-      this.finish(record, reason, endError(reason, error), { tellRelay: 'hangup' });
+      // A failure keeps the peer's own call_failed error: its message says what went wrong
+      // (a TURN server refusing the credentials, say), where the generic one could not.
+      this.finish(record, reason, vanished ? endError(reason, error) : error, {
+        tellRelay: 'hangup',
+      });
     });
   }
 
