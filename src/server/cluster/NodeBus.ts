@@ -95,9 +95,20 @@ export class NodeBus {
     this.publish(node, { from: this.nodeId, id, message });
   }
 
+  /** Stops; requests still waiting for an answer fail at once instead of at their timeout. */
   close(): void {
-    for (const { timer } of this.pending.values()) clearTimeout(timer);
+    const pending = [...this.pending.values()];
     this.pending.clear();
+    for (const { timer, callback } of pending) {
+      clearTimeout(timer);
+      callback(
+        new RelayRpcError(
+          RpcErrorCodes.internal,
+          ErrorCodes.unavailableService,
+          'This Relay node is shutting down. Reconnect; another node will serve you.',
+        ),
+      );
+    }
   }
 
   private readonly drain = (): void => {
