@@ -296,3 +296,28 @@ async function cliNode(): Promise<{ wsUrl: string; kill: () => void }> {
     kill: () => child.kill('SIGKILL'),
   };
 }
+
+describe('Redis coming back', () => {
+  it('writes presence again after Redis lost it, so sessions can be rung again', async () => {
+    freshPrefix();
+    const a = await node();
+    const b = await node();
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob');
+    // Redis restarts empty (no persistence in this test): presence is gone with it.
+    await redis.kill();
+    await redis.restart();
+    const deadline = Date.now() + 10_000;
+    let callId: unknown;
+    while (callId === undefined) {
+      callId = await alice
+        .call('call.invite', { to: 'bob' })
+        .then((result) => result.callId)
+        .catch((error: unknown) => {
+          if (Date.now() > deadline) throw error;
+          return new Promise((resolve) => setTimeout(resolve, 100)).then(() => undefined);
+        });
+    }
+    expect(await bob.next('call.incoming')).toMatchObject({ callId });
+  }, 20_000);
+});

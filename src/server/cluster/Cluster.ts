@@ -117,9 +117,26 @@ export class Cluster {
     this.records = records;
     await this.bus.start((from, message) => this.receive(from, message));
     await this.presence.start();
+    // Writes made while Redis was unreachable were lost: once it is back, this node writes its
+    // presence and every session's record and resume buffer again, so nothing stays missing.
+    let lost = false;
+    this.pub.on('close', () => (lost = true));
+    this.pub.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      void this.resync().catch(() => undefined);
+    });
     // Calls whose owner died: their legs here learn it (their media, peer to peer, goes on).
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.ttlMs / 3);
     this.sweeper.unref();
+  }
+
+  private async resync(): Promise<void> {
+    await this.presence.rewrite();
+    for (const id of this.presence.sessionIds()) {
+      const session = this.host?.session(id);
+      if (session) this.records?.save(session, this.nodeId, session.buffer());
+    }
   }
 
   /** Records a session of this node in Redis, and journals its resume buffer there. */

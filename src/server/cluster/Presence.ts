@@ -131,6 +131,12 @@ export class Presence {
     return this.entries.keys();
   }
 
+  /** Writes every entry again (after Redis was unreachable, writes may have been lost). */
+  async rewrite(): Promise<void> {
+    await this.refresh();
+    for (const entry of this.entries.values()) await this.write(entry);
+  }
+
   private async aliveAmong(nodes: string[]): Promise<Set<string>> {
     const distinct = [...new Set(nodes)];
     const pipeline = this.redis.pipeline();
