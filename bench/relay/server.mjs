@@ -31,10 +31,6 @@ process.on('message', async (message) => {
         globalThis.gc?.();
         globalThis.gc?.();
       }
-      if (message.gc && process.env.BENCH_HEAP_SNAPSHOT) {
-        const { writeHeapSnapshot } = await import('node:v8');
-        writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}/${kind}-${Date.now()}.heapsnapshot`);
-      }
       process.send({ type: 'usage', ...usage(), stats: started.stats?.() });
     } else if (message.type === 'stop') {
       await started.close();
@@ -54,8 +50,6 @@ function usage() {
     cpuMicros: cpu.user + cpu.system,
     systemMicros: cpu.system,
     heapUsed: memory.heapUsed,
-    heapTotal: memory.heapTotal,
-    external: memory.external,
     rss: memory.rss,
     peakRss: hwm,
   };

@@ -136,6 +136,20 @@ describe('calls across nodes', () => {
     bob.ws.close(1000);
     expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
   });
+  it('rings by the scopes a session has now: re-authentication is seen by the other nodes', async () => {
+    freshPrefix();
+    const a = await node();
+    const b = await node();
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob', { scopes: ['calls:dial'] });
+    await expect(alice.call('call.invite', { to: 'bob' })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+    const receiving = await b.token({ resource: 'bob' });
+    await bob.call('relay.reauthenticate', { token: receiving.jwt_token });
+    const { callId } = await alice.call('call.invite', { to: 'bob' });
+    expect(await bob.next('call.incoming')).toMatchObject({ callId });
+  });
 });
 
 describe('revocation across nodes', () => {

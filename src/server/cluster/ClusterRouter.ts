@@ -36,8 +36,8 @@ export class ClusterRouter extends LocalSessionRouter {
     return super.get(sessionId) ?? this.remote(sessionId);
   }
 
-  /** Records a session's current scopes (re-authentication may change them). */
-  record(session: Session): void {
+  /** Records a session's scopes (a family's: they change only with the family). */
+  private record(session: Session): void {
     this.presence
       .update({
         sessionId: session.id,

@@ -50,12 +50,7 @@ export class Presence {
     this.timer.unref();
   }
 
-  async add(entry: PresenceEntry): Promise<void> {
-    this.entries.set(entry.sessionId, entry);
-    await this.write(entry);
-  }
-
-  /** Records a session's new scopes or family (re-authentication). */
+  /** Records a session, or its new family and scopes (re-authentication). */
   async update(entry: PresenceEntry): Promise<void> {
     this.entries.set(entry.sessionId, entry);
     await this.write(entry);

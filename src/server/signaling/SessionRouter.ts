@@ -17,8 +17,6 @@ export interface SessionRouter {
   countOfProject(projectId: string): number;
   all(): IterableIterator<Session>;
   readonly size: number;
-  /** A session's scopes changed (re-authentication); a shared router records it. */
-  updated?(session: Session): void;
 }
 
 export class LocalSessionRouter implements SessionRouter {

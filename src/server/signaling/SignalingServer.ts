@@ -24,7 +24,7 @@ import { authorize } from './authorize.js';
 import { CallManager } from './CallManager.js';
 import { Connection, internalError, type RequestId } from './Connection.js';
 import { parseRequest, readParams } from './parseRequest.js';
-import { Session } from './Session.js';
+import { Session, type SessionBuffer } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
 import { WriteBatch } from './WriteBatch.js';
 
@@ -126,14 +126,10 @@ export class SignalingServer {
 
   /** Joins the other nodes: they may now ring this node's sessions and route to them. */
   startCluster(): Promise<void> {
-    const { cluster, router, limits } = this.options;
+    const { cluster, limits } = this.options;
     if (!cluster) return Promise.resolve();
-    const local = (id: string) => {
-      const session = router.get(id);
-      return session instanceof RemoteSession ? undefined : session;
-    };
     return cluster.start({
-      session: local,
+      session: (id) => this.localSession(id),
       callRequest: (session, method, params) => {
         if (!FORWARDED_METHODS.has(method)) throw internalError();
         return this.dispatchSync(session, method, params);
@@ -437,8 +433,7 @@ export class SignalingServer {
     const verified = await this.options.tokens.verify(project, token);
     if (connection.closed) return { result: null };
     const { router, clock } = this.options;
-    let session = sessionId ? router.get(sessionId) : undefined;
-    if (session instanceof RemoteSession) session = undefined; // held by another node
+    let session = sessionId ? this.localSession(sessionId) : undefined;
     if (!session && sessionId && this.options.cluster) {
       session = await this.adopt(this.options.cluster, sessionId, project, verified, lastSeq);
       if (connection.closed) return { result: null };
@@ -459,15 +454,7 @@ export class SignalingServer {
       }
     } else {
       this.checkSessionLimits(project, verified.resource);
-      session = new Session({
-        id: randomUUID(),
-        projectId: project,
-        resource: verified.resource,
-        scopes: verified.scopes,
-        familyId: verified.familyId,
-        expiresAt: verified.expiresAt,
-        maxBuffered: this.options.limits.resumeBufferMessages,
-      });
+      session = this.newSession(randomUUID(), project, verified);
       router.add(session);
       this.options.cluster?.track(session);
     }
@@ -499,6 +486,30 @@ export class SignalingServer {
     return { result, after };
   }
 
+  /** A session this node holds (the router also finds other nodes' legs of its calls). */
+  private localSession(sessionId: string): Session | undefined {
+    const session = this.options.router.get(sessionId);
+    return session instanceof RemoteSession ? undefined : session;
+  }
+
+  private newSession(
+    id: string,
+    projectId: string,
+    verified: VerifiedToken,
+    buffer?: SessionBuffer,
+  ): Session {
+    return new Session({
+      id,
+      projectId,
+      resource: verified.resource,
+      scopes: verified.scopes,
+      familyId: verified.familyId,
+      expiresAt: verified.expiresAt,
+      maxBuffered: this.options.limits.resumeBufferMessages,
+      buffer,
+    });
+  }
+
   /** A session another node held (or held until it died), resumed on this node. */
   private async adopt(
     cluster: Cluster,
@@ -508,18 +519,8 @@ export class SignalingServer {
     lastSeq: number,
   ): Promise<Session | undefined> {
     const adopted = await cluster.adopt(sessionId, project, verified.resource);
-    const held = this.options.router.get(sessionId);
-    if (!adopted || (held && !(held instanceof RemoteSession))) return undefined;
-    const session = new Session({
-      id: sessionId,
-      projectId: project,
-      resource: verified.resource,
-      scopes: verified.scopes,
-      familyId: verified.familyId,
-      expiresAt: verified.expiresAt,
-      maxBuffered: this.options.limits.resumeBufferMessages,
-      buffer: adopted.record.buffer,
-    });
+    if (!adopted || this.localSession(sessionId)) return undefined;
+    const session = this.newSession(sessionId, project, verified, adopted.record.buffer);
     for (const { callId } of adopted.calls) session.calls.add(callId);
     cluster.absorb(session);
     if (!session.canResumeFrom(lastSeq)) {
@@ -536,8 +537,8 @@ export class SignalingServer {
   /** Another node resumes one of this node's sessions: let go of it, keep its calls. */
   private handOver(sessionId: string, node: string) {
     const { router, cluster, clock } = this.options;
-    const session = router.get(sessionId);
-    if (!session || session instanceof RemoteSession || session.ended || !cluster) return undefined;
+    const session = this.localSession(sessionId);
+    if (!session || session.ended || !cluster) return undefined;
     const calls = [...session.calls];
     const owned = calls.filter((callId) => this.calls.owns(callId));
     const foreign = calls.flatMap((callId) => {
@@ -591,7 +592,6 @@ export class SignalingServer {
     session.scopes = verified.scopes;
     session.expiresAt = verified.expiresAt;
     if (session.familyId !== verified.familyId) router.changeFamily(session, verified.familyId);
-    router.updated?.(session);
     this.options.cluster?.retrack(session);
     clock.clearTimeout(session.expiryTimer);
     session.expiryTimer = clock.setTimeout(
