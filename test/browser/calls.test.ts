@@ -1,12 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import {
-  createRelayClient,
-  type CallSnapshot,
-  type RelayClient,
-  type RelayClientState,
-} from 'relaycall/core';
-import { framesPresented, playInVideo, within, fetchTestToken } from './helpers.js';
+import { createRelayClient, type CallSnapshot, type RelayClient } from 'relaycall/core';
+import { until } from './faultKit.js';
+import { framesPresented, playInVideo, fetchTestToken, ringingCall } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
@@ -29,28 +25,7 @@ async function connected(resource: string): Promise<RelayClient> {
   return client;
 }
 
-/** Resolves with the state once `predicate` holds (checked on every store change). */
-function until(
-  client: RelayClient,
-  predicate: (state: RelayClientState) => boolean,
-  label: string,
-  ms = 8000,
-): Promise<RelayClientState> {
-  const promise = new Promise<RelayClientState>((resolve) => {
-    if (predicate(client.store.getState())) return resolve(client.store.getState());
-    const stop = client.store.subscribe((state) => {
-      if (predicate(state)) {
-        stop();
-        resolve(state);
-      }
-    });
-  });
-  return within(promise, ms, label);
-}
-
 const call = (client: RelayClient, id: string) => client.store.getState().calls[id] as CallSnapshot;
-const incoming = (state: RelayClientState) =>
-  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
 
 /** Plays a call's remote stream in the page. */
 const video = (stream: MediaStream | null) => playInVideo(stream as MediaStream);
@@ -58,7 +33,7 @@ const video = (stream: MediaStream | null) => playInVideo(stream as MediaStream)
 /** alice calls bob, bob answers; both sides active. */
 async function activeCall(alice: RelayClient, bob: RelayClient) {
   const aliceCall = alice.call('bob', { metadata: { name: 'Alice' } });
-  const ringing = incoming(await until(bob, (s) => incoming(s) !== undefined, 'bob rings'))!;
+  const ringing = ringingCall(await until(bob, (s) => ringingCall(s) !== undefined, 'bob rings'))!;
   expect(ringing).toMatchObject({ remote: 'alice', metadata: { name: 'Alice' } });
   await bob.answer(ringing.id);
   await until(alice, (s) => s.calls[aliceCall]?.state === 'active', 'alice active');
@@ -97,12 +72,12 @@ describe('a call between two clients through the Relay', () => {
     const bob = await connected('bob');
 
     const declined = alice.call('bob');
-    bob.reject(incoming(await until(bob, (s) => !!incoming(s), 'ring 1'))!.id, 'declined');
+    bob.reject(ringingCall(await until(bob, (s) => !!ringingCall(s), 'ring 1'))!.id, 'declined');
     await until(alice, (s) => s.calls[declined]?.state === 'ended', 'declined');
     expect(call(alice, declined)).toMatchObject({ endReason: 'declined', error: null });
 
     const busy = alice.call('bob');
-    bob.reject(incoming(await until(bob, (s) => !!incoming(s), 'ring 2'))!.id, 'busy');
+    bob.reject(ringingCall(await until(bob, (s) => !!ringingCall(s), 'ring 2'))!.id, 'busy');
     await until(alice, (s) => s.calls[busy]?.state === 'ended', 'busy');
     expect(call(alice, busy)).toMatchObject({ endReason: 'busy', error: { code: 'busy' } });
 
@@ -114,7 +89,7 @@ describe('a call between two clients through the Relay', () => {
     });
 
     const cancelled = alice.call('bob');
-    const ringing = incoming(await until(bob, (s) => !!incoming(s), 'ring 3'))!;
+    const ringing = ringingCall(await until(bob, (s) => !!ringingCall(s), 'ring 3'))!;
     await until(alice, (s) => s.calls[cancelled]?.state === 'ringing', 'alice hears ringing');
     alice.hangup(cancelled);
     await until(bob, (s) => s.calls[ringing.id]?.state === 'ended', 'bob stops ringing');
@@ -128,7 +103,7 @@ describe('a call between two clients through the Relay', () => {
     await alice.connect(await token('alice'));
     const bob = await connected('bob');
     const id = alice.call('bob');
-    const ringing = incoming(await until(bob, (s) => !!incoming(s), 'bob rings'))!;
+    const ringing = ringingCall(await until(bob, (s) => !!ringingCall(s), 'bob rings'))!;
     await until(alice, (s) => s.calls[id]?.state === 'ended', 'alice gives up');
     expect(call(alice, id)).toMatchObject({ endReason: 'no-answer', error: { code: 'no_answer' } });
     await until(bob, (s) => s.calls[ringing.id]?.state === 'ended', 'bob stops ringing');

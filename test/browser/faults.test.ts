@@ -20,7 +20,6 @@ import {
   type CallSnapshot,
   type RelayClient,
   type RelayClientOptions,
-  type RelayClientState,
   type WebSocketFactory,
 } from 'relaycall/core';
 import {
@@ -35,7 +34,7 @@ import {
   watchFrames,
   type Trigger,
 } from './faultKit.js';
-import { framesPresented, playInVideo } from './helpers.js';
+import { framesPresented, playInVideo, ringingCall } from './helpers.js';
 
 const { soak, seed: givenSeed } = inject('reliability');
 const RESTARTS = soak ? 20 : 5;
@@ -74,13 +73,11 @@ async function connected(
 
 const snapshot = (client: RelayClient, id: string) =>
   client.store.getState().calls[id] as CallSnapshot;
-const ringingIn = (state: RelayClientState) =>
-  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
 
 /** `from` calls `to` (resource `toName`), `to` answers; both active within `ms`. */
 async function activeCall(from: RelayClient, to: RelayClient, toName: string, ms = 8000) {
   const fromCall = from.call(toName);
-  const ringing = ringingIn(await until(to, (s) => ringingIn(s) !== undefined, 'rings'))!;
+  const ringing = ringingCall(await until(to, (s) => ringingCall(s) !== undefined, 'rings'))!;
   await to.answer(ringing.id);
   await until(from, (s) => s.calls[fromCall]?.state === 'active', 'caller active', ms);
   await until(to, (s) => s.calls[ringing.id]?.state === 'active', 'callee active', ms);

@@ -1,4 +1,5 @@
 /** Shared helpers for the browser tests: bounded waits on events, never fixed sleeps. */
+import type { RelayClientState } from 'relaycall/core';
 
 /** Rejects with `label` if `promise` has not settled within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
@@ -93,3 +94,7 @@ export async function fetchTestToken(tokenUrl: string, resource: string): Promis
   const response = await fetch(`${tokenUrl}?resource=${resource}`);
   return ((await response.json()) as { token: string }).token;
 }
+
+/** The call ringing in on a client, if any. */
+export const ringingCall = (state: RelayClientState) =>
+  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');

@@ -10,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import { createRelayClient, type RelayClient, type RelayClientState } from 'relaycall/core';
+import { createRelayClient, type RelayClient } from 'relaycall/core';
 import { fetchToken, until } from './faultKit.js';
+import { ringingCall } from './helpers.js';
 
 const { soak } = inject('reliability');
 const CALLS = soak ? 500 : 100;
@@ -160,9 +161,6 @@ function installTrackers() {
   };
 }
 
-const incoming = (state: RelayClientState) =>
-  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
-
 /** Waits a few frames: peer connections close and tracks end in tasks after hangup. */
 const settle = async (check: () => boolean, ms = 2000) => {
   const start = performance.now();
@@ -207,10 +205,10 @@ describe('leaks', () => {
             audio: true,
             video: { width: 320, height: 240 },
           });
-          const ringing = incoming(
+          const ringing = ringingCall(
             await until(
               callee,
-              (s) => !!incoming(s),
+              (s) => !!ringingCall(s),
               () => {
                 const call = caller.store.getState().calls[callerCall];
                 return `call ${n}: rings; caller ${call?.state} ${call?.endReason ?? ''} ${call?.error?.message ?? ''} (${caller.store.getState().status})`;

@@ -6,13 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import {
-  createRelayClient,
-  type CallSnapshot,
-  type RelayClient,
-  type RelayClientState,
-} from 'relaycall/core';
-import { fetchTestToken, framesPresented, playInVideo, within } from './helpers.js';
+import { createRelayClient, type CallSnapshot, type RelayClient } from 'relaycall/core';
+import { until } from './faultKit.js';
+import { fetchTestToken, framesPresented, playInVideo, ringingCall } from './helpers.js';
 
 let turn: { id: string; url: string };
 const relays: string[] = [];
@@ -54,27 +50,7 @@ async function relayOnly(relay: { url: string; tokenUrl: string }, resource: str
   return client;
 }
 
-function until(
-  client: RelayClient,
-  predicate: (state: RelayClientState) => boolean,
-  label: string,
-  ms = 10_000,
-): Promise<RelayClientState> {
-  const promise = new Promise<RelayClientState>((resolve) => {
-    if (predicate(client.store.getState())) return resolve(client.store.getState());
-    const stop = client.store.subscribe((state) => {
-      if (predicate(state)) {
-        stop();
-        resolve(state);
-      }
-    });
-  });
-  return within(promise, ms, label);
-}
-
 const call = (client: RelayClient, id: string) => client.store.getState().calls[id] as CallSnapshot;
-const ringing = (state: RelayClientState) =>
-  Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
 
 /** The TURN entry the Relay handed `client`, and the expiry (Unix seconds) in its username. */
 function turnCredentials(client: RelayClient, resource: string) {
@@ -115,12 +91,34 @@ describe('calls through TURN with credentials minted by the Relay', () => {
     turnCredentials(bob, 'bob');
 
     const aliceCall = alice.call('bob');
-    const incoming = ringing(await until(bob, (s) => ringing(s) !== undefined, 'bob rings'))!;
+    const incoming = ringingCall(
+      await until(bob, (s) => ringingCall(s) !== undefined, 'bob rings', 10_000),
+    )!;
     await bob.answer(incoming.id);
-    await until(alice, (s) => s.calls[aliceCall]?.state === 'active', 'alice active (via TURN)');
-    await until(bob, (s) => s.calls[incoming.id]?.state === 'active', 'bob active (via TURN)');
-    await until(bob, (s) => s.calls[incoming.id]?.remoteStream != null, 'bob gets a stream');
-    await until(alice, (s) => s.calls[aliceCall]?.remoteStream != null, 'alice gets a stream');
+    await until(
+      alice,
+      (s) => s.calls[aliceCall]?.state === 'active',
+      'alice active (via TURN)',
+      10_000,
+    );
+    await until(
+      bob,
+      (s) => s.calls[incoming.id]?.state === 'active',
+      'bob active (via TURN)',
+      10_000,
+    );
+    await until(
+      bob,
+      (s) => s.calls[incoming.id]?.remoteStream != null,
+      'bob gets a stream',
+      10_000,
+    );
+    await until(
+      alice,
+      (s) => s.calls[aliceCall]?.remoteStream != null,
+      'alice gets a stream',
+      10_000,
+    );
     const atBob = await playInVideo(call(bob, incoming.id).remoteStream as MediaStream);
     const atAlice = await playInVideo(call(alice, aliceCall).remoteStream as MediaStream);
     await framesPresented(atBob, 5, 'frames at bob');
@@ -162,7 +160,7 @@ describe('calls through TURN with credentials minted by the Relay', () => {
       const aliceCall = alice.call('bob');
       // Bob answers if he is rung before alice's side gives up; either way nothing connects.
       const stopAnswering = bob.store.subscribe((state) => {
-        const incoming = ringing(state);
+        const incoming = ringingCall(state);
         if (incoming) void bob.answer(incoming.id).catch(() => undefined);
       });
       try {
@@ -170,6 +168,7 @@ describe('calls through TURN with credentials minted by the Relay', () => {
           alice,
           (s) => s.calls[aliceCall]?.state === 'ended',
           'alice gives up instead of hanging',
+          10_000,
         );
         const snapshot = ended.calls[aliceCall] as CallSnapshot;
         expect(snapshot.startedAt).toBeNull();
@@ -186,6 +185,7 @@ describe('calls through TURN with credentials minted by the Relay', () => {
           bob,
           (s) => Object.values(s.calls).every((c) => c.state === 'ended'),
           'bob has no live call',
+          10_000,
         );
         expect(Object.values(bob.store.getState().calls).every((c) => c.startedAt === null)).toBe(
           true,

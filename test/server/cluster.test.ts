@@ -12,6 +12,7 @@ import {
   connectWith,
   rest,
   startRelay,
+  until,
   TestClient,
   type TestRelay,
 } from './helpers.js';
@@ -321,17 +322,11 @@ describe('Redis coming back', () => {
     // Redis restarts empty (no persistence in this test): presence is gone with it.
     await redis.kill();
     await redis.restart();
-    const deadline = Date.now() + 10_000;
     let callId: unknown;
-    while (callId === undefined) {
-      callId = await alice
-        .call('call.invite', { to: 'bob' })
-        .then((result) => result.callId)
-        .catch((error: unknown) => {
-          if (Date.now() > deadline) throw error;
-          return new Promise((resolve) => setTimeout(resolve, 100)).then(() => undefined);
-        });
-    }
+    await until('alice to ring bob across the nodes again', async () => {
+      callId = (await alice.call('call.invite', { to: 'bob' })).callId;
+      return true;
+    });
     expect(await bob.next('call.incoming')).toMatchObject({ callId });
   }, 20_000);
 });

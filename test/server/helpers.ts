@@ -238,3 +238,13 @@ export async function connectWith(
   const result = await client.call('relay.connect', params);
   return { client, result };
 }
+
+/** Polls `probe` until it returns true; fails after `timeoutMs`, saying what it waited for. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

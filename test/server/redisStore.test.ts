@@ -6,9 +6,7 @@ import {
   RedisStore,
   RelayError,
   createRelayServer,
-  type FamilyRecord,
   type RedisStoreOptions,
-  type RefreshTokenRecord,
   type RelayServer,
   type RelayStore,
 } from 'relaycall/server';
@@ -20,18 +18,18 @@ import {
   connectWith,
   rest,
   startRelay,
+  until,
   type Pair,
   type TestRelay,
 } from './helpers.js';
 import { startRedisServer, type RedisServer } from './redisServer.js';
+import { T0, family, token } from './storeRecords.js';
 
 // The contract every store keeps (projects, secret, families, atomic rotation, reuse) runs
 // against RedisStore in store.test.ts; this file covers what only Redis has: several nodes on
 // one Redis, a Redis restart, Redis being away, and the CLI's --store redis://.
 
 const SLOW = { timeout: 30_000 };
-const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
 /** Reconnection attempts at most this far apart, so recoveries are quick in tests. */
 const FAST: RedisStoreOptions = { maxReconnectDelayMs: 100 };
 
@@ -58,36 +56,6 @@ async function openStore(url: string, options: RedisStoreOptions = {}): Promise<
   stores.push(store);
   return store;
 }
-
-/** Polls `probe` until it returns true; fails after `timeoutMs`, saying what it waited for. */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const family = (id: string, over: Partial<FamilyRecord> = {}): FamilyRecord => ({
-  id,
-  projectId: 'p1',
-  resource: 'alice',
-  scopes: ['calls:dial', 'calls:receive'],
-  expiresInMinutes: 15,
-  createdAt: T0,
-  revokedAt: null,
-  revokedReason: null,
-  ...over,
-});
-
-const token = (hash: string, familyId: string, expiresAt = T0 + HOUR): RefreshTokenRecord => ({
-  hash,
-  familyId,
-  createdAt: T0,
-  expiresAt,
-  rotatedAt: null,
-});
 
 const health = async (url: string) => (await fetch(`${url}/healthz`)).status;
 const put = (url: string, refreshToken: string) =>

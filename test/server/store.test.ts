@@ -3,46 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../src/server/store/MemoryStore.js';
-import type {
-  FamilyRecord,
-  ProjectRecord,
-  RefreshTokenRecord,
-  RelayStore,
-} from '../../src/server/store/RelayStore.js';
+import type { RelayStore } from '../../src/server/store/RelayStore.js';
 import { RedisStore } from '../../src/server/store/RedisStore.js';
 import { SqliteStore } from '../../src/server/store/SqliteStore.js';
 import { startRedisServer, type RedisServer } from './redisServer.js';
-
-const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
-
-const project = (id: string, over: Partial<ProjectRecord> = {}): ProjectRecord => ({
-  id,
-  tokenHash: `hash-${id}`,
-  salt: `salt-${id}`,
-  createdAt: T0,
-  ...over,
-});
-
-const family = (id: string, over: Partial<FamilyRecord> = {}): FamilyRecord => ({
-  id,
-  projectId: 'p1',
-  resource: 'alice',
-  scopes: ['calls:dial', 'calls:receive'],
-  expiresInMinutes: 15,
-  createdAt: T0,
-  revokedAt: null,
-  revokedReason: null,
-  ...over,
-});
-
-const token = (hash: string, familyId: string, expiresAt = T0 + HOUR): RefreshTokenRecord => ({
-  hash,
-  familyId,
-  createdAt: T0,
-  expiresAt,
-  rotatedAt: null,
-});
+import { HOUR, T0, family, project, token } from './storeRecords.js';
 
 interface Variant {
   name: string;
