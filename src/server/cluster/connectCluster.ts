@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, RelayError } from '../../protocol/index.js';
+import { optionalPeerError } from '../store/optionalPeerError.js';
 import { Cluster } from './Cluster.js';
 
 /** Running as one of several Relay nodes that share a Redis. */
@@ -27,12 +28,13 @@ export async function connectCluster(config: ClusterConfig): Promise<ClusterConn
   let Client: typeof Redis;
   try {
     Client = (await import('ioredis')).Redis;
-  } catch (cause) {
-    throw new RelayError(
-      ErrorCodes.badRequest,
-      'Several Relay nodes need the ioredis package: run `npm install ioredis@6` next to relaycall.',
-      { cause },
-    );
+  } catch (error) {
+    throw optionalPeerError(error, {
+      feature: 'Running several Relay nodes',
+      pkg: 'ioredis',
+      major: 6,
+      instead: 'run a single node',
+    });
   }
   const options = {
     connectTimeout: 2_000,

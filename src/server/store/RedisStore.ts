@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ErrorCodes, RelayError, isScope, type Scope } from '../../protocol/index.js';
+import { optionalPeerError, type OptionalPeer } from './optionalPeerError.js';
 import type {
   FamilyRecord,
   ProjectRecord,
@@ -162,29 +163,6 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function isModuleNotFound(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
-  return depth < 3 && isModuleNotFound(cause, depth + 1);
-}
-
-function loadError(error: unknown): Error {
-  if (isModuleNotFound(error)) {
-    return new Error(
-      'The Redis store needs the ioredis package (6.x), which is not installed. ' +
-        'Run `npm install ioredis@6`, or use --store sqlite:PATH.',
-      { cause: error },
-    );
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(
-    `The Redis store could not load the ioredis package: ${message}. ` +
-      'Reinstall it with `npm install ioredis@6`, or use --store sqlite:PATH.',
-    { cause: error },
-  );
-}
-
 /** A Redis error reply (as opposed to a connection failure). */
 const isReplyError = (error: unknown): error is Error =>
   error instanceof Error && error.name === 'ReplyError';
@@ -341,7 +319,7 @@ export class RedisStore implements RelayStore {
     try {
       Client = (await import('ioredis')).Redis;
     } catch (error) {
-      throw loadError(error);
+      throw optionalPeerError(error, IOREDIS_PEER);
     }
     const client = new Client(url, {
       lazyConnect: true,
@@ -544,3 +522,10 @@ export class RedisStore implements RelayStore {
     );
   }
 }
+
+const IOREDIS_PEER: OptionalPeer = {
+  feature: 'The Redis store',
+  pkg: 'ioredis',
+  major: 6,
+  instead: 'use --store sqlite:PATH',
+};

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isScope, type Scope } from '../../protocol/index.js';
+import { optionalPeerError, type OptionalPeer } from './optionalPeerError.js';
 import type {
   FamilyRecord,
   ProjectRecord,
@@ -69,30 +70,6 @@ function parseScopes(json: string, familyId: string): Scope[] {
   if (!Array.isArray(value)) throw new Error(`Family ${familyId} has corrupt scopes: ${json}`);
   // Dropping a scope this version does not know only ever narrows a grant.
   return value.filter(isScope);
-}
-
-function isModuleNotFound(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
-  // Loaders (and test mockers) may wrap the resolution error.
-  return depth < 3 && isModuleNotFound(cause, depth + 1);
-}
-
-function loadError(error: unknown): Error {
-  if (isModuleNotFound(error)) {
-    return new Error(
-      'The SQLite store needs the better-sqlite3 package (12.x), which is not installed. ' +
-        'Run `npm install better-sqlite3@12`, or use --store memory.',
-      { cause: error },
-    );
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(
-    `The SQLite store could not load the better-sqlite3 package: ${message}. ` +
-      'Reinstall it with `npm install better-sqlite3@12`, or use --store memory.',
-    { cause: error },
-  );
 }
 
 /**
@@ -206,7 +183,7 @@ export class SqliteStore implements RelayStore {
     try {
       Driver = (await import('better-sqlite3')).default;
     } catch (error) {
-      throw loadError(error);
+      throw optionalPeerError(error, SQLITE_PEER);
     }
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
 
@@ -296,3 +273,10 @@ function migrate(db: Database.Database, path: string): void {
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
+
+const SQLITE_PEER: OptionalPeer = {
+  feature: 'The SQLite store',
+  pkg: 'better-sqlite3',
+  major: 12,
+  instead: 'use --store memory',
+};
