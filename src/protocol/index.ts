@@ -3,4 +3,4 @@ export * from './closeCodes.js';
 export * from './scopes.js';
 export * from './limits.js';
 export * from './messages.js';
-export { resourceProblem, isPlainObject, exceedsDepth } from './validate.js';
+export { resourceProblem, normalizeIdentity, isPlainObject, exceedsDepth } from './validate.js';

@@ -8,6 +8,7 @@ import {
   ErrorCodes,
   RelayError,
   WS_PATH,
+  normalizeIdentity,
   resourceProblem,
   type IceServer,
   type RelayLimits,
@@ -252,7 +253,8 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       return url;
     },
     putProject,
-    async issueToken({ project, resource, expiresInMinutes, scopes }) {
+    async issueToken({ project: id, resource, expiresInMinutes, scopes }) {
+      const project = normalizeIdentity(id);
       if (!(await store.getProject(project))) {
         throw new RelayError(
           ErrorCodes.unauthorized,

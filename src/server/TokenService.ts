@@ -6,6 +6,8 @@ import {
   RelayError,
   RelayHttpError,
   isScope,
+  normalizeIdentity,
+  resourceProblem,
   type RelayLimits,
   type Scope,
 } from '../protocol/index.js';
@@ -83,11 +85,11 @@ export class TokenService {
     );
   }
 
-  /** Stores a project with its token hashed. */
+  /** Stores a project with its token hashed. `id` is stored in NFC. */
   async putProject(id: string, token: string): Promise<void> {
     const salt = randomBytes(16).toString('hex');
     await this.store.putProject({
-      id,
+      id: normalizeIdentity(id),
       salt,
       tokenHash: hashProjectToken(salt, token),
       createdAt: this.clock.now(),
@@ -96,20 +98,27 @@ export class TokenService {
 
   /** The project when `token` is its token, compared in constant time; otherwise undefined. */
   async authenticateProject(id: string, token: string): Promise<ProjectRecord | undefined> {
-    const project = await this.store.getProject(id);
+    const project = resourceProblem(id, this.limits.maxProjectIdLength)
+      ? undefined
+      : await this.store.getProject(normalizeIdentity(id));
     const salt = project?.salt ?? DUMMY_SALT;
     const expected = project?.tokenHash ?? DUMMY_HASH;
     const matches = digestsEqual(hashProjectToken(salt, token), expected);
     return matches && project ? project : undefined;
   }
 
-  /** Starts a new refresh family and returns its first pair. */
+  /**
+   * Starts a new refresh family and returns its first pair. The resource is checked (see
+   * `resourceProblem`) and stored in NFC, the one spelling every later refresh and call uses.
+   */
   async issue(projectId: string, request: IssueRequest): Promise<TokenPair> {
+    const problem = resourceProblem(request.resource, this.limits.maxResourceLength);
+    if (problem) throw new RelayHttpError(400, ErrorCodes.badRequest, `"resource" ${problem}.`);
     const now = this.clock.now();
     const family: FamilyRecord = {
       id: randomUUID(),
       projectId,
-      resource: request.resource,
+      resource: normalizeIdentity(request.resource),
       scopes: [...request.scopes],
       expiresInMinutes: request.expiresInMinutes,
       createdAt: now,

@@ -35,5 +35,7 @@ export {
   RelayHttpError,
   RelayRpcError,
   RelayCloseError,
+  resourceProblem,
+  normalizeIdentity,
 } from '../protocol/index.js';
 export type { ErrorCode, IceServer, RelayLimits, Scope } from '../protocol/index.js';

@@ -5,6 +5,7 @@ import {
   RpcErrorCodes,
   exceedsDepth,
   isPlainObject,
+  normalizeIdentity,
   resourceProblem,
   type RejectReason,
   type RelayLimits,
@@ -95,10 +96,11 @@ export class ParamReader {
     return value;
   }
 
+  /** A resource name, in NFC (the spelling tokens carry). */
   resource(name: string): string {
     const problem = resourceProblem(this.values[name], this.limits.maxResourceLength);
     if (problem) throw invalidParams(`${this.method}: "${name}" ${problem}.`);
-    return this.values[name] as string;
+    return normalizeIdentity(this.values[name] as string);
   }
 
   optionalSeq(name: string): number | undefined {
