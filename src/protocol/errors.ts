@@ -37,6 +37,7 @@ export const ErrorCodes = {
   invalidState: 'invalid_state',
   answeredElsewhere: 'answered_elsewhere',
   limitExceeded: 'limit_exceeded',
+  peerBacklogged: 'peer_backlogged',
   // Client side
   network: 'network_error',
   timeout: 'timeout',
@@ -71,6 +72,7 @@ export const RpcErrorCodes = {
   invalidState: -32007,
   limitExceeded: -32008,
   rateLimited: -32009,
+  peerBacklogged: -32010,
 } as const;
 
 /** Base class of every error relaycall throws on purpose. */

@@ -11,6 +11,11 @@ export const DEFAULT_LIMITS = {
   messagesPerSecond: 50,
   /** Burst of messages a socket may send at once (token bucket size). */
   messageBurst: 100,
+  /**
+   * Time a socket may keep exceeding its rate (refused messages with no pause of a second
+   * between them), in ms; then it is closed with 4008.
+   */
+  maxRateLimitedMs: 5_000,
   /** Sessions (sockets) per project. */
   maxSessionsPerProject: 10_000,
   /** Sessions per resource (tabs and devices of one user). */
@@ -19,18 +24,54 @@ export const DEFAULT_LIMITS = {
   maxCallsPerSession: 4,
   /** Time a new socket has to authenticate, in ms. */
   authTimeoutMs: 5_000,
-  /** Sockets that have not authenticated yet, across the server. */
+  /**
+   * Sockets that have not authenticated yet, across the server: the last resort when many
+   * addresses crowd in at once. Past it, upgrades are refused with HTTP 503.
+   */
   maxUnauthenticatedSockets: 1_000,
+  /**
+   * Sockets that have not authenticated yet, per client address (the address REST limits use:
+   * X-Forwarded-For's last entry with `trustProxy`). Past it, that address's upgrades are
+   * refused with HTTP 429, and other addresses are unaffected.
+   */
+  maxUnauthenticatedPerAddress: 32,
+  /**
+   * HTTP connections per client address that have not become a WebSocket, on the standalone
+   * server (`listen()`). Past it, new connections from that address are closed at once. Not
+   * applied with `trustProxy` (every connection then comes from the proxy).
+   */
+  maxConnectionsPerAddress: 128,
+  /** Time a client has to send a request's headers, on the standalone server, in ms. */
+  headersTimeoutMs: 10_000,
+  /** Time a client has to send a whole request (headers and body), on the standalone server, in ms. */
+  requestTimeoutMs: 15_000,
   /** Time a dropped session may be resumed, in ms. */
   resumeGraceMs: 30_000,
   /** Messages kept for a session while it is detached or unacknowledged. */
   resumeBufferMessages: 256,
+  /**
+   * Size of the messages kept for a session while it is detached or unacknowledged, counted
+   * as the length of their JSON text (a byte per ASCII character).
+   */
+  resumeBufferBytes: 512 * 1024,
   /** Signals the caller may send before the call is answered (held until then). */
   maxEarlySignals: 64,
+  /** Size of the signals held before the answer, per call, counted as for `resumeBufferBytes`. */
+  maxEarlySignalBytes: 128 * 1024,
+  /** Largest `metadata` of a `call.invite`, in bytes of its JSON (UTF-8). */
+  maxMetadataBytes: 4 * 1024,
   /** Time an unanswered call rings before it ends with `no-answer`, in ms. */
   ringTimeoutMs: 60_000,
-  /** Bytes a slow reader may leave unsent before its socket is closed with 4010. */
+  /**
+   * Bytes a socket may leave unread before the Relay pushes back: signals to it are refused
+   * to their sender with `peer_backlogged` until it catches up.
+   */
   maxBufferedBytes: 1024 * 1024,
+  /**
+   * Time a socket may stay over `maxBufferedBytes` without reading it all, in ms; then it is
+   * closed with 4010. A socket that reads, however much it was sent at once, is never closed.
+   */
+  slowReaderTimeoutMs: 10_000,
   /** Interval of server WebSocket pings; a socket silent for two intervals is dropped, in ms. */
   heartbeatIntervalMs: 15_000,
   /** JWT lifetime when a request names none, in minutes. */

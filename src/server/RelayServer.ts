@@ -15,6 +15,8 @@ import {
   type Scope,
 } from '../protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { limitConnectionsPerAddress } from './http/limitConnectionsPerAddress.js';
+import { guardSocket, rejectUpgrade } from './http/rawSocket.js';
 import { createRestApi, sendNotFound } from './http/restApi.js';
 import { LocalSessionRouter } from './signaling/SessionRouter.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
@@ -24,6 +26,9 @@ import { TokenService, generateSecret, type TokenPair } from './TokenService.js'
 import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
 import { ClusterRouter } from './cluster/ClusterRouter.js';
 import { connectCluster, type ClusterConfig } from './cluster/connectCluster.js';
+
+/** How often the standalone server enforces its header and request deadlines, in ms. */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 export interface ProjectCredentials {
   /** Project id: the Basic-auth user name. No ':' and no control characters. */
@@ -165,6 +170,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     iceServers: options.iceServers ?? [],
     turn,
     allowedOrigins: options.allowedOrigins,
+    trustProxy: options.trustProxy ?? false,
   });
   let closing = false;
   const rest = createRestApi({
@@ -221,19 +227,27 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     handleRequest: (req, res) => rest(req, res),
     handleUpgrade(req, socket, head) {
       if ((req.url ?? '').split('?')[0] !== WS_PATH) return false;
+      guardSocket(socket);
       signaling.handleUpgrade(req, socket, head);
       return true;
     },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
-      const http = createServer(async (req, res) => {
-        if (!(await rest(req, res))) sendNotFound(res);
-      });
-      // Slow or stalled clients must not hold connections open.
-      http.headersTimeout = 10_000;
-      http.requestTimeout = 15_000;
+      const http = createServer(
+        {
+          // Slow or stalled clients must not hold connections open. Node enforces both
+          // deadlines when it checks its connections, every second here (30 s by default).
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+        },
+        async (req, res) => {
+          if (!(await rest(req, res))) sendNotFound(res);
+        },
+      );
+      if (!options.trustProxy) limitConnectionsPerAddress(http, limits.maxConnectionsPerAddress);
       http.on('upgrade', (req, socket, head) => {
         if (!relay.handleUpgrade(req, socket, head)) {
-          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          rejectUpgrade(socket, 404, `Nothing here. The signaling socket is at ${WS_PATH}.`);
         }
       });
       await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import {
   type RelayServer,
   type RelayServerOptions,
 } from '../server/index.js';
+import { rejectUpgrade } from '../server/http/rawSocket.js';
 
 export interface TestRelayOptions extends Omit<RelayServerOptions, 'projects'> {
   /** Port to listen on. Default: 0 (a free one). */
@@ -84,7 +85,9 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     }
   });
   http.on('upgrade', (req, socket, head) => {
-    if (!server.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!server.handleUpgrade(req, socket, head)) {
+      rejectUpgrade(socket, 404, 'Nothing here. The signaling socket is at /api/relay/ws.');
+    }
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

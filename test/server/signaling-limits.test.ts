@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCodes, type RelayServerOptions } from 'relaycall/server';
-import { PROJECT, TestClient, startRelay, type TestRelay } from './helpers.js';
+import { CloseCodes, DEFAULT_LIMITS, type RelayServerOptions } from 'relaycall/server';
+import { PROJECT, TestClient, startRelay, type RpcFailure, type TestRelay } from './helpers.js';
 
 let relay: TestRelay | undefined;
 async function start(limits: RelayServerOptions['limits'] = {}) {
@@ -76,6 +76,68 @@ describe('rate limit', () => {
     for (let i = 0; i < 60; i++) client.send({ jsonrpc: '2.0', method: 'relay.ping' });
     expect((await client.closed).code).toBe(CloseCodes.rateLimited);
     await bystander.settle();
+  });
+});
+
+describe('rate limit over time', () => {
+  it('closes with 4008 a flood just fast enough to be let through now and then', async () => {
+    // 15 messages per refill at 10/s: every 15th is let through, so 100 refusals in a row
+    // never happen. Such a socket used to be answered -32009 forever.
+    const r = await start({ messagesPerSecond: 10, messageBurst: 20, maxRateLimitedMs: 5_000 });
+    const client = await r.connect('alice');
+    const flood = () =>
+      Promise.allSettled(Array.from({ length: 15 }, () => client.call('relay.ping')));
+    const outcomes = await flood(); // the burst's 19 tokens left, then refusals
+    expect(outcomes.some((o) => o.status === 'rejected')).toBe(false);
+    for (let ms = 0; ms < 5_000; ms += 100) {
+      if (client.ws.readyState !== client.ws.OPEN) break;
+      await flood();
+      r.clock.advance(100);
+    }
+    await flood().catch(() => undefined);
+    expect((await client.closed).code).toBe(CloseCodes.rateLimited);
+    expect(r.relay.stats().sessions).toBe(0);
+  });
+
+  it('forgives a client that pauses for a second between bursts', async () => {
+    const r = await start({ messagesPerSecond: 10, messageBurst: 10, maxRateLimitedMs: 2_000 });
+    const client = await r.connect('alice');
+    for (let round = 0; round < 6; round++) {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 15 }, () => client.call('relay.ping')),
+      );
+      expect(outcomes.some((o) => o.status === 'rejected')).toBe(true);
+      r.clock.advance(1_000);
+    }
+    await expect(client.call('relay.ping')).resolves.toHaveProperty('serverTime');
+  });
+});
+
+describe('WebSocket pings', () => {
+  /** A masked, empty ping frame, as a client sends it. */
+  const PING = Buffer.from([0x89, 0x80, 1, 2, 3, 4]);
+  const raw = (client: TestClient) => (client.ws as unknown as { _socket: Socket })._socket;
+
+  it('answers pings within the rate limit', async () => {
+    const r = await start();
+    const client = await r.connect('alice');
+    let pongs = 0;
+    client.ws.on('pong', () => (pongs += 1));
+    raw(client).write(Buffer.concat(Array.from({ length: 10 }, () => PING)));
+    await client.settle();
+    expect(pongs).toBe(10);
+  });
+
+  it('ends the session of a ping flood with 4008, as for any flood', async () => {
+    // ws cut a socket off after 60 pings in one read without a close frame, so the session was
+    // only detached, waiting for a resume, contrary to "violations end the session".
+    const r = await start({ messagesPerSecond: 50, messageBurst: 100 });
+    const bystander = await r.connect('carol');
+    const client = await r.connect('alice');
+    raw(client).write(Buffer.concat(Array.from({ length: 500 }, () => PING)));
+    expect((await client.closed).code).toBe(CloseCodes.rateLimited);
+    await bystander.settle();
+    expect(r.relay.stats().sessions).toBe(1);
   });
 });
 
@@ -157,7 +219,7 @@ describe('session and call limits', () => {
     await expect(r.connect('alice')).resolves.toBeDefined();
   });
 
-  it('closes a reader that never drains with 4010 and ends its calls', async () => {
+  it('pushes back on the sender of a reader that never drains, then closes it with 4010', async () => {
     const r = await start({
       maxBufferedBytes: 16 * 1024,
       messagesPerSecond: 1e6,
@@ -171,10 +233,17 @@ describe('session and call limits', () => {
     // Bob stops reading: the kernel buffers fill, then the Relay's send buffer.
     (bob.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const signal = 'x'.repeat(8 * 1024);
-    for (let i = 0; i < 3000 && r.relay.stats().calls > 0; i++) {
-      alice.send({ jsonrpc: '2.0', method: 'call.signal', params: { callId, signal } });
-      if (i % 100 === 99) await alice.settle();
+    let refused: RpcFailure | undefined;
+    for (let i = 0; i < 3000 && !refused; i++) {
+      refused = await alice.call('call.signal', { callId, signal }).then(
+        () => undefined,
+        (error: RpcFailure) => error,
+      );
     }
+    expect(refused).toMatchObject({ rpcCode: -32010, code: 'peer_backlogged' });
+    // Not closed for what it was sent, only for not reading it in time.
+    expect(r.relay.stats().calls).toBe(1);
+    r.clock.advance(DEFAULT_LIMITS.slowReaderTimeoutMs);
     expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
     expect(r.relay.stats().sessions).toBe(1);
   });

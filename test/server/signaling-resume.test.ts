@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloseCodes } from 'relaycall/server';
-import { PROJECT, TestClient, startRelay, type TestRelay } from './helpers.js';
+import { PROJECT, TestClient, startRelay, type RpcFailure, type TestRelay } from './helpers.js';
 
 let relay: TestRelay;
 afterEach(() => relay.close());
@@ -158,7 +158,9 @@ describe('resuming a dropped session', () => {
 });
 
 describe('resume buffer', () => {
-  it('ends a detached session whose buffer overflows', async () => {
+  it('refuses signals to a detached leg before they could overflow its buffer', async () => {
+    // Signals used to fill a detached leg's buffer until it overflowed, which ended the
+    // session: its peer could end it at will. Now the sender is pushed back instead.
     relay = await startRelay({ limits: { resumeBufferMessages: 8 } });
     const alice = await relay.connect('alice');
     const bob = await connectBob();
@@ -166,11 +168,25 @@ describe('resume buffer', () => {
     await alice.call('relay.ping');
     bob.client.ws.terminate();
     await alice.next('call.peer');
-    for (let i = 0; i < 8; i++)
-      await alice.call('call.signal', { callId, signal: i }).catch(() => undefined);
-    expect(await alice.next('call.ended')).toMatchObject({ callId, reason: 'disconnected' });
-    const { result } = await resume(bob.sessionId, bob.client.lastSeq);
-    expect(result.resumed).toBe(false);
+    const kept: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const sent = await alice.call('call.signal', { callId, signal: i }).then(
+        () => true,
+        (error: RpcFailure) => {
+          expect(error).toMatchObject({ rpcCode: -32010, code: 'peer_backlogged' });
+          return false;
+        },
+      );
+      if (sent) kept.push(i);
+    }
+    // Three quarters of 8, less what bob already holds (incoming, answered…): the rest refused.
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(8);
+    const { client, result } = await resume(bob.sessionId, bob.client.lastSeq);
+    expect(result.resumed).toBe(true);
+    for (const i of kept) expect((await client.next('call.signal')).signal).toBe(i);
+    await client.call('relay.ping', { ack: client.lastSeq });
+    await expect(alice.call('call.signal', { callId, signal: 'after' })).resolves.toEqual({});
   });
 
   it('drops acknowledged messages, so a client that acks can be far behind the total', async () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { build, createServer, type ViteDevServer } from 'vite';
 import { relaycall } from 'relaycall/vite';
 import { TestClient } from '../server/helpers.js';
+import { RESET_MOMENTS, resetDuringUpgrade, upgradeRequest } from '../server/rawHttp.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,13 +25,16 @@ function project(): string {
   return root;
 }
 
-async function devServer(mode?: string): Promise<{ server: ViteDevServer; url: string }> {
+async function devServer(
+  mode?: string,
+  options?: Parameters<typeof relaycall>[0],
+): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
     root: project(),
     configFile: false,
     logLevel: 'silent',
     mode,
-    plugins: [relaycall()],
+    plugins: [relaycall(options)],
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
   });
   await server.listen();
@@ -94,6 +98,23 @@ describe('relaycall/vite', () => {
     const { token } = (await response.json()) as { token: string };
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
     expect(claims).toMatchObject({ resource: 'bob', scopes: ['calls:receive'], sub: 'dev' });
+  });
+
+  it('survives clients resetting their connection as the Relay refuses their upgrade', async () => {
+    // A refusal written to an upgrade's socket, then reset, used to raise an unhandled 'error'.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    cleanups.push(() => void process.off('uncaughtException', onUncaught));
+    const { url } = await devServer(undefined, {
+      relay: { allowedOrigins: ['https://app.example'] },
+    });
+    const request = upgradeRequest({ origin: 'https://evil.example' });
+    for (let i = 0; i < 10; i++) {
+      for (const moment of RESET_MOMENTS) await resetDuringUpgrade(url, request, moment);
+    }
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect(uncaught).toEqual([]);
   });
 
   it('refuses a dev server in production mode', async () => {

@@ -66,6 +66,8 @@ const lostWithConnection = (error: unknown) =>
 
 /** A call request the Relay refused for its rate limit goes again after this, in ms. */
 const RATE_LIMIT_RETRY_MS = 1_000;
+/** Refusals after which a request is sent again later instead of failing. */
+const RETRIED_LATER = new Set<string>([ErrorCodes.rateLimited, ErrorCodes.peerBacklogged]);
 
 /** Ended calls kept in the store (oldest dismissed first). */
 const MAX_ENDED_CALLS = 50;
@@ -378,8 +380,9 @@ export class CallManager {
 
   /**
    * Sends a request about a call, without waiting. Lost with the connection, it is sent again
-   * after a resume; refused for the rate limit, a little later (a hangup always, a signal while
-   * the call lives). Other failures are final.
+   * after a resume; refused for the rate limit or because the other side is not reading yet
+   * (`peer_backlogged`), a little later (a hangup always, a signal while the call lives). Other
+   * failures are final.
    */
   private tell(
     record: CallRecord,
@@ -387,8 +390,9 @@ export class CallManager {
     params: Record<string, unknown>,
   ): void {
     this.deps.request(method, params).catch((error: unknown) => {
-      if (error instanceof RelayError && error.code === ErrorCodes.rateLimited) {
-        // Refused unhandled for the Relay's rate limit: the same again once it has refilled.
+      if (error instanceof RelayError && RETRIED_LATER.has(error.code)) {
+        // Refused unhandled (our rate limit, or the other side not reading yet): the same
+        // again a little later.
         this.deps.clock.setTimeout(() => {
           if (method !== 'call.signal' || !this.ended(record.id)) this.tell(record, method, params);
         }, RATE_LIMIT_RETRY_MS);

@@ -3,7 +3,12 @@ import { Session, type SessionLink } from '../signaling/Session.js';
 import type { NodeBus } from './NodeBus.js';
 
 /** Stands for the socket of a session held by another node: it is "attached" while known. */
-const ELSEWHERE: SessionLink = { deliver: () => undefined, close: () => undefined };
+const ELSEWHERE: SessionLink = {
+  deliver: () => undefined,
+  close: () => undefined,
+  // Its own node pushes back if it must; signals are not held here.
+  keepsUp: () => true,
+};
 
 /**
  * A session held by another node, as the node that owns a call sees it: the call's
@@ -17,7 +22,7 @@ export class RemoteSession extends Session {
     public node: string,
     private readonly bus: NodeBus,
   ) {
-    super({ ...init, familyId: '', expiresAt: Infinity, maxBuffered: 0 });
+    super({ ...init, familyId: '', expiresAt: Infinity, maxBuffered: 0, maxBufferedBytes: 0 });
     this.link = ELSEWHERE;
   }
 

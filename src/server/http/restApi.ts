@@ -16,6 +16,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { TokenPair, TokenService } from '../TokenService.js';
 import { AuthFailureLimiter } from './AuthFailureLimiter.js';
+import { clientAddress } from './clientAddress.js';
 import { parseBasicAuth } from './basicAuth.js';
 import { readJsonBody } from './readJsonBody.js';
 import { badRequest, httpError, sendError, sendJson } from './respond.js';
@@ -211,15 +212,4 @@ function parseRefreshToken(body: Record<string, unknown>): string {
 
 function pairBody(pair: TokenPair) {
   return { jwt_token: pair.jwtToken, refresh_token: pair.refreshToken };
-}
-
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const header = req.headers['x-forwarded-for'];
-    const forwarded = Array.isArray(header) ? header.join(',') : header;
-    // The last entry is the one our proxy appended; earlier ones are the client's to forge.
-    const last = forwarded?.split(',').pop()?.trim();
-    if (last) return last;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
 }

@@ -27,6 +27,8 @@ interface Call {
   calleeId: string | null;
   /** Caller's signals sent before the answer, delivered to whoever answers. */
   early: unknown[];
+  /** Length of the early signals' JSON. */
+  earlyBytes: number;
   ringTimer: unknown;
 }
 
@@ -97,6 +99,7 @@ export class CallManager {
       away: new Set(),
       calleeId: null,
       early: [],
+      earlyBytes: 0,
       ringTimer: undefined,
     };
     this.calls.set(call.id, call);
@@ -167,6 +170,7 @@ export class CallManager {
     const call = this.calls.get(callId);
     if (!call?.calleeId) return;
     const early = call.early.splice(0);
+    call.earlyBytes = 0;
     for (const signal of early)
       this.notifyId(call.calleeId, ServerEvents.signal, { callId, signal });
   }
@@ -195,23 +199,50 @@ export class CallManager {
     const call = this.legOf(session, callId);
     if (session.id === call.callerId) {
       if (call.state === 'ringing') {
-        if (call.early.length >= this.limits.maxEarlySignals) {
-          throw rpc(
-            RpcErrorCodes.limitExceeded,
-            ErrorCodes.limitExceeded,
-            `At most ${this.limits.maxEarlySignals} signals are held before the answer. Wait for call.answered.`,
-          );
-        }
-        call.early.push(signal);
+        this.hold(call, signal);
         return;
       }
-      this.notifyId(call.calleeId, ServerEvents.signal, { callId, signal });
+      this.forward(call, call.calleeId, signal);
       return;
     }
     if (call.calleeId !== session.id) {
       throw invalidState('Answer the call before sending signals.');
     }
-    this.notifyId(call.callerId, ServerEvents.signal, { callId, signal });
+    this.forward(call, call.callerId, signal);
+  }
+
+  /** Keeps a caller's signal until the answer, within maxEarlySignals and maxEarlySignalBytes. */
+  private hold(call: Call, signal: unknown): void {
+    const { maxEarlySignals, maxEarlySignalBytes } = this.limits;
+    const size = JSON.stringify(signal).length;
+    if (call.early.length >= maxEarlySignals || call.earlyBytes + size > maxEarlySignalBytes) {
+      throw rpc(
+        RpcErrorCodes.limitExceeded,
+        ErrorCodes.limitExceeded,
+        `At most ${maxEarlySignals} signals (${maxEarlySignalBytes} bytes) are held before the answer. ` +
+          'Wait for call.answered.',
+      );
+    }
+    call.early.push(signal);
+    call.earlyBytes += size;
+  }
+
+  /**
+   * Sends a signal to the other leg, unless it is not keeping up: then the sender is refused
+   * (it may send it again shortly) instead of the reader being buried, or closed, by it.
+   */
+  private forward(call: Call, to: string | null, signal: unknown): void {
+    const receiver = to === null ? undefined : this.router.get(to);
+    if (!receiver) return;
+    if (!receiver.acceptsSignal()) {
+      throw rpc(
+        RpcErrorCodes.peerBacklogged,
+        ErrorCodes.peerBacklogged,
+        'The other party has not yet read the signals already sent to it, so this one was not ' +
+          'forwarded. Send it again shortly.',
+      );
+    }
+    this.notify(receiver, ServerEvents.signal, { callId: call.id, signal });
   }
 
   /** The session's socket dropped; it may come back within the grace period. */

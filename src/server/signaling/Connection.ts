@@ -12,6 +12,25 @@ import type { BatchedLink, WriteBatch } from './WriteBatch.js';
 
 export type RequestId = string | number | null;
 
+/** What every connection of one Relay shares: one object, not a closure per socket. */
+export interface ConnectionContext {
+  /** Sends this turn's messages together at its end. */
+  batch: WriteBatch;
+  clock: Clock;
+  limits: RelayLimits;
+  /** The socket must close because its peer does not read what it is sent (4010). */
+  slowConsumer(connection: Connection): void;
+  /** The Relay started closing the socket (its unauthenticated slot is free from now on). */
+  closing(connection: Connection): void;
+  /** The error part of a rate-limit refusal, serialized once. */
+  rateLimitedError: string;
+}
+
+/** Unsent bytes past which a socket is closed at once, as a multiple of maxBufferedBytes. */
+const HARD_BUFFER_FACTOR = 4;
+/** A pause in refusals this long ends a run of rate-limited messages, in ms. */
+const RATE_LIMIT_PAUSE_MS = 1_000;
+
 /**
  * One signaling socket: its rate limit, its in-order request queue and its
  * send path with backpressure. It carries at most one session.
@@ -25,6 +44,8 @@ export class Connection implements SessionLink, BatchedLink {
   violated = false;
   /** Completed relay.connect once (stays true after its session ends). */
   authenticated = false;
+  /** Counts toward the unauthenticated limits (until it authenticates or starts closing). */
+  holdsSlot = true;
   authTimer: unknown = undefined;
   /** Cuts the socket off when the peer does not answer the Relay's close frame. */
   closeTimer: unknown = undefined;
@@ -34,6 +55,9 @@ export class Connection implements SessionLink, BatchedLink {
   malformed = 0;
   private tokens: number;
   private refilledAt: number;
+  /** When the current run of rate-limit refusals started, and the last refusal of it. */
+  private limitedSince = 0;
+  private lastRefusedAt = -Infinity;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   /** Frames of this turn, complete and not sent yet. */
@@ -41,31 +65,46 @@ export class Connection implements SessionLink, BatchedLink {
   /** Messages of the frame being gathered. */
   private gathering: string[] = [];
   private outgoingBytes = 0;
+  /** Runs out when the socket has not drained its send buffer in time (slow reader). */
+  private slowTimer: unknown = undefined;
 
   constructor(
     readonly ws: WebSocket,
     /** The TCP socket under `ws`: corked while a turn's frames are written. */
     private readonly socket: Duplex,
-    /** Sends this turn's messages together at its end. */
-    private readonly batch: WriteBatch,
-    private readonly clock: Clock,
-    private readonly limits: RelayLimits,
-    /** Called when the socket must close because the peer does not read. */
-    private readonly onSlowConsumer: (connection: Connection) => void,
+    /** The client's address, as the per-address limits count it. */
+    readonly address: string,
+    private readonly context: ConnectionContext,
   ) {
-    this.tokens = limits.messageBurst;
-    this.refilledAt = clock.now();
+    this.tokens = context.limits.messageBurst;
+    this.refilledAt = context.clock.now();
   }
 
   /** Takes one message from the token bucket; false when over the rate limit. */
   take(): boolean {
-    const now = this.clock.now();
-    const refill = ((now - this.refilledAt) / 1000) * this.limits.messagesPerSecond;
-    this.tokens = Math.min(this.limits.messageBurst, this.tokens + refill);
+    const { clock, limits } = this.context;
+    const now = clock.now();
+    const refill = ((now - this.refilledAt) / 1000) * limits.messagesPerSecond;
+    this.tokens = Math.min(limits.messageBurst, this.tokens + refill);
     this.refilledAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
+    this.strikes = 0;
     return true;
+  }
+
+  /**
+   * Counts a message refused for the rate limit. True when the socket must be closed: more
+   * than `messageBurst` refusals in a row, or refusals for `maxRateLimitedMs` without a pause
+   * of a second (a flood just fast enough to be let through now and then).
+   */
+  refuse(): boolean {
+    const { clock, limits } = this.context;
+    const now = clock.now();
+    this.strikes += 1;
+    if (now - this.lastRefusedAt >= RATE_LIMIT_PAUSE_MS) this.limitedSince = now;
+    this.lastRefusedAt = now;
+    return this.strikes > limits.messageBurst || now - this.limitedSince >= limits.maxRateLimitedMs;
   }
 
   /** Runs request handlers one after another, in arrival order. */
@@ -78,6 +117,11 @@ export class Connection implements SessionLink, BatchedLink {
   /** No queued request is waiting: the next one may be handled at once. */
   get idle(): boolean {
     return this.queued === 0;
+  }
+
+  /** Whether the peer reads what it is sent: at most `maxBufferedBytes` wait for it. */
+  keepsUp(): boolean {
+    return this.ws.bufferedAmount + this.outgoingBytes <= this.context.limits.maxBufferedBytes;
   }
 
   /** Sends a notification with this turn's other messages. */
@@ -97,6 +141,14 @@ export class Connection implements SessionLink, BatchedLink {
     this.send(JSON.stringify({ jsonrpc: '2.0', id, error: body }), true);
   }
 
+  /** Answers a request refused for the rate limit: no Error is built, a flood costs little. */
+  replyRateLimited(id: RequestId): void {
+    this.send(
+      `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${this.context.rateLimitedError}}`,
+      true,
+    );
+  }
+
   /**
    * Gathers a turn's messages into frames: several messages go as one JSON-RPC batch (an
    * array), and a reply ends its frame. What the client does once a request settles
@@ -105,11 +157,17 @@ export class Connection implements SessionLink, BatchedLink {
    */
   private send(text: string, endsFrame: boolean): void {
     if (this.closed) return;
-    if (this.ws.bufferedAmount + this.outgoingBytes > this.limits.maxBufferedBytes) {
-      this.onSlowConsumer(this);
+    const { limits } = this.context;
+    // Senders of signals are pushed back long before this (see keepsUp): only a peer that
+    // reads nothing while everything else piles up gets here.
+    if (
+      this.ws.bufferedAmount + this.outgoingBytes >
+      limits.maxBufferedBytes * HARD_BUFFER_FACTOR
+    ) {
+      this.context.slowConsumer(this);
       return;
     }
-    if (this.frames.length === 0 && this.gathering.length === 0) this.batch.add(this);
+    if (this.frames.length === 0 && this.gathering.length === 0) this.context.batch.add(this);
     this.gathering.push(text);
     this.outgoingBytes += text.length;
     if (endsFrame) this.endFrame();
@@ -133,6 +191,27 @@ export class Connection implements SessionLink, BatchedLink {
     this.socket.cork();
     for (const frame of frames) this.ws.send(frame);
     this.socket.uncork();
+    if (this.ws.bufferedAmount > this.context.limits.maxBufferedBytes) this.watchDrain();
+  }
+
+  /**
+   * More is unsent than a reader may leave unread: the socket must drain it all within
+   * `slowReaderTimeoutMs`. What one turn queued does not count against a reader that reads;
+   * only one that does not drain is closed.
+   */
+  private watchDrain(): void {
+    if (this.slowTimer !== undefined) return;
+    const { clock, limits } = this.context;
+    const drained = () => {
+      clock.clearTimeout(this.slowTimer);
+      this.slowTimer = undefined;
+    };
+    this.socket.once('drain', drained);
+    this.slowTimer = clock.setTimeout(() => {
+      this.slowTimer = undefined;
+      this.socket.off('drain', drained);
+      this.context.slowConsumer(this);
+    }, limits.slowReaderTimeoutMs);
   }
 
   close(code: number, reason: string): void {
@@ -140,11 +219,25 @@ export class Connection implements SessionLink, BatchedLink {
     // What was said before the close goes first (the close reply to a refused connect, say).
     this.flush();
     this.closed = true;
-    this.clock.clearTimeout(this.authTimer);
+    const { clock } = this.context;
+    clock.clearTimeout(this.authTimer);
+    clock.clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
+    this.context.closing(this);
     this.ws.close(code, closeReason(reason));
     // A peer that stopped reading never answers the close frame: it must not keep its socket
-    // (and, unauthenticated, its place under maxUnauthenticatedSockets) for ws's 30 s.
-    this.closeTimer = this.clock.setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    // for ws's 30 s.
+    this.closeTimer = clock.setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+  }
+
+  /** The socket is gone: its timers go with it. */
+  dispose(): void {
+    this.closed = true;
+    const { clock } = this.context;
+    clock.clearTimeout(this.authTimer);
+    clock.clearTimeout(this.closeTimer);
+    clock.clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
   }
 }
 

@@ -4,6 +4,8 @@ import type { Scope } from '../../protocol/index.js';
 export interface SessionLink {
   deliver(text: string): void;
   close(code: number, reason: string): void;
+  /** Whether the reader keeps up: false while it has more unread than the Relay lets it hold. */
+  keepsUp(): boolean;
 }
 
 /** Keeps a copy of a session's resume buffer elsewhere (Redis), so another node can resume it. */
@@ -28,7 +30,10 @@ export interface SessionInit {
   scopes: Scope[];
   familyId: string;
   expiresAt: number;
+  /** Most notifications kept for a resume (`resumeBufferMessages`). */
   maxBuffered: number;
+  /** Most characters of notifications kept for a resume (`resumeBufferBytes`). */
+  maxBufferedBytes: number;
   /** The buffer of a session resumed from another node. Default: empty. */
   buffer?: SessionBuffer;
 }
@@ -65,7 +70,10 @@ export class Session {
   private floor = 0;
   /** Notifications floor + 1 … seq, in order: kept until acknowledged. */
   private readonly outbox: string[] = [];
+  /** Total length of the outbox's texts. */
+  private outboxBytes = 0;
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -75,11 +83,26 @@ export class Session {
     this.familyId = init.familyId;
     this.expiresAt = init.expiresAt;
     this.maxBuffered = init.maxBuffered;
+    this.maxBufferedBytes = init.maxBufferedBytes;
     if (init.buffer) {
       this.seq = init.buffer.seq;
       this.floor = init.buffer.floor;
       this.outbox.push(...init.buffer.outbox);
+      for (const text of this.outbox) this.outboxBytes += text.length;
     }
+  }
+
+  /**
+   * Whether a signal may be queued for this session now. Attached: while its reader keeps up.
+   * Detached: while its resume buffer is under three quarters full, so that signals can never
+   * overflow it (which would end the session); the rest is kept for call events.
+   */
+  acceptsSignal(): boolean {
+    if (this.link) return this.link.keepsUp();
+    return (
+      this.outbox.length * 4 < this.maxBuffered * 3 &&
+      this.outboxBytes * 4 < this.maxBufferedBytes * 3
+    );
   }
 
   /**
@@ -92,15 +115,26 @@ export class Session {
     // Spliced rather than spread into a new object: this runs for every relayed signal.
     const text = `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":{"seq":${seq},${JSON.stringify(params).slice(1)}}`;
     this.outbox.push(text);
+    this.outboxBytes += text.length;
     this.journal?.appended(seq, text);
-    if (this.outbox.length > this.maxBuffered) {
+    if (this.outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes) {
       if (!this.link) {
         this.overflowed = true;
         return false;
       }
-      this.outbox.shift();
-      this.floor += 1;
-      this.journal?.trimmed(this.floor, 1);
+      // Attached: the oldest were sent already; only a resume from before them is lost.
+      let dropped = 0;
+      while (
+        this.outbox.length > 1 &&
+        (this.outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes)
+      ) {
+        this.outboxBytes -= (this.outbox.shift() as string).length;
+        dropped += 1;
+      }
+      if (dropped > 0) {
+        this.floor += dropped;
+        this.journal?.trimmed(this.floor, dropped);
+      }
     }
     this.link?.deliver(text);
     return true;
@@ -110,7 +144,7 @@ export class Session {
   acknowledge(seq: number): void {
     let dropped = 0;
     while (this.outbox.length > 0 && this.floor < seq) {
-      this.outbox.shift();
+      this.outboxBytes -= (this.outbox.shift() as string).length;
       this.floor += 1;
       dropped += 1;
     }

@@ -22,7 +22,9 @@ import type { TokenService, VerifiedToken } from '../TokenService.js';
 import { mintTurnServer, type TurnOptions } from '../turnCredentials.js';
 import { authorize } from './authorize.js';
 import { CallManager } from './CallManager.js';
-import { Connection, internalError, type RequestId } from './Connection.js';
+import { clientAddress } from '../http/clientAddress.js';
+import { guardSocket, rejectUpgrade } from '../http/rawSocket.js';
+import { Connection, internalError, type ConnectionContext, type RequestId } from './Connection.js';
 import { parseRequest, readParams } from './parseRequest.js';
 import { Session, type SessionBuffer } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
@@ -38,6 +40,8 @@ export interface SignalingOptions {
   turn?: TurnOptions;
   /** When set, only these Origin headers may open a socket. */
   allowedOrigins?: string[];
+  /** Take client addresses from X-Forwarded-For (behind a trusted proxy only). */
+  trustProxy?: boolean;
   /** Other Relay nodes, through Redis: calls between sessions on different nodes. */
   cluster?: Cluster;
 }
@@ -72,8 +76,10 @@ export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly calls: CallManager;
-  private readonly batch = new WriteBatch();
+  private readonly context: ConnectionContext;
   private unauthenticated = 0;
+  /** Unauthenticated sockets per client address (only addresses with one or more). */
+  private readonly unauthenticatedByAddress = new Map<string, number>();
   private heartbeat: unknown;
   /** Shutting down: sessions end here, but stay resumable on other nodes. */
   private closing = false;
@@ -85,7 +91,23 @@ export class SignalingServer {
       maxPayload: limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      // Pings are answered here, within the message rate limit (ws's own guard cuts a ping
+      // flood off without a close frame, which would only detach the session).
+      autoPong: false,
     });
+    this.context = {
+      batch: new WriteBatch(),
+      clock: options.clock,
+      limits,
+      slowConsumer: (slow) =>
+        this.closeConnection(slow, CloseCodes.slowConsumer, 'too many unread messages'),
+      closing: (connection) => this.releaseSlot(connection),
+      rateLimitedError: JSON.stringify({
+        code: RpcErrorCodes.rateLimited,
+        message: `More than ${limits.messagesPerSecond} messages per second. Slow down.`,
+        data: { code: ErrorCodes.rateLimited },
+      }),
+    };
     this.calls = new CallManager(options.router, limits, options.clock, (session) =>
       // Deferred: an overflow is found in the middle of routing another message.
       queueMicrotask(() =>
@@ -105,17 +127,29 @@ export class SignalingServer {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const { allowedOrigins } = this.options;
+    // Node took its error listener off the socket when it emitted 'upgrade': a reset from the
+    // client must not become an unhandled 'error' that ends the process.
+    guardSocket(socket);
+    const { allowedOrigins, limits } = this.options;
     if (allowedOrigins && !allowedOrigins.includes(req.headers.origin ?? '')) {
       rejectUpgrade(socket, 403, 'This origin may not connect to the Relay.');
       return;
     }
-    if (this.unauthenticated >= this.options.limits.maxUnauthenticatedSockets) {
+    const address = clientAddress(req, this.options.trustProxy ?? false);
+    if ((this.unauthenticatedByAddress.get(address) ?? 0) >= limits.maxUnauthenticatedPerAddress) {
+      rejectUpgrade(
+        socket,
+        429,
+        'Too many connections from this address are authenticating. Retry with backoff.',
+      );
+      return;
+    }
+    if (this.unauthenticated >= limits.maxUnauthenticatedSockets) {
       rejectUpgrade(socket, 503, 'Too many connections are authenticating. Retry with backoff.');
       return;
     }
     // Counted once accepted: ws answers a malformed handshake itself and never calls back.
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, address));
   }
 
   /** Closes the sessions of a revoked token family, on every node. */
@@ -186,18 +220,21 @@ export class SignalingServer {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, socket: Duplex): void {
+  private accept(ws: WebSocket, socket: Duplex, address: string): void {
     const { clock, limits } = this.options;
-    const connection = new Connection(ws, socket, this.batch, clock, limits, (slow) =>
-      this.closeConnection(slow, CloseCodes.slowConsumer, 'too many unread messages'),
-    );
+    const connection = new Connection(ws, socket, address, this.context);
     this.unauthenticated += 1;
+    this.unauthenticatedByAddress.set(
+      address,
+      (this.unauthenticatedByAddress.get(address) ?? 0) + 1,
+    );
     this.connections.add(connection);
     connection.authTimer = clock.setTimeout(
       () => connection.close(CloseCodes.authTimeout, 'authentication timeout'),
       limits.authTimeoutMs,
     );
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
+    ws.on('ping', (data) => this.onPing(connection, data));
     ws.on('pong', () => (connection.alive = true));
     ws.on('close', (code) => this.onClose(connection, code));
     // ws reports frame violations (oversized, bad UTF-8, bad framing) here, then
@@ -215,28 +252,17 @@ export class SignalingServer {
       );
       return;
     }
-    const allowed = connection.take();
-    const parsed = parseRequest(data);
-    if (!allowed) {
-      connection.strikes += 1;
-      if (connection.strikes > this.options.limits.messageBurst) {
+    if (!connection.take()) {
+      if (connection.refuse()) {
         this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
         return;
       }
       // The request is not handled, but its id is answered so the caller's promise settles.
-      if (parsed.id !== undefined) {
-        connection.replyError(
-          parsed.id,
-          new RelayRpcError(
-            RpcErrorCodes.rateLimited,
-            ErrorCodes.rateLimited,
-            `More than ${this.options.limits.messagesPerSecond} messages per second. Slow down.`,
-          ),
-        );
-      }
+      const { id } = parseRequest(data);
+      if (id !== undefined) connection.replyRateLimited(id);
       return;
     }
-    connection.strikes = 0;
+    const parsed = parseRequest(data);
     if ('error' in parsed) {
       connection.malformed += 1;
       connection.replyError(parsed.id, parsed.error);
@@ -273,6 +299,18 @@ export class SignalingServer {
         this.fail(connection, id, method, error);
       }
     });
+  }
+
+  /** A WebSocket ping from the client: a message like any other for the rate limit. */
+  private onPing(connection: Connection, data: Buffer): void {
+    if (connection.closed) return;
+    if (connection.take()) {
+      connection.ws.pong(data);
+      return;
+    }
+    if (connection.refuse()) {
+      this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
+    }
   }
 
   private handle(
@@ -358,7 +396,7 @@ export class SignalingServer {
   ): Promise<Handled> {
     const p = readParams(ClientMethods.invite, params, this.options.limits);
     const to = p.resource('to');
-    const metadata = p.json('metadata');
+    const metadata = p.metadata('metadata');
     authorize(session.scopes, 'dial');
     const remote = await cluster.remoteReceivers(session.projectId, to);
     const result = this.calls.invite(session, to, metadata, remote);
@@ -392,7 +430,7 @@ export class SignalingServer {
         return { result: { serverTime: this.options.clock.now() } };
       }
       case ClientMethods.invite: {
-        const result = this.calls.invite(session, p.resource('to'), p.json('metadata'));
+        const result = this.calls.invite(session, p.resource('to'), p.metadata('metadata'));
         return { result, after: () => this.calls.announceRinging(result.callId) };
       }
       case ClientMethods.answer: {
@@ -462,7 +500,7 @@ export class SignalingServer {
     clock.clearTimeout(connection.authTimer);
     connection.authTimer = undefined;
     connection.authenticated = true;
-    this.unauthenticated -= 1;
+    this.releaseSlot(connection);
     connection.session = session;
     session.link = connection;
     const attached = session;
@@ -506,6 +544,7 @@ export class SignalingServer {
       familyId: verified.familyId,
       expiresAt: verified.expiresAt,
       maxBuffered: this.options.limits.resumeBufferMessages,
+      maxBufferedBytes: this.options.limits.resumeBufferBytes,
       buffer,
     });
   }
@@ -617,12 +656,21 @@ export class SignalingServer {
     }
   }
 
+  /** The socket no longer counts as authenticating (it did, or it is being closed). */
+  private releaseSlot(connection: Connection): void {
+    if (!connection.holdsSlot) return;
+    connection.holdsSlot = false;
+    this.unauthenticated -= 1;
+    const { address } = connection;
+    const count = (this.unauthenticatedByAddress.get(address) ?? 1) - 1;
+    if (count > 0) this.unauthenticatedByAddress.set(address, count);
+    else this.unauthenticatedByAddress.delete(address);
+  }
+
   private onClose(connection: Connection, code: number): void {
-    connection.closed = true;
+    connection.dispose();
     this.connections.delete(connection);
-    this.options.clock.clearTimeout(connection.authTimer);
-    this.options.clock.clearTimeout(connection.closeTimer);
-    if (!connection.authenticated) this.unauthenticated -= 1;
+    this.releaseSlot(connection);
     const session = connection.session;
     if (!session) return;
     connection.session = null;
@@ -697,17 +745,6 @@ function toRpc(error: RelayError): RelayRpcError {
       ? RpcErrorCodes.authFailed
       : RpcErrorCodes.internal;
   return new RelayRpcError(rpcCode, error.code, error.message);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({
-    error: { code: status === 403 ? ErrorCodes.forbidden : ErrorCodes.unavailableService, message },
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\n` +
-      'Connection: close\r\nContent-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
 
 function callIdOf(params: unknown): string | undefined {

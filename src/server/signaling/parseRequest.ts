@@ -121,6 +121,20 @@ export class ParamReader {
     return value;
   }
 
+  /**
+   * A call's metadata: JSON as {@link json}, at most `maxMetadataBytes` once serialized. It is
+   * copied to every session rung, so it is kept far below a frame.
+   */
+  metadata(name: string): unknown {
+    const value = this.json(name);
+    if (value === undefined) return undefined;
+    const max = this.limits.maxMetadataBytes;
+    if (Buffer.byteLength(JSON.stringify(value)) > max) {
+      throw this.fail(name, `at most ${max} bytes of JSON (maxMetadataBytes)`);
+    }
+    return value;
+  }
+
   rejectReason(name: string): RejectReason {
     const value = this.values[name] ?? 'declined';
     if (value !== 'declined' && value !== 'busy') throw this.fail(name, '"declined" or "busy"');
