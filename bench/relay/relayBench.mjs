@@ -382,7 +382,7 @@ function tables(rows) {
       r.errors,
     ]),
     notes: [
-      'relaycall: every session authenticates with a JWT (HS512), each pair places a call, every signal is a JSON-RPC request the Relay answers and sequences for resume; the per-socket rate limit is raised.',
+      'relaycall: every session authenticates with a JWT (HS512), each pair places a call, every signal is a JSON-RPC request the Relay answers and sequences for resume; the per-socket rate limit and the per-address connection caps are raised (the load comes from one address).',
       'PeerJS: peer 1.0.2 with concurrent_limit raised. Floor: ws forwarding each frame, parsed only for its dst.',
       'Clients: raw ws in one process pinned to the other core; a signal is a trickle ICE candidate (253 bytes of JSON).',
       'Burst: every session sends to its partner, 2,048 messages in flight in all. 5k/s: open loop, round robin.',

@@ -63,12 +63,16 @@ async function start(kind) {
     const relay = await createRelayServer({
       ...(redis ? { store: await RedisStore.open(redis), cluster: { url: redis } } : {}),
       projects: [PROJECT],
-      // The load is many messages per socket from one machine: the per-socket rate limit (50/s by
-      // default, an abuse guard) would refuse it. Everything else keeps its default.
+      // The load is many messages per socket, and thousands of sockets connecting at once, from
+      // one address: the per-socket rate limit (50/s by default) and the per-address caps on
+      // unauthenticated sockets (32) and HTTP connections (128), abuse guards all, would refuse
+      // it. Everything else keeps its default.
       limits: {
         messagesPerSecond: 1_000_000,
         messageBurst: 1_000_000,
         maxSessionsPerProject: 20_000,
+        maxUnauthenticatedPerAddress: 1_000_000,
+        maxConnectionsPerAddress: 1_000_000,
       },
     });
     const url = await relay.listen({ port: 0, host: '127.0.0.1' });
