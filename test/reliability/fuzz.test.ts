@@ -47,6 +47,13 @@ import {
   writeResults,
 } from './fuzz/report.js';
 import { REST_CATEGORIES, runRest } from './fuzz/rest.js';
+import {
+  RESET_OUTCOMES,
+  runAddressSaturation,
+  runKickOff,
+  runResets,
+  runSlowRequests,
+} from './fuzz/hardening.js';
 import { RunLog } from './fuzz/socket.js';
 
 const { seed, source } = resolveSeed();
@@ -64,6 +71,10 @@ const UNAUTHED_LANES = 10;
 const SLOW_LANES = 2;
 const SLOW_READERS_PER_LANE = Math.ceil(4 * scale);
 const SILENT_SOCKETS = Math.ceil(16 * scale);
+const KICK_OFF_LANES = 2;
+const KICK_OFFS_PER_LANE = Math.ceil(3 * scale);
+const RESET_ROUNDS = Math.ceil(5 * scale);
+const SLOW_REQUESTS = 2;
 const REST_CONCURRENCY = 12;
 const ORIGIN = 'https://app.example';
 
@@ -80,10 +91,13 @@ const LIMITS = {
   maxCallsPerSession: 2,
   authTimeoutMs: 1_000,
   maxUnauthenticatedSockets: 64,
+  maxUnauthenticatedPerAddress: 16,
   resumeGraceMs: 2_000,
   resumeBufferMessages: 64,
   maxEarlySignals: 8,
   maxBufferedBytes: 64 * 1024,
+  // A reader that does not drain is closed this long after it fell behind (4010).
+  slowReaderTimeoutMs: 2_000,
   authFailuresPerWindow: 20,
   authFailureWindowMs: 60 * 60_000,
 } satisfies Partial<RelayLimits>;
@@ -135,6 +149,7 @@ const DOCUMENTED: Record<string, string[]> = {
     '-32602 invalid_params',
     '-32001 not_authenticated',
     'result',
+    '-32010 peer_backlogged',
   ],
   'huge-strings': [
     '-32600 invalid_request',
@@ -143,6 +158,7 @@ const DOCUMENTED: Record<string, string[]> = {
     '-32005 unavailable',
     '-32008 limit_exceeded',
     'result',
+    '-32010 peer_backlogged',
   ],
   'deep-nesting': [
     '-32600 invalid_request',
@@ -150,6 +166,7 @@ const DOCUMENTED: Record<string, string[]> = {
     '-32601 method_not_found',
     '-32001 not_authenticated',
     'result',
+    '-32010 peer_backlogged',
   ],
   notification: ['no reply (notification)'],
   oversize: ['close 1009'],
@@ -179,15 +196,30 @@ const DOCUMENTED: Record<string, string[]> = {
   'call-foreign': ['-32004 call_not_found', '-32001 not_authenticated'],
   'hostile-signal': [
     'result',
+    '-32010 peer_backlogged',
     '-32602 invalid_params',
     '-32004 call_not_found',
     '-32008 limit_exceeded',
     '-32001 not_authenticated',
   ],
-  'slow-reader': ['result', '-32004 call_not_found', 'close 4010'],
+  'slow-reader': ['result', '-32010 peer_backlogged', '-32004 call_not_found', 'close 4010'],
   'half-open': ['close 4001', 'silent: close 4001, then cut off'],
   'bad-handshake': ['400', '403', '404', '405'],
   'upgrade-saturation': ['503 service_unavailable'],
+  'reset-upgrade': RESET_OUTCOMES,
+  'kick-off': [
+    'result',
+    '-32008 limit_exceeded',
+    '-32010 peer_backlogged',
+    'reader kept its session',
+  ],
+  'address-saturation': [
+    '101',
+    '429 rate_limited',
+    'another address resumed',
+    'another address connected',
+  ],
+  'slow-request': ['closed within the deadline'],
 };
 /** A socket that never authenticated may be closed by the auth timeout (4001) at any point. */
 const ALWAYS_DOCUMENTED = ['closed 4001 before reply', 'close 4001 (auth timeout came first)'];
@@ -281,6 +313,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
         maxEarlySignals: LIMITS.maxEarlySignals,
         messageBurst: LIMITS.messageBurst,
         maxResourceLength: limits.maxResourceLength,
+        maxMetadataBytes: limits.maxMetadataBytes,
       },
       refused,
       decoys,
@@ -305,6 +338,8 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
   loopDelay.enable();
   cleanup.push(async () => loopDelay.disable());
   const started = performance.now();
+  // The standalone server's deadlines, at their documented defaults, run beside everything.
+  runSlowRequests(harness, port, SLOW_REQUESTS);
 
   const restLog = new RunLog(seed);
   const perLane = (total: number, lanes: number) => Math.ceil(total / lanes);
@@ -332,6 +367,10 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
       guard(`slow-reader lane ${lane}`, log, runSlowReaders(harness, lane, SLOW_READERS_PER_LANE)),
     ),
     guard('silent half-open', log, runSilentHalfOpen(harness, port, SILENT_SOCKETS, 500)),
+    ...Array.from({ length: KICK_OFF_LANES }, (_, lane) =>
+      guard(`kick-off lane ${lane}`, log, runKickOff(harness, lane, KICK_OFFS_PER_LANE)),
+    ),
+    guard('resets', log, runResets(harness, url, RESET_ROUNDS)),
     guard(
       'REST',
       restLog,
@@ -350,6 +389,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
     ),
   ]);
   await guard('saturation', log, runSaturation(harness, url));
+  await guard('address saturation', log, runAddressSaturation(harness, url));
   await Promise.all(harness.background);
   const bystander: BystanderReport = await bystanders.stop();
   const durationMs = performance.now() - started;

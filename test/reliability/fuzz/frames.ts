@@ -6,7 +6,7 @@
  * its reply (JSON-RPC result or error code, or none for a notification) or the close code that
  * ends the socket.
  */
-import { CloseCodes, RpcErrorCodes } from 'relaycall/server';
+import { CloseCodes, RpcErrorCodes, resourceProblem } from 'relaycall/server';
 import type { Rng } from './prng.js';
 
 export type RpcId = string | number | null;
@@ -37,6 +37,10 @@ export const CATEGORIES = [
   'half-open',
   'bad-handshake',
   'upgrade-saturation',
+  'reset-upgrade',
+  'kick-off',
+  'address-saturation',
+  'slow-request',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -47,6 +51,8 @@ export interface ExpectedReply {
   closeOk?: number[];
   /** Checks a result; returns what is wrong with it. */
   check?: (result: unknown) => string | undefined;
+  /** Told of an error reply's JSON-RPC code. */
+  onError?: (code: number) => void;
 }
 
 export interface Frame {
@@ -61,6 +67,8 @@ export interface Frame {
   reply?: ExpectedReply;
   /** Counts toward the run of malformed messages that closes with 4012. */
   malformed: boolean;
+  /** A signal to the partner, forwarded unless refused with peer_backlogged. */
+  forward?: boolean;
 }
 
 /** What a socket knows about itself; the generator updates it frame by frame. */
@@ -76,8 +84,10 @@ export interface SocketModel {
   callsFull: boolean;
   /** Signals held on the ringing call. */
   early: number;
-  /** Signals forwarded on the active call (the partner must receive exactly these). */
+  /** Signals sent to the partner on the active call (it receives these, less the refused). */
   forwarded: number;
+  /** Of those, sent as notifications: refused ones get no reply, so the count is a range. */
+  unconfirmed: number;
   /** Consecutive malformed messages (parse_error, invalid_request). */
   malformedRun: number;
   nextId: number;
@@ -97,6 +107,7 @@ export interface FuzzEnv {
     maxEarlySignals: number;
     messageBurst: number;
     maxResourceLength: number;
+    maxMetadataBytes: number;
   };
   /** Calls of other sessions (the bystanders', other lanes'). */
   foreignCallIds(): readonly string[];
@@ -255,6 +266,19 @@ export class FrameGen {
     return frame;
   }
 
+  /**
+   * A signal to the partner on the active call. The Relay forwards it, or refuses it with
+   * peer_backlogged while the partner has not read what it was sent: the lane counts which
+   * (see `forward` on the frame).
+   */
+  private forwarded(frame: Frame): Frame {
+    if (!this.model.authed) return frame;
+    this.model.forwarded += 1;
+    frame.forward = true;
+    frame.reply?.accept.push(E.peerBacklogged);
+    return frame;
+  }
+
   /** Outcome of a well-formed request for a non-connect method: its own, or not_authenticated. */
   private when(authed: Outcome[]): Outcome[] {
     return this.model.authed ? authed : [NOT_AUTH];
@@ -264,6 +288,13 @@ export class FrameGen {
     return this.rng.chance(0.5)
       ? `ghost-${this.rng.string(this.rng.range(1, 40))}`
       : `👻${this.rng.unicode(this.rng.range(1, 60)).replace(CONTROL_CHARACTERS, 'x')}`;
+  }
+
+  /** The outcome of an invite to `to`, a resource with no qualifying session if it is valid. */
+  private inviteTo(to: string): Outcome {
+    return resourceProblem(to, this.env.limits.maxResourceLength)
+      ? E.invalidParams
+      : this.inviteOutcome();
   }
 
   /** The outcome of a valid invite to a resource with no qualifying session. */
@@ -618,11 +649,15 @@ export class FrameGen {
       ],
       [
         'invite-ghost',
-        () => [
-          'call.invite',
-          { to: this.ghost(), metadata: this.payload(MAX_DEPTH, 2000) },
-          this.when([this.inviteOutcome()]),
-        ],
+        () => {
+          // Ghost names may hold lone surrogates or bidi controls: those are refused.
+          const to = this.ghost();
+          return [
+            'call.invite',
+            { to, metadata: this.payload(MAX_DEPTH, 2000) },
+            this.when([this.inviteTo(to)]),
+          ];
+        },
       ],
       [
         'invite-self',
@@ -723,15 +758,16 @@ export class FrameGen {
         const id = this.id();
         const idPart = id === undefined ? '' : `"id":${JSON.stringify(id)},`;
         const accept = this.when(['result']);
-        if (m.authed) m.forwarded += 1;
-        return this.out(
-          'huge-numbers',
-          'signal-number',
-          {
-            data: `{"jsonrpc":"2.0",${idPart}"method":"call.signal","params":{"callId":"${m.activeCallId}","signal":${signal}}}`,
-            id,
-          },
-          accept,
+        return this.forwarded(
+          this.out(
+            'huge-numbers',
+            'signal-number',
+            {
+              data: `{"jsonrpc":"2.0",${idPart}"method":"call.signal","params":{"callId":"${m.activeCallId}","signal":${signal}}}`,
+              id,
+            },
+            accept,
+          ),
         );
       }
       default:
@@ -822,21 +858,27 @@ export class FrameGen {
           this.when([E.invalidParams]),
         );
       }
-      case 'metadata':
+      case 'metadata': {
+        const built = this.sized(target, (pad, id) =>
+          this.request('call.invite', { to: 'ghost-metadata', metadata: { note: pad } }, id),
+        );
+        // Metadata is copied to every session rung, so it is capped far below a frame.
+        const metadata = (JSON.parse(String(built.data)) as { params: { metadata: unknown } })
+          .params.metadata;
+        const tooBig =
+          Buffer.byteLength(JSON.stringify(metadata)) > this.env.limits.maxMetadataBytes;
         return this.out(
           'huge-strings',
           sub,
-          this.sized(target, (pad, id) =>
-            this.request('call.invite', { to: 'ghost-metadata', metadata: { note: pad } }, id),
-          ),
-          this.when([this.inviteOutcome()]),
+          built,
+          this.when([tooBig ? E.invalidParams : this.inviteOutcome()]),
         );
+      }
       case 'signal': {
         const built = this.sized(target, (pad, id) =>
           this.request('call.signal', { callId: m.activeCallId, signal: { sdp: pad } }, id),
         );
-        if (m.authed) m.forwarded += 1;
-        return this.out('huge-strings', sub, built, this.when(['result']));
+        return this.forwarded(this.out('huge-strings', sub, built, this.when(['result'])));
       }
     }
     return this.out(
@@ -911,15 +953,16 @@ export class FrameGen {
           this.when([E.invalidParams]),
         );
       case 'signal-16': {
-        if (m.authed) m.forwarded += 1;
-        return this.out(
-          'deep-nesting',
-          sub,
-          this.request('call.signal', {
-            callId: m.activeCallId,
-            signal: this.nest(MAX_DEPTH, 'leaf'),
-          }),
-          this.when(['result']),
+        return this.forwarded(
+          this.out(
+            'deep-nesting',
+            sub,
+            this.request('call.signal', {
+              callId: m.activeCallId,
+              signal: this.nest(MAX_DEPTH, 'leaf'),
+            }),
+            this.when(['result']),
+          ),
         );
       }
       case 'metadata':
@@ -1043,8 +1086,7 @@ export class FrameGen {
     } else if (target === undefined) {
       [accept, sub] = [[E.callNotFound], 'no-call'];
     } else if (target === m.activeCallId) {
-      m.forwarded += 1;
-      [accept, sub] = [['result'], 'forwarded'];
+      return this.forwarded(this.out('hostile-signal', 'forwarded', built, ['result']));
     } else if (m.early < this.env.limits.maxEarlySignals) {
       m.early += 1;
       [accept, sub] = [['result'], 'held'];

@@ -23,6 +23,7 @@ const DATA_CODES: Record<number, string[]> = {
   [RpcErrorCodes.invalidState]: ['invalid_state', 'answered_elsewhere'],
   [RpcErrorCodes.limitExceeded]: ['limit_exceeded'],
   [RpcErrorCodes.rateLimited]: ['rate_limited'],
+  [RpcErrorCodes.peerBacklogged]: ['peer_backlogged'],
 };
 
 interface CategoryTally {
@@ -334,6 +335,7 @@ export class FuzzSocket {
     list.splice(index, 1);
     if (list.length === 0) this.pending.delete(key);
     this.log.outcome(match.frame.category, outcomeLabel(reply));
+    if (reply.error) match.reply.onError?.(reply.error.code);
     const problem = match.reply.check?.(reply.result);
     if (problem)
       this.log.fail(this.where, `${match.frame.category}/${match.frame.sub}: ${problem}`);
