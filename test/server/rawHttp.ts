@@ -74,20 +74,27 @@ export function resetDuringUpgrade(
   });
 }
 
-/** Sends `request` and resolves the whole answer once the server closes (or `ms` passes). */
+/**
+ * Writes raw bytes to the server at `url` (or a loopback port) and resolves everything it
+ * answers (as latin1) once it closes, or once `ms` passed.
+ */
 export function rawExchange(
-  url: string,
-  request: string,
+  url: string | number,
+  request: string | Buffer,
   { localAddress, ms = 5_000 }: { localAddress?: string; ms?: number } = {},
 ): Promise<string> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port } =
+    typeof url === 'number' ? { hostname: '127.0.0.1', port: url } : new URL(url);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port), localAddress });
     let answer = '';
+    const timer = setTimeout(() => socket.destroy(), ms);
     socket.on('error', () => undefined);
-    socket.on('data', (chunk) => (answer += chunk.toString()));
-    socket.on('close', () => resolve(answer));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
     socket.once('connect', () => socket.write(request));
-    socket.setTimeout(ms, () => socket.destroy());
   });
 }

@@ -30,7 +30,7 @@ import {
 import { Rng, deriveSeed } from './prng.js';
 import { FuzzSocket, Pacer, sleep, type Notification, type RunLog } from './socket.js';
 import { resetsAtEveryMoment } from './hardening.js';
-import { upgradeRequest } from '../../server/rawHttp.js';
+import { rawExchange, upgradeRequest } from '../../server/rawHttp.js';
 
 const MALFORMED_LIMIT = 20;
 
@@ -769,25 +769,6 @@ export function upgradeStatus(
       });
     });
     ws.once('error', () => undefined);
-  });
-}
-
-/** Writes raw bytes to the server and resolves everything it answers before closing (bounded). */
-export function rawExchange(
-  port: number,
-  request: string | Buffer,
-  localAddress?: string,
-): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', localAddress }, () => socket.write(request));
-    let text = '';
-    const timer = setTimeout(() => socket.destroy(), 5_000);
-    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-    socket.on('error', () => undefined);
   });
 }
 

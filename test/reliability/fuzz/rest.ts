@@ -11,7 +11,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { Rng, deriveSeed } from './prng.js';
 import type { RunLog } from './socket.js';
 import { preview } from './socket.js';
-import { rawExchange } from './lanes.js';
+import { rawExchange } from '../../server/rawHttp.js';
 
 export const REST_CATEGORIES = [
   'basic-malformed',
@@ -528,7 +528,9 @@ async function send(
   localAddress: string,
 ): Promise<Answer | Error> {
   if (plan.mode === 'raw') {
-    const text = await rawExchange(setup.port, Buffer.from(plan.raw ?? '', 'latin1'), localAddress);
+    const text = await rawExchange(setup.port, Buffer.from(plan.raw ?? '', 'latin1'), {
+      localAddress,
+    });
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
     const [head = '', body = ''] = text.split('\r\n\r\n');
     const headers: IncomingHttpHeaders = {};
