@@ -2,16 +2,21 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import {
   CloseCodes,
   ErrorCodes,
-  RelayCloseError,
   RelayError,
-  TERMINAL_CLOSE_CODES,
   type ConnectResult,
-  type ErrorCode,
   type IceServer,
   type ReauthenticateResult,
 } from '../protocol/index.js';
 import { CallManager } from './calls/CallManager.js';
-import { RpcConnection } from './connection/RpcConnection.js';
+import {
+  TERMINAL_ERRORS,
+  closeError,
+  endsSession,
+  projectOf,
+  toRelayError,
+} from './connection/connectionErrors.js';
+import { RpcConnection, notConnected } from './connection/RpcConnection.js';
+import { waitForConnection } from './connection/waitForConnection.js';
 import { createDeviceManager } from './media/createDeviceManager.js';
 import { createPeer } from './peer/createPeer.js';
 import type {
@@ -55,8 +60,19 @@ export interface RelayClientOptions {
   reconnectMaxMs?: number;
   /** A request the Relay does not answer fails after this long, in ms. Default: 10000. */
   requestTimeoutMs?: number;
-  /** An outgoing call nobody answers ends with `no-answer` after this long, in ms. Default: 45000. */
+  /**
+   * An outgoing call nobody answers ends with `no-answer` after this long, in ms. A call placed
+   * while the client is not connected waits for the connection as long, then ends with a
+   * `not_connected` error. Default: 45000.
+   */
   noAnswerTimeoutMs?: number;
+  /**
+   * When the page is hidden for good (`pagehide`: the tab closes, the user navigates away, or
+   * the page enters the back/forward cache), hang up every call and close the connection, so
+   * the other side sees `hangup` at once instead of a call frozen until the Relay notices. A
+   * page restored from the back/forward cache reconnects. Default: true.
+   */
+  hangUpOnPageHide?: boolean;
   /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */
   random?: () => number;
 }
@@ -69,31 +85,6 @@ const defaultClock: ClientClock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
-
-const CLOSE_ERRORS: Record<number, [ErrorCode, string]> = {
-  [CloseCodes.authFailed]: [
-    ErrorCodes.authFailed,
-    'The Relay refused the token. Fetch a new one from your back end.',
-  ],
-  [CloseCodes.tokenExpired]: [
-    ErrorCodes.tokenExpired,
-    'The token expired. Provide a fresh token to reconnect.',
-  ],
-  [CloseCodes.tokenRevoked]: [
-    ErrorCodes.tokenRevoked,
-    'The token was revoked (logout or refresh-token reuse). Sign in again.',
-  ],
-  [CloseCodes.sessionTakenOver]: [
-    ErrorCodes.sessionTakenOver,
-    'This session was resumed on another connection. Reload to connect again.',
-  ],
-};
-const TERMINAL_ERRORS = new Set<string>([
-  ErrorCodes.authFailed,
-  ErrorCodes.tokenExpired,
-  ErrorCodes.tokenRevoked,
-  ErrorCodes.sessionTakenOver,
-]);
 
 /** Creates a framework-free Relay client. Touches no browser global until used. */
 export function createRelayClient(options: RelayClientOptions): RelayClient {
@@ -117,8 +108,17 @@ class Client implements RelayClient {
   private attempt = 0;
   private reconnectTimer: unknown;
   private pingTimer: unknown;
+  /** The page was hidden (pagehide): calls ended and the socket closed until it shows again. */
+  private suspended = false;
   private readonly onOnline = () => {
     if (this.store.getState().status === 'reconnecting') void this.open().catch(() => undefined);
+  };
+  private readonly onPageHide = () => this.suspend();
+  private readonly onPageShow = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted && this.suspended && this.wanted) {
+      this.suspended = false;
+      void this.open().catch(() => undefined);
+    }
   };
 
   constructor(private readonly options: RelayClientOptions) {
@@ -144,12 +144,10 @@ class Client implements RelayClient {
       createPeer: (peerOptions) =>
         createPeer({ ...peerOptions, iceTransportPolicy: options.iceTransportPolicy ?? 'all' }),
       noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
+      iceServers: () => this.iceServers(),
+      whenConnected: () => this.whenConnected(),
       request: (method, params) => {
-        if (!this.conn) {
-          return Promise.reject(
-            new RelayError(ErrorCodes.closed, 'Not connected to the Relay. Wait for reconnection.'),
-          );
-        }
+        if (!this.conn) return Promise.reject(notConnected());
         return this.conn.request(method, params);
       },
     });
@@ -158,7 +156,12 @@ class Client implements RelayClient {
   connect(token: string): Promise<void> {
     this.token = token;
     this.wanted = true;
+    this.suspended = false;
     globalThis.addEventListener?.('online', this.onOnline);
+    if (this.options.hangUpOnPageHide ?? true) {
+      globalThis.addEventListener?.('pagehide', this.onPageHide);
+      globalThis.addEventListener?.('pageshow', this.onPageShow);
+    }
     if (this.conn) return this.updateToken(token);
     return this.open();
   }
@@ -196,6 +199,8 @@ class Client implements RelayClient {
     this.lastSeq = 0;
     this.ackedSeq = 0;
     globalThis.removeEventListener?.('online', this.onOnline);
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    globalThis.removeEventListener?.('pageshow', this.onPageShow);
     this.store.setState({ status: 'disconnected', sessionId: null });
   }
 
@@ -206,11 +211,11 @@ class Client implements RelayClient {
   }
 
   call(to: string, options?: CallOptions): string {
-    return this.calls.place(to, options ?? {}, this.iceServers());
+    return this.calls.place(to, options ?? {});
   }
 
   answer(callId: string, options?: MediaOptions): Promise<void> {
-    return this.calls.answer(callId, options ?? {}, this.iceServers());
+    return this.calls.answer(callId, options ?? {});
   }
 
   reject(callId: string, reason: 'declined' | 'busy' = 'declined'): void {
@@ -253,6 +258,33 @@ class Client implements RelayClient {
     return this.options.iceServers ?? this.store.getState().iceServers;
   }
 
+  /** Resolves once connected; rejects with `not_connected` when the client gives up. */
+  private whenConnected(): Promise<void> {
+    return waitForConnection(
+      this.store,
+      this.clock,
+      () => this.conn !== null && this.store.getState().status === 'connected',
+      this.options.noAnswerTimeoutMs ?? 45_000,
+    );
+  }
+
+  /** The page is going away (or into the back/forward cache): hang up and let go of the socket. */
+  private suspend(): void {
+    if (!this.wanted || this.suspended) return;
+    this.suspended = true;
+    // Each hangup goes out on the socket (and the data channel) before the close frame.
+    this.calls.endAll();
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.stopPing();
+    this.conn?.close(CloseCodes.goingAway, 'page hidden');
+    this.conn = null;
+    this.opening = null;
+    this.sessionId = null;
+    this.lastSeq = 0;
+    this.ackedSeq = 0;
+    this.store.setState({ status: 'disconnected', sessionId: null });
+  }
+
   /** Opens a socket and authenticates, resuming the session when there is one. */
   private open(): Promise<void> {
     if (!this.opening) this.opening = this.attemptOpen();
@@ -277,13 +309,18 @@ class Client implements RelayClient {
         onNotification: (method, params) => this.onNotification(method, params),
         onClose: (code) => this.lost(code),
       });
-      if (!this.wanted) throw new RelayError(ErrorCodes.closed, 'Disconnected while connecting.');
+      if (!this.wanted || this.suspended) {
+        throw new RelayError(ErrorCodes.closed, 'Disconnected while connecting.');
+      }
       const sent = this.clock.now();
       const result = await conn.request<ConnectResult>('relay.connect', {
         project: this.options.project ?? projectOf(token),
         token,
         ...(this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq } : {}),
       });
+      if (!this.wanted || this.suspended) {
+        throw new RelayError(ErrorCodes.closed, 'Disconnected while connecting.');
+      }
       this.conn = conn;
       // Cleared before anything is published, so an observer may open again at once.
       this.opening = null;
@@ -335,20 +372,16 @@ class Client implements RelayClient {
   private lost(code: number): void {
     this.stopPing();
     this.conn = null;
-    if (!this.wanted) {
+    if (!this.wanted || this.suspended) {
       this.store.setState({ status: 'disconnected' });
       return;
     }
-    const [errorCode, message] = CLOSE_ERRORS[code] ?? [
-      ErrorCodes.closed,
-      `The connection to the Relay closed (${code}). Reconnecting.`,
-    ];
-    if (TERMINAL_CLOSE_CODES.includes(code)) this.sessionId = null;
-    this.failed(new RelayCloseError(code, errorCode, message));
+    if (endsSession(code)) this.sessionId = null;
+    this.failed(closeError(code));
   }
 
   private failed(error: RelayError): void {
-    if (!this.wanted) return;
+    if (!this.wanted || this.suspended) return;
     if (TERMINAL_ERRORS.has(error.code)) {
       this.store.setState({ status: 'failed', error });
       return;
@@ -398,25 +431,4 @@ class Client implements RelayClient {
   private stopPing(): void {
     this.clock.clearTimeout(this.pingTimer);
   }
-}
-
-function toRelayError(error: unknown): RelayError {
-  if (error instanceof RelayError) return error;
-  return new RelayError(ErrorCodes.internal, 'Unexpected client error.', { cause: error });
-}
-
-/** The `sub` claim (project id) of a JWT. */
-function projectOf(token: string): string {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    if (typeof sub === 'string') return sub;
-  } catch {
-    // Reported below.
-  }
-  throw new RelayError(
-    ErrorCodes.authFailed,
-    'The token is not a Relay JWT (no project in it). Pass `project` or fetch a valid token.',
-  );
 }

@@ -42,6 +42,7 @@ export const ErrorCodes = {
   network: 'network_error',
   timeout: 'timeout',
   closed: 'connection_closed',
+  notConnected: 'not_connected',
   noToken: 'no_token',
   mediaPermissionDenied: 'media_permission_denied',
   mediaNotFound: 'media_not_found',

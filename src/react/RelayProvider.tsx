@@ -42,6 +42,13 @@ export interface RelayProviderProps {
    * milliseconds. Default: 45 000. Read once per provider.
    */
   noAnswerTimeoutMs?: number;
+  /**
+   * Hang up every call and close the connection when the page is hidden for good (`pagehide`:
+   * the tab closes or navigates away), so the other side sees `hangup` within a second instead
+   * of a frozen call. A page restored from the back/forward cache reconnects. Default: true.
+   * Read once per provider.
+   */
+  hangUpOnPageHide?: boolean;
   children?: ReactNode;
 }
 
@@ -60,10 +67,18 @@ export function RelayProvider({
   iceTransportPolicy,
   refreshMarginMs,
   noAnswerTimeoutMs,
+  hangUpOnPageHide,
   children,
 }: RelayProviderProps) {
   const client = useOwnedRelayClient(() =>
-    createRelayClient({ url, project, iceServers, iceTransportPolicy, noAnswerTimeoutMs }),
+    createRelayClient({
+      url,
+      project,
+      iceServers,
+      iceTransportPolicy,
+      noAnswerTimeoutMs,
+      hangUpOnPageHide,
+    }),
   );
   // Cheap until mounted; only used when the app passes no QueryClient.
   const [ownQueryClient] = useState(() => new QueryClient());

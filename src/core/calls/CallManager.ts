@@ -27,7 +27,14 @@ export interface CallManagerDeps {
   mediaDevices: MediaDevices | undefined;
   createPeer: typeof createPeer;
   noAnswerTimeoutMs: number;
-  /** A signaling request; rejects when not connected. */
+  /** The ICE servers new peers use now (the Relay's, once connected). */
+  iceServers(): IceServer[];
+  /**
+   * Resolves once the client is connected (at once when it is); rejects with a `not_connected`
+   * RelayError when it gives up (disconnected, a token it cannot use, or too long a wait).
+   */
+  whenConnected(): Promise<void>;
+  /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
   request<T = Record<string, unknown>>(method: string, params: object): Promise<T>;
 }
 
@@ -48,6 +55,8 @@ interface CallRecord {
   answerLost: boolean;
   /** The params of an outgoing call's call.invite, once its media and peer are ready. */
   invite: Record<string, unknown> | undefined;
+  /** Its call.invite went out (the Relay may have it); false while it waits to be sent. */
+  inviteSent: boolean;
   /** Signals received, as JSON: a signal re-sent after a drop may arrive twice. */
   seen: Set<string>;
 }
@@ -59,10 +68,15 @@ interface Retry {
   params: Record<string, unknown>;
 }
 
-/** The request may or may not have reached the Relay: the connection went before its reply. */
+/**
+ * The request may not have taken effect for want of a connection: it was not sent
+ * (`not_connected`), or the connection went before its reply. It goes again after a resume.
+ */
 const lostWithConnection = (error: unknown) =>
   error instanceof RelayError &&
-  (error.code === ErrorCodes.closed || error.code === ErrorCodes.timeout);
+  (error.code === ErrorCodes.closed ||
+    error.code === ErrorCodes.timeout ||
+    error.code === ErrorCodes.notConnected);
 
 /** A call request the Relay refused for its rate limit goes again after this, in ms. */
 const RATE_LIMIT_RETRY_MS = 1_000;
@@ -86,19 +100,22 @@ export class CallManager {
 
   constructor(private readonly deps: CallManagerDeps) {}
 
-  place(to: string, options: CallOptions, iceServers: IceServer[]): string {
+  /**
+   * Places a call. Before the client is connected (the first token loading, a reconnection),
+   * the call waits in `dialing` and its invite goes once connected.
+   */
+  place(to: string, options: CallOptions): string {
     const record = this.add('outgoing', to, options.metadata);
-    const { status, scopes } = this.deps.store.getState();
-    if (status === 'connected' && !scopes.includes(Scopes.dial)) {
+    if (!this.mayDial()) {
       // The Relay would refuse it: say so before asking for the camera.
       this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
     } else {
-      void this.dial(record, to, options, iceServers);
+      void this.dial(record, to, options);
     }
     return record.id;
   }
 
-  async answer(callId: string, options: MediaOptions, iceServers: IceServer[]): Promise<void> {
+  async answer(callId: string, options: MediaOptions): Promise<void> {
     const record = this.records.get(callId);
     const call = this.snapshot(callId);
     if (!record || !call || call.direction !== 'incoming' || call.state !== 'ringing') {
@@ -112,7 +129,7 @@ export class CallManager {
       const stream = await record.media.acquire(this.deps.mediaDevices, options);
       if (this.ended(callId)) return;
       this.update(callId, { localStream: stream });
-      await this.startPeer(record, false, stream, iceServers);
+      await this.startPeer(record, false, stream, this.deps.iceServers());
       try {
         await this.deps.request('call.answer', { callId: record.serverId });
       } catch (error) {
@@ -194,13 +211,17 @@ export class CallManager {
     this.applyTrackStates(record);
   }
 
-  /** The Relay started a fresh session: calls it no longer routes end, unless media already flows. */
+  /**
+   * The Relay started a fresh session: calls it no longer routes end, unless media already flows
+   * or the Relay never had them (calls waiting to be sent go on).
+   */
   sessionLost(): void {
     this.retries = [];
     this.lostInvites = [];
     for (const record of this.records.values()) {
       const call = this.snapshot(record.id);
-      if (!call || call.state === 'ended') continue;
+      // An outgoing call whose invite never went is not the Relay's: it goes on the new session.
+      if (!call || call.state === 'ended' || (!record.serverId && !record.inviteSent)) continue;
       if (call.state === 'active' || call.state === 'held') {
         // Peer to peer from now on: hangup, mute and hold travel on the data channel.
         if (record.serverId) this.byServerId.delete(record.serverId);
@@ -307,43 +328,71 @@ export class CallManager {
     this.deps.store.setState({ calls: { ...calls, [callId]: { ...call, ...patch } } });
   }
 
-  private async dial(
-    record: CallRecord,
-    to: string,
-    options: CallOptions,
-    iceServers: IceServer[],
-  ) {
+  private async dial(record: CallRecord, to: string, options: CallOptions) {
     try {
+      // Media while connecting (the preview shows at once), the rest once connected: the peer
+      // then has the Relay's ICE servers (TURN credentials), and the token's scopes are known.
       const stream = await record.media.acquire(this.deps.mediaDevices, options);
       if (this.ended(record.id)) return;
       this.update(record.id, { localStream: stream });
+      await this.deps.whenConnected();
+      if (this.ended(record.id)) return;
+      if (!this.mayDial()) {
+        this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
+        return;
+      }
       // The peer comes first: nobody is rung for a call this browser cannot make.
-      await this.startPeer(record, true, stream, iceServers);
+      await this.startPeer(record, true, stream, this.deps.iceServers());
       if (this.ended(record.id)) return;
       record.invite = {
         to,
         ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       };
+      await this.invite(record);
     } catch (error) {
       const relayError = asRelayError(error);
       this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
-      return;
     }
-    await this.invite(record);
   }
 
-  /** Sends the call's invite; a reply lost with the connection is settled on resume. */
+  /** False when the token is known to lack `calls:dial` (unknown until connected). */
+  private mayDial(): boolean {
+    const { status, scopes } = this.deps.store.getState();
+    return status !== 'connected' || scopes.includes(Scopes.dial);
+  }
+
+  /**
+   * Sends the call's invite. Not sent for want of a connection, it waits for one and goes then;
+   * a reply lost with the connection is settled on resume. Other failures end the call.
+   */
   private async invite(record: CallRecord): Promise<void> {
-    try {
-      const invite = await this.deps.request<InviteResult>('call.invite', record.invite ?? {});
-      this.invited(record, invite.callId);
-    } catch (error) {
-      if (lostWithConnection(error)) {
-        this.lostInvites.push(record);
+    for (;;) {
+      try {
+        record.inviteSent = true;
+        const invite = await this.deps.request<InviteResult>('call.invite', record.invite ?? {});
+        this.invited(record, invite.callId);
+        return;
+      } catch (error) {
+        if (error instanceof RelayError && error.code === ErrorCodes.notConnected) {
+          record.inviteSent = false;
+          try {
+            await this.deps.whenConnected();
+          } catch (gaveUp) {
+            const relayError = asRelayError(gaveUp);
+            this.finish(record, 'failed', relayError, { tellRelay: false });
+            return;
+          }
+          if (this.ended(record.id)) return;
+          continue;
+        }
+        if (lostWithConnection(error)) {
+          this.lostInvites.push(record);
+          return;
+        }
+        const relayError = asRelayError(error);
+        this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
         return;
       }
-      const relayError = asRelayError(error);
-      this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
     }
   }
 
@@ -541,6 +590,7 @@ export class CallManager {
       answerLost: false,
       seen: new Set(),
       invite: undefined,
+      inviteSent: false,
     };
     this.records.set(id, record);
     const snapshot = newCallSnapshot(id, direction, remote, metadata);

@@ -69,11 +69,7 @@ export class RpcConnection {
   }
 
   request<T = Record<string, unknown>>(method: string, params?: object): Promise<T> {
-    if (this.closed) {
-      return Promise.reject(
-        new RelayError(ErrorCodes.closed, 'Not connected to the Relay. Wait for reconnection.'),
-      );
-    }
+    if (this.closed) return Promise.reject(notConnected());
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = this.options.clock.setTimeout(() => {
@@ -164,6 +160,14 @@ export function signalingUrl(base: string): string {
   if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.pathname === '/' || url.pathname === '') url.pathname = WS_PATH;
   return url.toString();
+}
+
+/** A request that was not sent: no connection is open (it never reached the Relay). */
+export function notConnected(): RelayError {
+  return new RelayError(
+    ErrorCodes.notConnected,
+    'Not connected to the Relay, so nothing was sent. It is sent once the client is connected.',
+  );
 }
 
 function networkError(url: string, cause: unknown): RelayError {
