@@ -45,11 +45,11 @@ export function Dialer(props: DialerProps) {
   const value = target ?? draft;
   const { status } = useRelayClient();
   const incoming = useIncomingCall();
-  const [answeredId, setAnsweredId] = useState<string | null>(null);
-  const outgoing = useCall(value.trim(), callOptions);
-  const answered = useCall(undefined, answeredId === null ? undefined : { callId: answeredId });
-  const call = answeredId === null ? outgoing : answered;
+  // The call the Dialer placed, or any call in progress (one answered here or elsewhere).
+  const call = useCall(undefined, callOptions);
   const inProgress = IN_PROGRESS.has(call.state);
+  // Calls placed while connecting wait for the connection; only a client that gave up cannot.
+  const canCall = status !== 'failed' && status !== 'disconnected';
   const dtmf = call.state === 'active';
   useOnCallEnded(call, props.onCallEnded);
 
@@ -59,9 +59,8 @@ export function Dialer(props: DialerProps) {
   };
   const place = (event: FormEvent) => {
     event.preventDefault();
-    if (inProgress || value.trim() === '' || status !== 'connected') return;
-    setAnsweredId(null);
-    outgoing.start(value.trim());
+    if (inProgress || value.trim() === '' || !canCall) return;
+    call.start(value.trim());
   };
   const press = (key: DialerKey) => {
     if (dtmf) call.sendDtmf(key);
@@ -75,7 +74,6 @@ export function Dialer(props: DialerProps) {
   };
   const ringing = incoming.call;
   const accept = (callId: string) => {
-    setAnsweredId(callId);
     incoming.answer(callId, callOptions).catch(() => undefined); // shown by the call's state
   };
   const text = dialerStatusText(labels, {
@@ -110,7 +108,8 @@ export function Dialer(props: DialerProps) {
         <DialerKeypad labels={labels} disabled={inProgress && !dtmf} onPress={press} />
         <div className="relaycall-dialer__actions">
           {/* Distinct keys: a click that hangs up must not land on a re-typed submit button. */}
-          {inProgress ? (
+          {/* While a call rings in and none is in progress, only Accept and Decline apply. */}
+          {ringing && !inProgress ? null : inProgress ? (
             <button
               key="hangup"
               type="button"
@@ -126,7 +125,7 @@ export function Dialer(props: DialerProps) {
               type="submit"
               className="relaycall-dialer__call"
               aria-label={labels.call}
-              disabled={status !== 'connected' || value.trim() === ''}
+              disabled={!canCall || value.trim() === ''}
             >
               {labels.call}
             </button>

@@ -40,7 +40,8 @@ export const defaultDialerLabels: DialerLabels = {
   decline: 'Decline',
   duration: 'Call duration',
   connection: {
-    idle: 'Not connected',
+    // Inside a provider, idle means its first token is loading: it is about to connect.
+    idle: 'Connecting…',
     connecting: 'Connecting…',
     connected: 'Ready',
     reconnecting: 'Connection lost. Reconnecting…',

@@ -17,6 +17,7 @@ export type { UseTokenResult } from './useToken.js';
 export { useCall } from './useCall.js';
 export type { UseCallOptions, UseCallResult, UseCallState } from './useCall.js';
 export type { CallControls } from './useCallControls.js';
+export { useCalls } from './useCalls.js';
 export { useIncomingCall } from './useIncomingCall.js';
 export type { UseIncomingCallResult } from './useIncomingCall.js';
 export { useDevices } from './useDevices.js';

@@ -9,6 +9,7 @@ import type {
   CallState,
 } from '../core/index.js';
 import { ErrorCodes, RelayError } from '../protocol/index.js';
+import { shownCallId } from './shownCallId.js';
 import { useCallControls, type CallControls } from './useCallControls.js';
 import { useCallDuration } from './useCallDuration.js';
 import { useClientOf } from './RelayContext.js';
@@ -23,6 +24,7 @@ export type UseCallState = 'idle' | CallState;
 
 export interface UseCallResult extends CallControls {
   state: UseCallState;
+  /** The call's id: local to this client (the Relay's own id for it is not exposed). */
   callId: string | null;
   /** `outgoing` for a call placed with start(), `incoming` for an answered one; null when idle. */
   direction: CallDirection | null;
@@ -30,12 +32,16 @@ export interface UseCallResult extends CallControls {
   remote: string | null;
   /**
    * Places a call to `to` (default: the hook's target) and returns its id; what follows
-   * (ringing, unavailable, media denied…) shows in `state`, `endReason` and `error`.
+   * (ringing, unavailable, media denied…) shows in `state`, `endReason` and `error`. While the
+   * hook shows a call in progress it places nothing and returns that call's id (a double click
+   * rings once). Before the client is connected the call waits in `dialing` and goes once it is.
    * Returns null when the call could not even be placed (see `error`).
    */
   start: (to?: string) => string | null;
   /** Hangs up, cancels or declines the call. */
   hangup: () => void;
+  /** Removes the call from the client (hanging it up first if needed); the hook shows `idle`. */
+  dismiss: () => void;
   localStream: MediaStream | null;
   remoteStream: MediaStream | null;
   audioMuted: boolean;
@@ -44,6 +50,8 @@ export interface UseCallResult extends CallControls {
   remoteAudioMuted: boolean;
   remoteVideoMuted: boolean;
   remoteHeld: boolean;
+  /** False while the other side's connection to the Relay is gone (it may come back). */
+  peerConnected: boolean;
   /** DTMF tones the other side sent during this call, in order. */
   remoteDtmf: string;
   /** Audio output chosen with `setAudioOutput`; give it to `<VideoTile sinkId>`. Null: default. */
@@ -72,7 +80,11 @@ function asRelayError(error: unknown): RelayError {
 }
 
 /**
- * One call: places a call to `target` with `start()`, or binds to `options.callId`.
+ * One call. Shows, in this order: the call `options.callId` names; the call this hook placed
+ * while it is in progress; the latest call in progress with `target` (any call in progress when
+ * there is no target), whoever placed or answered it; then the last call it showed, once ended.
+ * So a component that remounts mid-call shows the call again, and calls never belong to a
+ * component: they live in the provider's client until hung up (see also `useCalls`).
  * Re-renders only when that call's snapshot changes (and once a second while active).
  */
 export function useCall(target?: string, options?: UseCallOptions): UseCallResult {
@@ -80,26 +92,48 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
   const [placement, setPlacement] = useState<Placement | null>(null);
   const latest = useRef({ target, options });
   const placedId = useRef<string | null>(null);
+  const lastShown = useRef<string | null>(null);
   useEffect(() => {
     latest.current = { target, options };
   }, [target, options]);
 
   const bound = options?.callId;
-  const local = bound === undefined ? placement : null;
-  const callId = bound ?? local?.id ?? null;
+  const callId = useStore(client.store, (state) =>
+    shownCallId(state, { bound, own: placedId.current, target, lastShown: lastShown.current }),
+  );
   const call: CallSnapshot | null = useStore(client.store, (state) =>
     callId === null ? null : (state.calls[callId] ?? null),
+  );
+  useEffect(() => {
+    if (callId !== null) lastShown.current = callId;
+  }, [callId]);
+  // Nobody can show this hook's own call once it ended and the hook is gone: let it go.
+  useEffect(
+    () => () => {
+      const own = placedId.current ? client.store.getState().calls[placedId.current] : undefined;
+      if (own?.state === 'ended') client.dismiss(own.id);
+    },
+    [client],
   );
   const duration = useCallDuration(call);
   const controls = useCallControls(client, callId);
 
   const start = useCallback(
     (to?: string): string | null => {
+      const state = client.store.getState();
+      const shownId = shownCallId(state, {
+        bound: latest.current.options?.callId,
+        own: placedId.current,
+        target: latest.current.target,
+        lastShown: lastShown.current,
+      });
+      const shown = shownId === null ? undefined : state.calls[shownId];
+      if (shown && shown.state !== 'ended') return shown.id;
       const callee = to ?? latest.current.target ?? '';
       const { metadata, audio, video, localStream } = latest.current.options ?? {};
       const callOptions: CallOptions = { metadata, audio, video, localStream };
       // This hook showed its previous call: drop it from the store once ended.
-      const old = placedId.current ? client.store.getState().calls[placedId.current] : undefined;
+      const old = placedId.current ? state.calls[placedId.current] : undefined;
       if (old?.state === 'ended') client.dismiss(old.id);
       try {
         if (!callee) {
@@ -110,6 +144,7 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
         setPlacement({ to: callee, id, error: null });
         return id;
       } catch (error) {
+        placedId.current = null;
         setPlacement({ to: callee, id: null, error: asRelayError(error) });
         return null;
       }
@@ -119,16 +154,24 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
   const hangup = useCallback(() => {
     if (callId !== null) client.hangup(callId);
   }, [client, callId]);
+  const dismiss = useCallback(() => {
+    if (callId !== null) client.dismiss(callId);
+    if (placedId.current === callId) placedId.current = null;
+    lastShown.current = null;
+    setPlacement(null);
+  }, [client, callId]);
 
-  const failed = local?.error ?? null;
+  // A placement that failed at once shows as ended, until a call is shown instead.
+  const failed = call === null ? (placement?.error ?? null) : null;
   return {
     ...controls,
     state: call?.state ?? (failed ? 'ended' : 'idle'),
     callId,
-    direction: call?.direction ?? (local ? 'outgoing' : null),
-    remote: call?.remote ?? local?.to ?? null,
+    direction: call?.direction ?? (failed ? 'outgoing' : null),
+    remote: call?.remote ?? (failed ? (placement?.to ?? null) : null),
     start,
     hangup,
+    dismiss,
     localStream: call?.localStream ?? null,
     remoteStream: call?.remoteStream ?? null,
     audioMuted: call?.audioMuted ?? false,
@@ -137,6 +180,7 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
     remoteAudioMuted: call?.remoteAudioMuted ?? false,
     remoteVideoMuted: call?.remoteVideoMuted ?? false,
     remoteHeld: call?.remoteHeld ?? false,
+    peerConnected: call?.peerConnected ?? true,
     remoteDtmf: call?.remoteDtmf ?? '',
     audioOutputId: call?.audioOutputId ?? null,
     endReason: call?.endReason ?? (failed ? (REASONS[failed.code] ?? 'failed') : null),

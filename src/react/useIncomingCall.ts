@@ -11,8 +11,12 @@ export interface UseIncomingCallResult {
   calls: CallSnapshot[];
   /** The first of `calls`, or null. */
   call: CallSnapshot | null;
-  /** Answers `callId` (default: the first ringing call). Acquires media per `options`. */
-  answer: (callId?: string, options?: MediaOptions) => Promise<void>;
+  /**
+   * Answers `callId` (default: the first ringing call), acquiring media per `options`, and
+   * resolves with the answered call (state `connecting`). From then on `useCall()` (no target)
+   * or `useCall(caller)` shows it. Rejects with a RelayError when it cannot be answered.
+   */
+  answer: (callId?: string, options?: MediaOptions) => Promise<CallSnapshot>;
   /** Declines `callId` (default: the first ringing call); `busy` only stops it ringing here. */
   reject: (callId?: string, reason?: 'declined' | 'busy') => void;
 }
@@ -37,7 +41,13 @@ export function useIncomingCall(): UseIncomingCallResult {
     [client],
   );
   const answer = useCallback(
-    async (callId?: string, options?: MediaOptions) => client.answer(pick(callId), options),
+    async (callId?: string, options?: MediaOptions) => {
+      const id = pick(callId);
+      await client.answer(id, options);
+      const call = client.store.getState().calls[id];
+      if (!call) throw new RelayError(ErrorCodes.callNotFound, 'The answered call is gone.');
+      return call;
+    },
     [client, pick],
   );
   const reject = useCallback(

@@ -3,7 +3,7 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 
 describe('server rendering', () => {
-  it('imports without window or navigator and renders the disconnected UI', async () => {
+  it('imports without window or navigator and renders the UI of a provider still connecting', async () => {
     expect(typeof window).toBe('undefined');
     const { Dialer, RelayProvider, VideoTile } = await import('relaycall');
     const html = renderToString(
@@ -13,7 +13,7 @@ describe('server rendering', () => {
       </RelayProvider>,
     );
     expect(html).toContain('class="relaycall-dialer"');
-    expect(html).toContain('Not connected');
+    expect(html).toContain('Connecting…');
     expect(html).toContain('>AS<');
   });
 });

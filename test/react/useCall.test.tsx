@@ -3,13 +3,14 @@ import type { ReactNode } from 'react';
 import {
   RelayProvider,
   useCall,
+  useCalls,
   useIncomingCall,
   useRelayClient,
   type CallSnapshot,
   type RelayClient,
 } from 'relaycall';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Probe, relayUrl, tokenFetcher, uniqueResource } from './helpers.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Probe, getToken, relayUrl, tokenFetcher, uniqueResource } from './helpers.js';
 import { connectRawCaller, type RawCaller } from './rawCaller.js';
 
 const callers: RawCaller[] = [];
@@ -54,6 +55,90 @@ describe('useCall', () => {
     act(() => void result.current.call.start('carol'));
     await waitFor(() => expect(result.current.call.remote).toBe('carol'));
     expect(Object.keys(result.current.relay.client.store.getState().calls)).not.toContain(firstId);
+  });
+
+  it('places one call on a double start(), and none while its call is in progress', async () => {
+    const wrapper = wrapperFor(uniqueResource('alice'));
+    const { result } = renderHook(() => ({ call: useCall('bob'), calls: useCalls() }), {
+      wrapper,
+    });
+    // A fake stream: no camera is asked for, and the call stays in progress until connected
+    // (jsdom has no WebRTC, so once connected it fails there).
+    const ids: (string | null)[] = [];
+    act(() => {
+      ids.push(result.current.call.start());
+      ids.push(result.current.call.start());
+      ids.push(result.current.call.start('carol'));
+    });
+    expect(ids[0]).toEqual(expect.any(String));
+    expect(ids).toEqual([ids[0], ids[0], ids[0]]);
+    expect(result.current.calls).toHaveLength(1);
+    expect(result.current.call).toMatchObject({ state: 'dialing', remote: 'bob' });
+  });
+
+  it('keeps a call placed before the first token waiting, not ended as a lost connection', async () => {
+    let release: (token: string) => void = () => undefined;
+    const resource = uniqueResource('alice');
+    const late = new Promise<string>((resolve) => (release = resolve));
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <RelayProvider url={relayUrl} fetchToken={() => late}>
+        <Probe />
+        {children}
+      </RelayProvider>
+    );
+    const { result } = renderHook(
+      () => ({ call: useCall('bob', { localStream: FAKE_STREAM }), relay: useRelayClient() }),
+      { wrapper },
+    );
+    act(() => void result.current.call.start());
+    expect(result.current.relay.status).toBe('idle');
+    expect(result.current.call.state).toBe('dialing');
+    release(await getToken(resource));
+    await waitFor(() => expect(result.current.relay.status).toBe('connected'));
+    // Once connected it goes on to create its peer, which jsdom cannot: not 'disconnected'.
+    await waitFor(() => expect(result.current.call.state).toBe('ended'));
+    expect(result.current.call.endReason).toBe('failed');
+    expect(result.current.call.error?.message).toMatch(/WebRTC/);
+  });
+
+  it('ends a waiting call with not_connected when the client gives up', async () => {
+    const wrapper = wrapperFor(uniqueResource('alice'));
+    const { result } = renderHook(
+      () => ({ call: useCall('bob', { localStream: FAKE_STREAM }), relay: useRelayClient() }),
+      { wrapper },
+    );
+    await waitFor(() => expect(result.current.relay.status).toBe('connected'));
+    act(() => result.current.relay.client.disconnect());
+    act(() => void result.current.call.start());
+    await waitFor(() => expect(result.current.call.state).toBe('ended'));
+    expect(result.current.call.error).toMatchObject({ code: 'not_connected' });
+    expect(result.current.call.error?.message).toMatch(/disconnected/);
+  });
+
+  it('shows the call in progress with its target after a remount, and dismisses ended calls', async () => {
+    const clients: RelayClient[] = [];
+    const wrapper = wrapperFor(uniqueResource('alice'), (client) => clients.push(client));
+    const first = renderHook(() => useCall('zoe'), { wrapper });
+    await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
+    const store = clients[0]!.store;
+    act(() =>
+      store.setState({
+        calls: { c9: snapshot('c9', { direction: 'outgoing', state: 'active', startedAt: 1 }) },
+      }),
+    );
+    expect(first.result.current).toMatchObject({ callId: 'c9', state: 'active' });
+    // A ringing incoming call is not "in progress": useCall('zoe') does not show it.
+    act(() => store.setState((s) => ({ calls: { ...s.calls, r1: snapshot('r1') } })));
+    expect(first.result.current.callId).toBe('c9');
+    act(() =>
+      store.setState((s) => ({
+        calls: { ...s.calls, c9: { ...s.calls.c9!, state: 'ended', endReason: 'hangup' } },
+      })),
+    );
+    expect(first.result.current).toMatchObject({ callId: 'c9', state: 'ended' });
+    act(() => first.result.current.dismiss());
+    expect(first.result.current).toMatchObject({ callId: null, state: 'idle' });
+    expect(store.getState().calls.c9).toBeUndefined();
   });
 
   it('reports a start() without anyone to call as an error', async () => {
@@ -120,17 +205,26 @@ describe('useCall', () => {
     const startedAt = Date.now() - 5_300;
     act(() => store.setState({ calls: { c1: snapshot('c1', { state: 'active', startedAt }) } }));
     expect(result.current.duration).toBe(5);
-    await waitFor(() => expect(result.current.duration).toBe(6), { timeout: 1500 });
+    await waitFor(() => expect(result.current.duration).toBe(6), { timeout: 5_000 });
 
     const endedAt = startedAt + 9_900;
     act(() =>
       store.setState({ calls: { c1: snapshot('c1', { state: 'ended', startedAt, endedAt }) } }),
     );
     expect(result.current.duration).toBe(9);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect(result.current.duration).toBe(9);
+    // Ended: no ticker is left, so no later second can change it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      act(() => vi.advanceTimersByTime(5_000));
+      expect(result.current.duration).toBe(9);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
+
+/** Stands for the app's own stream (CallOptions.localStream): no camera is asked for. */
+const FAKE_STREAM = { getTracks: () => [] } as unknown as MediaStream;
 
 function snapshot(id: string, patch: Partial<CallSnapshot> = {}): CallSnapshot {
   return {

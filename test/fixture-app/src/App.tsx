@@ -27,17 +27,13 @@ export function App() {
 function Phone() {
   const { status, resource: me } = useRelayClient();
   const incoming = useIncomingCall();
-  // Once an incoming call is answered, show it; otherwise the call placed with start().
-  const [answeredId, setAnsweredId] = useState<string | null>(null);
-  const call = useCall(callee, answeredId === null ? undefined : { callId: answeredId });
+  // alice: the call she places to `callee`; bob: the call in progress once he answered.
+  const call = useCall(callee);
   const [error, setError] = useState<string | null>(null);
   const inCall = call.state !== 'idle' && call.state !== 'ended';
 
   const answer = () => {
-    const ringing = incoming.call;
-    if (!ringing) return;
-    setAnsweredId(ringing.id);
-    incoming.answer(ringing.id).catch((reason: unknown) => setError(String(reason)));
+    incoming.answer().catch((reason: unknown) => setError(String(reason)));
   };
 
   return (
