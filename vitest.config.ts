@@ -21,6 +21,8 @@ export default defineConfig({
     ],
   },
   test: {
+    // Every project that runs Chromium lists scripts/chromium.mjs as its first globalSetup: it
+    // fails the run at once, saying what to install, when Chromium is missing.
     projects: [
       {
         extends: true,
@@ -68,6 +70,7 @@ export default defineConfig({
           // Vite's defaults, calling in Chromium. Needs `npm run build` first.
           name: 'fixture',
           environment: 'node',
+          globalSetup: ['scripts/chromium.mjs'],
           include: ['test/fixture/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 300_000,
@@ -92,7 +95,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.{ts,tsx}'],
-          globalSetup: ['test/browser/globalSetup.ts'],
+          globalSetup: ['scripts/chromium.mjs', 'test/browser/globalSetup.ts'],
           browser: {
             enabled: true,
             headless: true,
@@ -113,6 +116,7 @@ export default defineConfig({
           // Phone story calling each other.
           name: 'storybook-phone',
           environment: 'node',
+          globalSetup: ['scripts/chromium.mjs'],
           include: ['test/storybook/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
@@ -124,6 +128,7 @@ export default defineConfig({
         plugins: [storybookTest({ configDir: '.storybook' })],
         test: {
           name: 'storybook',
+          globalSetup: ['scripts/chromium.mjs'],
           // Live stories set up real calls; a pass is ~1 s, a failure should say what it waited for.
           testTimeout: 30_000,
           browser: {

@@ -17,6 +17,7 @@ const USAGE = `Usage:
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
+  relaycall [serve|token] --help
 
 Environment:
   RELAYCALL_PROJECTS  "id:token,id2:token2", projects to create or update (like --project)
@@ -37,10 +38,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (command === 'serve') return await serve(rest, env);
     if (command === 'token') return await token(rest);
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === undefined) {
       console.log(USAGE);
-      return command === undefined ? USAGE_ERROR : 0;
+      return USAGE_ERROR;
     }
+    if (command === '--help' || command === '-h' || command === 'help') return help();
     throw new UsageError(`Unknown command "${command}".`);
   } catch (error) {
     if (
@@ -55,6 +57,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 class UsageError extends Error {}
+
+/** Prints the usage to stdout: what `--help` asked for. */
+function help(): number {
+  console.log(USAGE);
+  return 0;
+}
+
+/** At most this many stored project ids are printed at start. */
+const LISTED_PROJECTS = 10;
 
 /** The well-known project of `serve --dev`: for local development only. */
 const DEV_PROJECT: ProjectCredentials = { id: 'dev', token: 'dev-token-change-me-0123456789' };
@@ -72,8 +83,10 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       'turn-url': { type: 'string', multiple: true, default: [] },
       'turn-secret': { type: 'string' },
       dev: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) return help();
   const port = parsePort(values.port);
   const projects = [...parseProjects(env.RELAYCALL_PROJECTS), ...values.project.map(parseProject)];
   if (env.RELAYCALL_SECRET !== undefined) assertSecretStrength(env.RELAYCALL_SECRET);
@@ -89,9 +102,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (values.dev && projects.length === 0) projects.push(DEV_PROJECT);
   const store = await openStore(storeSpec);
 
-  // Tokens given by flag or environment are secrets: they are never printed.
+  // Tokens given by flag or environment are secrets: they are never printed. Stored projects
+  // keep only a hash of theirs: their ids are printed, with how to set a new token.
   let shown: ProjectCredentials | undefined = values.dev ? projects[0] : undefined;
-  if (projects.length === 0 && (await store.listProjects()).length === 0) {
+  const stored = projects.length === 0 ? (await store.listProjects()).map((p) => p.id) : [];
+  if (projects.length === 0 && stored.length === 0) {
     shown = {
       id: `project-${randomBytes(4).toString('hex')}`,
       token: randomBytes(24).toString('base64url'),
@@ -125,15 +140,27 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     url = await relay.listen({ host: values.host, port });
   } catch (error) {
     await relay.close();
-    throw error;
+    throw listenError(error, values.host, port);
   }
   console.log(`Relay listening on ${url} (store: ${redactRedisUrl(storeSpec)})`);
   if (values.dev) {
     console.log('Development mode: a well-known project token. Never expose this Relay.');
   }
-  const example = shown ?? projects[0];
-  if (example) {
-    const credentials = `${example.id}:${shown ? example.token : '<project token>'}`;
+  if (stored.length > 0) {
+    const listed = stored.slice(0, LISTED_PROJECTS).join(', ');
+    const more = stored.length - LISTED_PROJECTS;
+    console.log(
+      `Projects in the store: ${listed}${more > 0 ? ` and ${more} more` : ''}. ` +
+        'Their tokens are stored hashed and cannot be shown.',
+    );
+    console.log(
+      'To set a new token for one, restart with --project ID:NEWTOKEN (at least 16 characters, ' +
+        'e.g. from `openssl rand -hex 24`).',
+    );
+  }
+  const exampleId = shown?.id ?? projects[0]?.id ?? stored[0];
+  if (exampleId !== undefined) {
+    const credentials = `${exampleId}:${shown ? shown.token : '<project token>'}`;
     console.log('Get a token for the browser user "alice":');
     console.log(
       `  curl -s -u '${credentials}' -H 'content-type: application/json' ` +
@@ -159,12 +186,15 @@ async function token(args: string[]): Promise<number> {
       resource: { type: 'string' },
       'expires-in': { type: 'string' },
       scopes: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) return help();
   if (!values.url || !values.project)
     throw new UsageError('token needs --url and --project ID:TOKEN.');
+  const url = parseUrl(values.url);
   const project = parseProject(values.project);
-  const client = createRestClient({ url: values.url, project: project.id, token: project.token });
+  const client = createRestClient({ url, project: project.id, token: project.token });
   const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
   if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
     throw new UsageError('--expires-in must be a whole number of minutes.');
@@ -201,6 +231,28 @@ function parsePort(value: string): number {
     throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
   }
   return port;
+}
+
+/** The `listen` failure, said in terms of the flags that fix it. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return new Error(
+      `Port ${port} on ${host} is already in use: pick another with --port ` +
+        '(--port 0 picks a free one).',
+    );
+  }
+  return error;
+}
+
+function parseUrl(value: string): string {
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(
+      `--url must be the Relay's http:// or https:// URL, like http://127.0.0.1:8080, ` +
+        `not "${value}".`,
+    );
+  }
+  return value;
 }
 
 function parseProject(value: string): ProjectCredentials {

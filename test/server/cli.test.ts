@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,11 +37,12 @@ afterEach(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Cli {
+function cli(args: string[], env: Record<string, string> = {}, bin = BIN): Cli {
   const base = { ...process.env };
   delete base.RELAYCALL_PROJECTS;
   delete base.RELAYCALL_SECRET;
-  const child = spawn(process.execPath, [BIN, ...args], {
+  delete base.RELAYCALL_STORE;
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: workDir,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,8 +66,8 @@ function cli(args: string[], env: Record<string, string> = {}): Cli {
 }
 
 /** Runs the CLI to its end. */
-async function complete(args: string[], env: Record<string, string> = {}) {
-  const run = cli(args, env);
+async function complete(args: string[], env: Record<string, string> = {}, bin = BIN) {
+  const run = cli(args, env, bin);
   const code = await run.exited;
   return { code, stdout: run.stdout, stderr: run.stderr };
 }
@@ -234,6 +236,72 @@ describe('relaycall serve', () => {
     expect((await post(second.url, { id, token })).status).toBe(201);
     expect((await post(second.url, { id, token: `${token}x` })).status).toBe(401);
   });
+
+  it(
+    'names the stored projects on restart, and sets a new token given by --project',
+    SLOW,
+    async () => {
+      const store = `sqlite:${join(workDir, 'relay.sqlite')}`;
+      const stop = async (run: Cli) => {
+        run.child.kill('SIGTERM');
+        expect(await run.exited).toBe(0);
+      };
+      const first = await serve(['--store', store]);
+      const [, id = '', token = ''] = CREATED.exec(first.run.stdout) ?? [];
+      await stop(first.run);
+
+      // No project given: the ids are printed, with how to set a token; no token, no hash.
+      const second = await serve(['--store', store]);
+      expect(second.run.stdout).toContain(`Projects in the store: ${id}. `);
+      expect(second.run.stdout).toMatch(/stored hashed and cannot be shown/);
+      expect(second.run.stdout).toContain('restart with --project ID:NEWTOKEN');
+      expect(second.run.stdout).toContain(`curl -s -u '${id}:<project token>'`);
+      expect(second.run.stdout).not.toContain(token);
+      expect(second.run.stdout).not.toMatch(/[0-9a-f]{32}/);
+      await stop(second.run);
+
+      // Following that advice replaces the lost token; a project given means no listing.
+      const renewed = { id, token: 'renewed-token-0123456789' };
+      const extra = { id: 'extra', token: 'extra-token-0123456789' };
+      const third = await serve([
+        '--store',
+        store,
+        '--project',
+        `${id}:${renewed.token}`,
+        '--project',
+        `${extra.id}:${extra.token}`,
+      ]);
+      expect(third.run.stdout).not.toMatch(/Projects in the store/);
+      expect((await post(third.url, renewed)).status).toBe(201);
+      expect((await post(third.url, { id, token })).status).toBe(401);
+      await stop(third.run);
+
+      const fourth = await serve(['--store', store]);
+      expect(fourth.run.stdout).toMatch(
+        new RegExp(`^Projects in the store: (${id}, extra|extra, ${id})\\. `, 'm'),
+      );
+      for (const secret of [token, renewed.token, extra.token]) {
+        expect(fourth.run.stdout).not.toContain(secret);
+      }
+    },
+  );
+
+  it('says the port is taken and to pick another with --port, with status 1', SLOW, async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await complete(['serve', '--store', 'memory', '--port', String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `Port ${port} on 127.0.0.1 is already in use: pick another with --port ` +
+          '(--port 0 picks a free one).\n',
+      );
+      expect(result.stdout).not.toMatch(/Relay listening/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
 });
 
 describe('usage errors', () => {
@@ -251,9 +319,66 @@ describe('usage errors', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('prints usage with status 0 for --help', SLOW, async () => {
-    const result = await complete(['--help']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage:');
+  it.each(['--help', '-h', 'serve --help', 'token --help', 'token -h'])(
+    'prints usage with status 0 for relaycall %s',
+    SLOW,
+    async (line) => {
+      const result = await complete(line.split(' '));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage:');
+      expect(result.stdout).toContain('relaycall token');
+      expect(result.stdout).not.toMatch(/Relay listening/);
+      expect(result.stderr).toBe('');
+    },
+  );
+
+  it.each(['not-a-url', 'ftp://127.0.0.1:1', '127.0.0.1:8080'])(
+    'refuses token --url %s with status 2, saying what --url expects',
+    SLOW,
+    async (url) => {
+      const result = await complete(['token', '--url', url, '--project', 'p:token-0123456789ab']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `--url must be the Relay's http:// or https:// URL, like http://127.0.0.1:8080, ` +
+          `not "${url}".`,
+      );
+      expect(result.stderr).toContain('Usage:');
+      expect(result.stdout).toBe('');
+    },
+  );
+});
+
+describe('before a build', () => {
+  /** bin/relaycall.js copied into an empty package: no dist/, and src/ only in a checkout. */
+  function unbuilt(checkout: boolean): string {
+    const root = join(workDir, checkout ? 'checkout' : 'installed');
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    copyFileSync(BIN, join(root, 'bin', 'relaycall.js'));
+    if (checkout) {
+      mkdirSync(join(root, 'src', 'server'), { recursive: true });
+      writeFileSync(join(root, 'src', 'server', 'cli.ts'), '');
+    }
+    return join(root, 'bin', 'relaycall.js');
+  }
+
+  it.each(['--help', 'serve --help', 'token --help'])(
+    'says to run npm run build for relaycall %s, in one line with status 1',
+    SLOW,
+    async (line) => {
+      const result = await complete(line.split(' '), {}, unbuilt(true));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /^relaycall cannot start, \S+cli\.js is missing: run `npm run build` in \S+ and try again\.\n$/,
+      );
+    },
+  );
+
+  it('says an installed package without dist/ is broken and to reinstall it', SLOW, async () => {
+    const result = await complete(['serve', '--help'], {}, unbuilt(false));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^The relaycall package is broken, \S+cli\.js is missing: reinstall it \(`npm install relaycall`\)\.\n$/,
+    );
   });
 });

@@ -339,6 +339,30 @@ describe('relaycall serve --store redis://', () => {
     }
   });
 
+  it('names the projects already on Redis when restarted without one', SLOW, async () => {
+    const server = await redisServer();
+    const started = async () => {
+      const cli = run(['serve', '--port', '0'], { RELAYCALL_STORE: server.url });
+      await until('the Relay to listen', async () =>
+        /^Signaling socket: /m.test(cli.out.stdout),
+      ).catch((error: unknown) => {
+        cli.child.kill('SIGKILL');
+        throw new Error(`${String(error)}\n${cli.out.stdout}\n${cli.out.stderr}`);
+      });
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      return cli.out.stdout;
+    };
+    const [, id = '', token = ''] =
+      /^Created project "([^"]+)" with token "([^"]+)"\.$/m.exec(await started()) ?? [];
+    expect(id).not.toBe('');
+
+    const again = await started();
+    expect(again).toContain(`Projects in the store: ${id}. `);
+    expect(again).toContain('restart with --project ID:NEWTOKEN');
+    expect(again).not.toContain(token);
+  });
+
   it('exits 1 with what to do when Redis does not answer', SLOW, async () => {
     const server = await redisServer();
     await server.kill();

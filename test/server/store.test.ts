@@ -90,6 +90,22 @@ describe.each(variants)('$name', ({ make }) => {
     expect(list.map((p) => p.id).sort()).toEqual(['p1', 'p2']);
   });
 
+  it('lists projects oldest first, then by id (what `relaycall serve` prints)', async () => {
+    const store = await fresh();
+    await store.putProject(project('late', { createdAt: T0 + 2 }));
+    await store.putProject(project('b', { createdAt: T0 + 1 }));
+    await store.putProject(project('a', { createdAt: T0 + 1 }));
+    await store.putProject(project('first', { createdAt: T0 }));
+    // Replacing a project leaves one entry for it, placed by its record.
+    await store.putProject(project('b', { createdAt: T0 + 1, tokenHash: 'rotated' }));
+    expect(await store.listProjects()).toEqual([
+      project('first', { createdAt: T0 }),
+      project('a', { createdAt: T0 + 1 }),
+      project('b', { createdAt: T0 + 1, tokenHash: 'rotated' }),
+      project('late', { createdAt: T0 + 2 }),
+    ]);
+  });
+
   it('returns copies of its records', async () => {
     const store = await withFamily();
     const p = project('p1');

@@ -37,7 +37,9 @@ export class MemoryStore implements RelayStore {
 
   async listProjects(): Promise<ProjectRecord[]> {
     this.assertOpen();
-    return [...this.projects.values()].map(copyProject);
+    return [...this.projects.values()]
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(copyProject);
   }
 
   async getOrCreateSecret(create: () => string): Promise<string> {

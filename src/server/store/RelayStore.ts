@@ -57,6 +57,7 @@ export interface RelayStore {
   getProject(id: string): Promise<ProjectRecord | undefined>;
   /** Insert or replace a project. */
   putProject(project: ProjectRecord): Promise<void>;
+  /** Every project, oldest first (by `createdAt`, then `id`). Records hold token hashes only. */
   listProjects(): Promise<ProjectRecord[]>;
 
   /** The stored JWT signing secret, or `create()`'s result stored first (atomically) when none is. */
