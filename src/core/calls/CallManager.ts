@@ -8,7 +8,7 @@ import {
   type IceServer,
   type InviteResult,
 } from '../../protocol/index.js';
-import type { createPeer, Peer } from '../peer/createPeer.js';
+import type { createPeer } from '../peer/createPeer.js';
 import type {
   CallEndReason,
   CallOptions,
@@ -18,8 +18,8 @@ import type {
   RelayClientState,
 } from '../types.js';
 import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMessages.js';
-import { newCallSnapshot } from './newCallSnapshot.js';
-import { CallMedia } from './CallMedia.js';
+import { CallTable, type CallRecord } from './CallTable.js';
+import { applyTrackStates, attachPeer, sendState, type PeerHost } from './callPeer.js';
 
 export interface CallManagerDeps {
   store: StoreApi<RelayClientState>;
@@ -36,29 +36,6 @@ export interface CallManagerDeps {
   whenConnected(): Promise<void>;
   /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
   request<T = Record<string, unknown>>(method: string, params: object): Promise<T>;
-}
-
-/** What the manager keeps per call beside its snapshot. */
-interface CallRecord {
-  id: string;
-  serverId: string | null;
-  peer: Peer | null;
-  media: CallMedia;
-  /** Signals from the other side that arrived before our peer existed. */
-  inbox: unknown[];
-  /** Our peer's signals produced before the Relay gave the call an id. */
-  outbox: unknown[];
-  noAnswerTimer: unknown;
-  /** The other side said goodbye over the data channel. */
-  remoteHungUp: boolean;
-  /** Our call.answer went out but its reply was lost with the connection: settled on resume. */
-  answerLost: boolean;
-  /** The params of an outgoing call's call.invite, once its media and peer are ready. */
-  invite: Record<string, unknown> | undefined;
-  /** Its call.invite went out (the Relay may have it); false while it waits to be sent. */
-  inviteSent: boolean;
-  /** Signals received, as JSON: a signal re-sent after a drop may arrive twice. */
-  seen: Set<string>;
 }
 
 /** A request lost with the connection (its outcome unknown), to send again after a resume. */
@@ -83,29 +60,32 @@ const RATE_LIMIT_RETRY_MS = 1_000;
 /** Refusals after which a request is sent again later instead of failing. */
 const RETRIED_LATER = new Set<string>([ErrorCodes.rateLimited, ErrorCodes.peerBacklogged]);
 
-/** Ended calls kept in the store (oldest dismissed first). */
-const MAX_ENDED_CALLS = 50;
-
-let counter = 0;
-const localId = () => `call-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
 /** Places, receives and runs calls: signaling through the Relay, media peer to peer. */
 export class CallManager {
-  private readonly records = new Map<string, CallRecord>();
-  private readonly byServerId = new Map<string, CallRecord>();
+  private readonly table: CallTable;
   /** Requests lost with the connection, in order, sent again once the session resumes. */
   private retries: Retry[] = [];
   /** Outgoing calls whose call.invite reply was lost: the Relay may or may not have them. */
   private lostInvites: CallRecord[] = [];
 
-  constructor(private readonly deps: CallManagerDeps) {}
+  private readonly peerHost: PeerHost;
+
+  constructor(private readonly deps: CallManagerDeps) {
+    this.table = new CallTable(deps.store);
+    this.peerHost = {
+      table: this.table,
+      clock: deps.clock,
+      signal: (record, signal) => this.relaySignal(record, signal),
+      finish: (record, reason, error, options) => this.finish(record, reason, error, options),
+    };
+  }
 
   /**
    * Places a call. Before the client is connected (the first token loading, a reconnection),
    * the call waits in `dialing` and its invite goes once connected.
    */
   place(to: string, options: CallOptions): string {
-    const record = this.add('outgoing', to, options.metadata);
+    const record = this.table.add('outgoing', to, options.metadata);
     if (!this.mayDial()) {
       // The Relay would refuse it: say so before asking for the camera.
       this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
@@ -116,8 +96,8 @@ export class CallManager {
   }
 
   async answer(callId: string, options: MediaOptions): Promise<void> {
-    const record = this.records.get(callId);
-    const call = this.snapshot(callId);
+    const record = this.table.get(callId);
+    const call = this.table.snapshot(callId);
     if (!record || !call || call.direction !== 'incoming' || call.state !== 'ringing') {
       throw new RelayError(
         ErrorCodes.invalidState,
@@ -127,7 +107,7 @@ export class CallManager {
     this.update(callId, { state: 'connecting' });
     try {
       const stream = await record.media.acquire(this.deps.mediaDevices, options);
-      if (this.ended(callId)) return;
+      if (this.table.ended(callId)) return;
       this.update(callId, { localStream: stream });
       await this.startPeer(record, false, stream, this.deps.iceServers());
       try {
@@ -150,15 +130,15 @@ export class CallManager {
   }
 
   reject(callId: string, reason: 'declined' | 'busy'): void {
-    const record = this.records.get(callId);
-    if (!record || this.ended(callId)) return;
+    const record = this.table.get(callId);
+    if (!record || this.table.ended(callId)) return;
     if (record.serverId) this.tell(record, 'call.reject', { callId: record.serverId, reason });
     this.finish(record, 'declined', null, { tellRelay: false });
   }
 
   hangup(callId: string): void {
-    const record = this.records.get(callId);
-    const call = this.snapshot(callId);
+    const record = this.table.get(callId);
+    const call = this.table.snapshot(callId);
     if (!record || !call || call.state === 'ended') return;
     const reason = call.state === 'active' || call.state === 'held' ? 'hangup' : 'cancelled';
     this.finish(
@@ -172,24 +152,24 @@ export class CallManager {
   }
 
   setMuted(callId: string, kind: 'audio' | 'video', muted: boolean): void {
-    const record = this.records.get(callId);
-    if (!record || this.ended(callId)) return;
+    const record = this.table.get(callId);
+    if (!record || this.table.ended(callId)) return;
     this.update(callId, kind === 'audio' ? { audioMuted: muted } : { videoMuted: muted });
-    this.applyTrackStates(record);
-    this.sendState(record);
+    applyTrackStates(record, this.table);
+    sendState(record, this.table);
   }
 
   setHeld(callId: string, held: boolean): void {
-    const record = this.records.get(callId);
-    const call = this.snapshot(callId);
+    const record = this.table.get(callId);
+    const call = this.table.snapshot(callId);
     if (!record || !call || (call.state !== 'active' && call.state !== 'held')) return;
     this.update(callId, { held, state: held ? 'held' : 'active' });
-    this.applyTrackStates(record);
-    this.sendState(record);
+    applyTrackStates(record, this.table);
+    sendState(record, this.table);
   }
 
   sendDtmf(callId: string, tones: string): void {
-    const record = this.records.get(callId);
+    const record = this.table.get(callId);
     if (!record?.peer || !/^[0-9A-D#*,]+$/i.test(tones)) return;
     const sender = record.peer.pc.getSenders().find((s) => s.track?.kind === 'audio');
     sender?.dtmf?.insertDTMF(tones, 100, 70);
@@ -197,8 +177,8 @@ export class CallManager {
   }
 
   async switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
-    const record = this.records.get(callId);
-    if (!record || this.ended(callId)) return;
+    const record = this.table.get(callId);
+    if (!record || this.table.ended(callId)) return;
     const swap = await record.media.switchDevice(this.deps.mediaDevices, kind, deviceId);
     if (!swap) return;
     if (record.peer && swap.previous) {
@@ -208,7 +188,7 @@ export class CallManager {
       callId,
       kind === 'audioinput' ? { audioInputId: deviceId } : { videoInputId: deviceId },
     );
-    this.applyTrackStates(record);
+    applyTrackStates(record, this.table);
   }
 
   /**
@@ -218,14 +198,13 @@ export class CallManager {
   sessionLost(): void {
     this.retries = [];
     this.lostInvites = [];
-    for (const record of this.records.values()) {
-      const call = this.snapshot(record.id);
+    for (const record of this.table.all()) {
+      const call = this.table.snapshot(record.id);
       // An outgoing call whose invite never went is not the Relay's: it goes on the new session.
       if (!call || call.state === 'ended' || (!record.serverId && !record.inviteSent)) continue;
       if (call.state === 'active' || call.state === 'held') {
         // Peer to peer from now on: hangup, mute and hold travel on the data channel.
-        if (record.serverId) this.byServerId.delete(record.serverId);
-        record.serverId = null;
+        this.table.unbind(record);
       } else {
         this.finish(record, 'disconnected', endError('disconnected'), { tellRelay: false });
       }
@@ -240,18 +219,19 @@ export class CallManager {
    */
   resumed(): void {
     for (const { record, method, params } of this.retries.splice(0)) {
-      if (method === 'call.hangup' || !this.ended(record.id)) this.tell(record, method, params);
+      if (method === 'call.hangup' || !this.table.ended(record.id))
+        this.tell(record, method, params);
     }
-    if (this.lostInvites.length === 0 && ![...this.records.values()].some((r) => r.answerLost)) {
+    if (this.lostInvites.length === 0 && !this.table.all().some((r) => r.answerLost)) {
       return;
     }
     this.deps.request('relay.ping', {}).then(
       () => {
         for (const record of this.lostInvites.splice(0)) {
-          if (!this.ended(record.id)) void this.invite(record);
+          if (!this.table.ended(record.id)) void this.invite(record);
         }
-        for (const record of this.records.values()) {
-          if (record.answerLost && !this.ended(record.id)) this.answerAgain(record);
+        for (const record of this.table.all()) {
+          if (record.answerLost && !this.table.ended(record.id)) this.answerAgain(record);
         }
       },
       () => undefined, // dropped again: the next resume retries
@@ -261,22 +241,22 @@ export class CallManager {
   onNotification(method: string, params: Record<string, unknown>): void {
     const serverId = String(params.callId);
     if (method === ServerEvents.incoming) {
-      const record = this.add('incoming', String(params.from), params.metadata);
-      this.bind(record, serverId);
+      const record = this.table.add('incoming', String(params.from), params.metadata);
+      this.table.bind(record, serverId);
       this.update(record.id, { state: 'ringing' });
       return;
     }
-    if (method === ServerEvents.ringing && !this.byServerId.has(serverId)) {
+    if (method === ServerEvents.ringing && !this.table.ofServer(serverId)) {
       // The replay of a call whose invite reply was lost: that is its id.
       const lost = this.lostInvites.shift();
       if (lost) this.invited(lost, serverId);
       // Ours, yet unknown (its invite was given up on): nobody must be left ringing.
       else void this.deps.request('call.hangup', { callId: serverId }).catch(() => undefined);
     }
-    const record = this.byServerId.get(serverId);
-    if (!record || this.ended(record.id)) return;
+    const record = this.table.ofServer(serverId);
+    if (!record || this.table.ended(record.id)) return;
     if (method === ServerEvents.ringing) {
-      if (this.snapshot(record.id)?.state === 'dialing')
+      if (this.table.snapshot(record.id)?.state === 'dialing')
         this.update(record.id, { state: 'ringing' });
     } else if (method === ServerEvents.answered) {
       this.deps.clock.clearTimeout(record.noAnswerTimer);
@@ -294,8 +274,7 @@ export class CallManager {
       if (reason === 'disconnected' && record.peer?.connected) {
         // The other side lost the Relay, not us: media still flows, so the call goes on
         // peer to peer (hangup, mute and hold travel on the data channel).
-        this.byServerId.delete(serverId);
-        record.serverId = null;
+        this.table.unbind(record);
         return;
       }
       this.finish(record, reason, endError(reason), { tellRelay: false });
@@ -304,17 +283,13 @@ export class CallManager {
 
   /** Hangs up every live call (disconnect). */
   endAll(): void {
-    for (const record of [...this.records.values()]) this.hangup(record.id);
+    for (const record of this.table.all()) this.hangup(record.id);
   }
 
+  /** Removes a call from the store, hanging it up first when it is live. */
   dismiss(callId: string): void {
-    const record = this.records.get(callId);
-    if (record && !this.ended(callId)) this.hangup(callId);
-    this.records.delete(callId);
-    if (record?.serverId) this.byServerId.delete(record.serverId);
-    const calls = { ...this.deps.store.getState().calls };
-    delete calls[callId];
-    this.deps.store.setState({ calls });
+    if (this.table.get(callId) && !this.table.ended(callId)) this.hangup(callId);
+    this.table.remove(callId);
   }
 
   dismissAll(): void {
@@ -322,10 +297,7 @@ export class CallManager {
   }
 
   update(callId: string, patch: Partial<CallSnapshot>): void {
-    const calls = this.deps.store.getState().calls;
-    const call = calls[callId];
-    if (!call) return;
-    this.deps.store.setState({ calls: { ...calls, [callId]: { ...call, ...patch } } });
+    this.table.update(callId, patch);
   }
 
   private async dial(record: CallRecord, to: string, options: CallOptions) {
@@ -333,17 +305,17 @@ export class CallManager {
       // Media while connecting (the preview shows at once), the rest once connected: the peer
       // then has the Relay's ICE servers (TURN credentials), and the token's scopes are known.
       const stream = await record.media.acquire(this.deps.mediaDevices, options);
-      if (this.ended(record.id)) return;
+      if (this.table.ended(record.id)) return;
       this.update(record.id, { localStream: stream });
       await this.deps.whenConnected();
-      if (this.ended(record.id)) return;
+      if (this.table.ended(record.id)) return;
       if (!this.mayDial()) {
         this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
         return;
       }
       // The peer comes first: nobody is rung for a call this browser cannot make.
       await this.startPeer(record, true, stream, this.deps.iceServers());
-      if (this.ended(record.id)) return;
+      if (this.table.ended(record.id)) return;
       record.invite = {
         to,
         ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
@@ -382,7 +354,7 @@ export class CallManager {
             this.finish(record, 'failed', relayError, { tellRelay: false });
             return;
           }
-          if (this.ended(record.id)) return;
+          if (this.table.ended(record.id)) return;
           continue;
         }
         if (lostWithConnection(error)) {
@@ -398,8 +370,8 @@ export class CallManager {
 
   /** The Relay gave the outgoing call its id: it rings. */
   private invited(record: CallRecord, serverId: string): void {
-    this.bind(record, serverId);
-    if (this.ended(record.id)) {
+    this.table.bind(record, serverId);
+    if (this.table.ended(record.id)) {
       // Hung up while the invite was in flight.
       this.tell(record, 'call.hangup', { callId: serverId });
       return;
@@ -443,7 +415,8 @@ export class CallManager {
         // Refused unhandled (our rate limit, or the other side not reading yet): the same
         // again a little later.
         this.deps.clock.setTimeout(() => {
-          if (method !== 'call.signal' || !this.ended(record.id)) this.tell(record, method, params);
+          if (method !== 'call.signal' || !this.table.ended(record.id))
+            this.tell(record, method, params);
         }, RATE_LIMIT_RETRY_MS);
         return;
       }
@@ -468,79 +441,15 @@ export class CallManager {
     iceServers: IceServer[],
   ) {
     const peer = await this.deps.createPeer({ initiator, iceServers, stream });
-    if (this.ended(record.id)) {
+    if (this.table.ended(record.id)) {
       peer.destroy();
       return;
     }
-    record.peer = peer;
-    peer.onSignal((signal) => {
-      if (record.serverId) this.relaySignal(record, signal);
-      else record.outbox.push(signal);
-    });
-    peer.onStream((remote) => this.update(record.id, { remoteStream: remote }));
-    peer.onConnect(() => {
-      this.update(record.id, { state: 'active', startedAt: this.deps.clock.now() });
-      this.sendState(record);
-    });
-    peer.onData((message) => this.onPeerMessage(record, message as PeerMessage));
-    peer.onClose(() => {
-      // A closed peer connection ends the call on both sides, with or without the Relay.
-      this.finish(record, record.remoteHungUp ? 'hangup' : 'disconnected', null, {
-        tellRelay: 'hangup',
-      });
-    });
-    peer.onError((error) => {
-      // A peer that vanished without closing shows up as an ICE failure, not a call failure.
-      const code = (error.cause as { code?: unknown } | undefined)?.code;
-      const vanished = code === 'ERR_ICE_CONNECTION_FAILURE' || code === 'ERR_CONNECTION_FAILURE';
-      const reason = vanished ? 'disconnected' : 'failed';
-      // A failure keeps the peer's own call_failed error: its message says what went wrong
-      // (a TURN server refusing the credentials, say), where the generic one could not.
-      this.finish(record, reason, vanished ? endError(reason, error) : error, {
-        tellRelay: 'hangup',
-      });
-    });
+    attachPeer(record, peer, this.peerHost);
   }
 
   private relaySignal(record: CallRecord, signal: unknown): void {
     this.tell(record, 'call.signal', { callId: record.serverId, signal });
-  }
-
-  private onPeerMessage(record: CallRecord, message: PeerMessage): void {
-    if (message.t === 'hangup') {
-      record.remoteHungUp = true;
-      this.finish(record, 'hangup', null, { tellRelay: false });
-    } else if (message.t === 'dtmf' && typeof message.tones === 'string') {
-      const call = this.snapshot(record.id);
-      if (call) this.update(record.id, { remoteDtmf: call.remoteDtmf + message.tones });
-    } else if (message.t === 'state') {
-      this.update(record.id, {
-        remoteAudioMuted: message.audioMuted,
-        remoteVideoMuted: message.videoMuted,
-        remoteHeld: message.held,
-      });
-      this.applyTrackStates(record);
-    }
-  }
-
-  private sendState(record: CallRecord): void {
-    const call = this.snapshot(record.id);
-    if (!call) return;
-    record.peer?.send({
-      t: 'state',
-      audioMuted: call.audioMuted,
-      videoMuted: call.videoMuted,
-      held: call.held,
-    } satisfies PeerMessage);
-  }
-
-  /** Outgoing tracks carry media only when not muted and nobody holds the call. */
-  private applyTrackStates(record: CallRecord): void {
-    const call = this.snapshot(record.id);
-    if (!call) return;
-    const onHold = call.held || call.remoteHeld;
-    record.media.setEnabled('audio', !call.audioMuted && !onHold);
-    record.media.setEnabled('video', !call.videoMuted && !onHold);
   }
 
   private finish(
@@ -549,7 +458,7 @@ export class CallManager {
     error: RelayError | null,
     { tellRelay }: { tellRelay: 'hangup' | 'reject' | false },
   ): void {
-    if (this.ended(record.id)) return;
+    if (this.table.ended(record.id)) return;
     this.deps.clock.clearTimeout(record.noAnswerTimer);
     if (tellRelay && record.serverId) {
       this.tell(record, tellRelay === 'hangup' ? 'call.hangup' : 'call.reject', {
@@ -573,54 +482,5 @@ export class CallManager {
       localStream: null,
       remoteStream: null,
     });
-  }
-
-  private add(direction: 'outgoing' | 'incoming', remote: string, metadata: unknown): CallRecord {
-    this.pruneEnded();
-    const id = localId();
-    const record: CallRecord = {
-      id,
-      serverId: null,
-      peer: null,
-      media: new CallMedia(),
-      inbox: [],
-      outbox: [],
-      noAnswerTimer: undefined,
-      remoteHungUp: false,
-      answerLost: false,
-      seen: new Set(),
-      invite: undefined,
-      inviteSent: false,
-    };
-    this.records.set(id, record);
-    const snapshot = newCallSnapshot(id, direction, remote, metadata);
-    const calls = this.deps.store.getState().calls;
-    this.deps.store.setState({ calls: { ...calls, [id]: snapshot } });
-    return record;
-  }
-
-  /** Ended calls stay in the store for the UI until dismissed, but not without bound. */
-  private pruneEnded(): void {
-    const ended = Object.values(this.deps.store.getState().calls).filter(
-      (c) => c.state === 'ended',
-    );
-    ended.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
-    for (const call of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_CALLS + 1))) {
-      this.dismiss(call.id);
-    }
-  }
-
-  private bind(record: CallRecord, serverId: string): void {
-    record.serverId = serverId;
-    this.byServerId.set(serverId, record);
-  }
-
-  private snapshot(callId: string): CallSnapshot | undefined {
-    return this.deps.store.getState().calls[callId];
-  }
-
-  private ended(callId: string): boolean {
-    const state = this.snapshot(callId)?.state;
-    return state === undefined || state === 'ended';
   }
 }
