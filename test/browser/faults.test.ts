@@ -233,9 +233,38 @@ describe('faults', () => {
             const outcome = await caller.updateToken(token).catch((error: RelayError) => error);
             if (outcome instanceof RelayError && outcome.code === 'rate_limited') break;
           }
-          await new Promise((resolve) => setTimeout(resolve, 1200));
-          refused = 0;
-          const { fromCall, toCall } = await activeCall(caller, callee, 'callee-limited', 15_000);
+          // Dial at the first moment a token is back, rather than after a guessed wait (a slow
+          // machine lets more in): until then each invite is refused for the rate limit and its
+          // call ends at once, nothing placed, nobody rung. The invite that gets through leaves
+          // the bucket under one token for the offer and candidates sent right behind it.
+          let fromCall = '';
+          for (let attempt = 1; ; attempt += 1) {
+            refused = 0;
+            fromCall = caller.call('callee-limited');
+            const { calls } = await until(
+              caller,
+              (s) => s.calls[fromCall]?.state !== 'dialing',
+              `invite ${attempt} answered`,
+            );
+            const placed = calls[fromCall]!;
+            if (placed.state !== 'ended') break;
+            expect(placed.error?.code, `invite ${attempt}`).toBe('rate_limited');
+            caller.dismiss(fromCall);
+            // Pacing, not a wait for anything: at most ~10 refusals a second, well under the
+            // 20 in a row that close the socket (4008) before a token is back.
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          const toCall = ringingCall(
+            await until(callee, (s) => ringingCall(s) !== undefined, 'rings'),
+          )!.id;
+          await callee.answer(toCall);
+          await until(
+            caller,
+            (s) => s.calls[fromCall]?.state === 'active',
+            'caller active',
+            15_000,
+          );
+          await until(callee, (s) => s.calls[toCall]?.state === 'active', 'callee active', 15_000);
           expect(refused, 'signals refused for the rate limit').toBeGreaterThan(0);
           caller.hangup(fromCall);
           await until(callee, (s) => s.calls[toCall]?.state === 'ended', 'hung up', 5000);

@@ -8,7 +8,7 @@ import {
   type RelayClient,
   type RelayProviderProps,
 } from 'relaycall';
-import { inject, vi } from 'vitest';
+import { expect, inject, vi } from 'vitest';
 
 export const relayUrl = inject('relayUrl');
 export const tokenUrl = inject('tokenUrl');
@@ -42,19 +42,101 @@ export function tokenFetcher(resource: string, expiresInMinutes?: number) {
 
 /**
  * Counts the WebSockets the page opens, by wrapping jsdom's real WebSocket (the
- * sockets still go to the real Relay).
+ * sockets still go to the real Relay), and the requests sent on them that still wait for
+ * their reply (`unanswered()`; a socket that closed waits for nothing).
  */
-export function countSockets(): { sockets: WebSocket[] } {
+export function countSockets(): { sockets: WebSocket[]; unanswered: () => number } {
   const sockets: WebSocket[] = [];
+  const waiting = new Map<WebSocket, Set<unknown>>();
   const Base = globalThis.WebSocket;
   class CountingWebSocket extends Base {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       sockets.push(this);
+      const ids = new Set<unknown>();
+      waiting.set(this, ids);
+      this.addEventListener('message', (event) => {
+        // A turn's messages may come as one JSON-RPC batch.
+        for (const message of [parse(event.data)].flat()) {
+          if (message?.id !== undefined) ids.delete(message.id);
+        }
+      });
+      this.addEventListener('close', () => ids.clear());
+    }
+
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      const message = parse(data);
+      if (!Array.isArray(message) && message?.id !== undefined && message.method !== undefined)
+        waiting.get(this)?.add(message.id);
+      super.send(data);
+    }
+  }
+  type Rpc = { id?: unknown; method?: unknown } | undefined;
+  function parse(data: unknown): Rpc | Rpc[] {
+    try {
+      return JSON.parse(String(data)) as Rpc | Rpc[];
+    } catch {
+      return undefined;
     }
   }
   vi.stubGlobal('WebSocket', CountingWebSocket);
-  return { sockets };
+  const unanswered = () => [...waiting.values()].reduce((sum, ids) => sum + ids.size, 0);
+  return { sockets, unanswered };
+}
+
+/**
+ * Fake timers and Date that move only when the test moves them (no shouldAdvanceTime): timers
+ * then count fake time alone, and how long the real traffic takes (the token endpoint, the
+ * Relay's replies, on a machine as loaded as it gets) cannot make one fire early. The Relay's
+ * clock stays real.
+ */
+export const STILL_TIMERS: Parameters<typeof vi.useFakeTimers>[0] = {
+  toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+};
+
+// Captured before any test fakes timers.
+const realSetTimeout = globalThis.setTimeout;
+const realNow = performance.now.bind(performance);
+
+/**
+ * With STILL_TIMERS: waits in real time until `assertion` passes while fake time stands still.
+ * Between tries only the fake timers already due run (react-query's zero-delay notifications),
+ * so real I/O comes in but nothing scheduled for later can fire, however slow the machine.
+ * Bounded (real time) for a condition that never comes.
+ */
+export async function waitStill(assertion: () => void, timeoutMs = 15_000): Promise<void> {
+  const deadline = realNow() + timeoutMs;
+  // As RTL's waitFor does: updates while waiting are not the test's own, so not in act().
+  const global = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+  const actEnvironment = global.IS_REACT_ACT_ENVIRONMENT;
+  global.IS_REACT_ACT_ENVIRONMENT = false;
+  try {
+    for (;;) {
+      if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(0);
+      try {
+        assertion();
+        return;
+      } catch (error) {
+        if (realNow() > deadline) throw error;
+      }
+      await new Promise((resolve) => realSetTimeout(resolve, 5));
+    }
+  } finally {
+    global.IS_REACT_ACT_ENVIRONMENT = actEnvironment;
+  }
+}
+
+/**
+ * With STILL_TIMERS: moves fake time forward `ms`, a second at a time, and after each second
+ * waits (fake time still) until every request on the counted sockets has its reply. A
+ * keep-alive ping (every 5 s, given up after 4) or a re-authentication is thus answered within
+ * its fake time, however slow the machine: no timeout the Relay could not have met.
+ */
+export async function advanceStill(ms: number, unanswered: () => number): Promise<void> {
+  for (let left = ms; left > 0; left -= 1000) {
+    await vi.advanceTimersByTimeAsync(Math.min(1000, left));
+    await waitStill(() => expect(unanswered(), 'requests waiting for the Relay').toBe(0));
+  }
 }
 
 /** Shows the provider's connection and token state as text, and hands out the client. */

@@ -1,15 +1,17 @@
 import { QueryClient } from '@tanstack/react-query';
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import { useEffect, useState } from 'react';
 import { useRelayClient, type ConnectionStatus, type RelayClient } from 'relaycall';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   countSockets,
   getToken,
   Probe,
   renderWithRelay,
+  STILL_TIMERS,
   tokenFetcher,
   uniqueResource,
+  waitStill,
 } from './helpers.js';
 
 /** Records every connection status the component commits. */
@@ -50,6 +52,11 @@ describe('RelayProvider', () => {
   });
 
   it('under StrictMode: one client, one socket, one token fetch; destroyed on unmount', async () => {
+    // Fake time stands still while the provider mounts twice over and connects: whatever a
+    // second (wrong) client, socket or fetch needs besides time passing has happened once
+    // everything due now has run and React has committed it; none can be late, however slow
+    // the machine.
+    vi.useFakeTimers(STILL_TIMERS);
     const { sockets } = countSockets();
     const { fetchToken } = tokenFetcher(uniqueResource('carol'));
     const clients = new Set<RelayClient>();
@@ -57,14 +64,17 @@ describe('RelayProvider', () => {
       fetchToken,
       strict: true,
     });
-    await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
-    // Give a second (wrong) connection time to show up.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitStill(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
+    // StrictMode's simulated unmount scheduled the client's teardown (a zero-delay timer) and its
+    // remount cancelled it: run what is due, and commit what that caused.
+    await act(() => vi.advanceTimersByTimeAsync(0));
     expect(sockets).toHaveLength(1);
     expect(fetchToken).toHaveBeenCalledTimes(1);
     expect(clients.size).toBe(1);
     const [client] = [...clients];
 
+    // The real unmount's teardown on real timers (the fake ones pending, pings, are dropped).
+    vi.useRealTimers();
     view.unmount();
     await waitFor(() => expect(client?.store.getState().status).toBe('disconnected'));
     await waitFor(() => expect(sockets[0]?.readyState).toBe(WebSocket.CLOSED));

@@ -1,35 +1,29 @@
+import { QueryClient } from '@tanstack/react-query';
 import { screen, waitFor } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { jwtExpiresAt, refreshDelay, useToken, type RelayClient } from 'relaycall';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  advanceStill,
   countSockets,
   getToken,
   Probe,
   renderWithRelay,
+  STILL_TIMERS,
   tokenFetcher,
   uniqueResource,
+  waitStill,
 } from './helpers.js';
 
-const FAKE_TIMERS: Parameters<typeof vi.useFakeTimers>[0] = {
-  toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  shouldAdvanceTime: true,
-};
-
-// Captured before any test fakes timers.
-const realSetTimeout = globalThis.setTimeout;
-const realPause = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms));
-
 /**
- * Moves fake time forward `ms` in one-second steps, pausing in real time between steps so
- * socket traffic (pings, re-authentication) gets through. The Relay's clock is real: every
- * fake second advanced adds a second of skew, so tests stop advancing just past a due time.
+ * When the provider will refetch a token fetched at `fetchedAt` (local clock), from first
+ * principles: `marginMs` (default a fifth of the lifetime left, 5 s to 60 s) before its exp,
+ * exp being on the Relay's clock, which is `clockOffset` ahead of the local one.
  */
-async function advance(ms: number) {
-  for (let left = ms; left > 0; left -= 1000) {
-    await vi.advanceTimersByTimeAsync(Math.min(1000, left));
-    await realPause(5);
-  }
+function dueAfterFetch(token: string, fetchedAt: number, clockOffset: number, marginMs?: number) {
+  const lifetimeLeft = jwtExpiresAt(token)! - (fetchedAt + clockOffset);
+  const margin = marginMs ?? Math.min(60_000, Math.max(5_000, lifetimeLeft / 5));
+  return { lifetimeLeft, dueIn: Math.max(1000, lifetimeLeft - margin) };
 }
 
 function RefreshButton() {
@@ -48,59 +42,76 @@ function connectedClient() {
 
 describe('token refresh', () => {
   it('fetches the next token a margin before exp and re-authenticates in place', async () => {
-    const { sockets } = countSockets();
+    vi.useFakeTimers(STILL_TIMERS);
+    const { sockets, unanswered } = countSockets();
     const { fetchToken, tokens, calledAt } = tokenFetcher(uniqueResource('alice'), 1);
     const { clients, onClient } = connectedClient();
     renderWithRelay(<Probe onClient={onClient} />, { fetchToken, refreshMarginMs: 58_500 });
-    await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
+    await waitStill(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
     const client = clients[0]!;
-    const { sessionId } = client.store.getState();
-    const firstExp = jwtExpiresAt(tokens[0]!)!;
+    const { sessionId, clockOffset } = client.store.getState();
 
-    await waitFor(() => expect(fetchToken).toHaveBeenCalledTimes(2), { timeout: 4000 });
     // Due 58.5 s before a 60 s token's exp (at least 1 s after the fetch).
-    const due = Math.max(calledAt[0]! + 1000, firstExp - 58_500);
-    expect(calledAt[1]).toBeGreaterThanOrEqual(due - 150);
-    expect(calledAt[1]).toBeLessThan(due + 1000);
+    const { dueIn } = dueAfterFetch(tokens[0]!, calledAt[0]!, clockOffset, 58_500);
+    expect(dueIn).toBeLessThanOrEqual(1500);
+    await advanceStill(dueIn - 100, unanswered);
+    expect(fetchToken).toHaveBeenCalledTimes(1);
+    await advanceStill(200, unanswered);
+    expect(fetchToken).toHaveBeenCalledTimes(2);
 
-    await waitFor(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1]!));
-    await waitFor(() => expect(client.store.getState().expiresAt).toBe(jwtExpiresAt(tokens[1]!)));
+    await waitStill(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1]!));
+    await waitStill(() => expect(client.store.getState().expiresAt).toBe(jwtExpiresAt(tokens[1]!)));
     expect(client.store.getState()).toMatchObject({ status: 'connected', sessionId });
     expect(sockets).toHaveLength(1);
   });
 
   it('schedules from exp with the default margin (a fifth of the lifetime)', async () => {
-    vi.useFakeTimers(FAKE_TIMERS);
+    vi.useFakeTimers(STILL_TIMERS);
+    const { unanswered } = countSockets();
     const { fetchToken, tokens, calledAt } = tokenFetcher(uniqueResource('bob'), 1);
-    renderWithRelay(<Probe />, { fetchToken });
-    await vi.waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
-    const fetchedAt = calledAt[0]!;
-    const dueIn = refreshDelay({ expiresAt: jwtExpiresAt(tokens[0]!)!, now: fetchedAt });
-    expect(dueIn).toBeGreaterThan(45_000); // about 48 s for a 60 s token
+    const { clients, onClient } = connectedClient();
+    renderWithRelay(<Probe onClient={onClient} />, { fetchToken });
+    await waitStill(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
+    const { clockOffset } = clients[0]!.store.getState();
+    const { lifetimeLeft, dueIn } = dueAfterFetch(tokens[0]!, calledAt[0]!, clockOffset);
+    // The library's own arithmetic agrees: about 48 s for a 60 s token.
+    expect(
+      refreshDelay({ expiresAt: jwtExpiresAt(tokens[0]!)!, clockOffset, now: calledAt[0]! }),
+    ).toBe(dueIn);
+    expect(lifetimeLeft).toBeGreaterThan(40_000);
+    expect(lifetimeLeft).toBeLessThanOrEqual(60_000);
+    expect(dueIn).toBeCloseTo(lifetimeLeft * 0.8, 6);
 
-    await advance(fetchedAt + dueIn - 1500 - Date.now());
+    await advanceStill(dueIn - 500, unanswered);
     expect(fetchToken).toHaveBeenCalledTimes(1);
-    await advance(2500);
-    await waitFor(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1] ?? '-'));
+    await advanceStill(1000, unanswered);
     expect(fetchToken).toHaveBeenCalledTimes(2);
+    await waitStill(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1] ?? '-'));
     expect(screen.getByTestId('status')).toHaveTextContent('connected');
   });
 
   it("corrects for a skewed local clock with the client's clockOffset", async () => {
-    vi.useFakeTimers(FAKE_TIMERS);
+    vi.useFakeTimers(STILL_TIMERS);
     vi.setSystemTime(Date.now() + 10 * 60_000); // this machine's clock runs 10 minutes fast
-    const { fetchToken, tokens } = tokenFetcher(uniqueResource('carol'), 1);
+    const { unanswered } = countSockets();
+    const { fetchToken, tokens, calledAt } = tokenFetcher(uniqueResource('carol'), 1);
     const { clients, onClient } = connectedClient();
     renderWithRelay(<Probe onClient={onClient} />, { fetchToken });
-    await vi.waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
-    expect(clients[0]!.store.getState().clockOffset).toBeLessThan(-9 * 60_000);
+    // Until the client knows its offset, the token looks expired and its refetch is 1 s away:
+    // connecting takes no fake time, so that second cannot run out however long it takes.
+    await waitStill(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
+    const { clockOffset } = clients[0]!.store.getState();
+    expect(clockOffset).toBeLessThan(-9 * 60_000);
+    // Due about 48 s after the fetch on the Relay's clock.
+    const { lifetimeLeft, dueIn } = dueAfterFetch(tokens[0]!, calledAt[0]!, clockOffset);
+    expect(lifetimeLeft).toBeGreaterThan(40_000);
+    expect(lifetimeLeft).toBeLessThanOrEqual(60_000);
 
     // Uncorrected, the token would look expired and be refetched every second.
-    await advance(30_000);
+    await advanceStill(dueIn - 500, unanswered);
     expect(fetchToken).toHaveBeenCalledTimes(1);
-    // Due about 48 s after the fetch on the Relay's clock.
-    await advance(19_500);
-    await waitFor(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1] ?? '-'));
+    await advanceStill(1000, unanswered);
+    await waitStill(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1] ?? '-'));
     expect(fetchToken).toHaveBeenCalledTimes(2);
   });
 
@@ -126,19 +137,24 @@ describe('token refresh', () => {
   });
 
   it('shows a failing fetchToken in useToken, retries with backoff and recovers', async () => {
+    vi.useFakeTimers(STILL_TIMERS);
+    const { unanswered } = countSockets();
     const bob = uniqueResource('dave');
     const fetchToken = vi
       .fn<() => Promise<string>>()
       .mockRejectedValueOnce(new Error('The back end is down'))
       .mockImplementation(() => getToken(bob));
     renderWithRelay(<Probe />, { fetchToken });
-    await waitFor(() => expect(screen.getByTestId('token-status')).toHaveTextContent('error'));
+    await waitStill(() => expect(screen.getByTestId('token-status')).toHaveTextContent('error'));
     expect(screen.getByTestId('token-error')).toHaveTextContent('The back end is down');
     expect(screen.getByTestId('status')).toHaveTextContent('idle');
+    expect(fetchToken).toHaveBeenCalledTimes(1);
 
-    await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'), {
-      timeout: 3000,
-    });
+    // The first retry is a backoff step later (1 s), not at once.
+    await advanceStill(900, unanswered);
+    expect(fetchToken).toHaveBeenCalledTimes(1);
+    await advanceStill(200, unanswered);
+    await waitStill(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
     expect(screen.getByTestId('token-status')).toHaveTextContent('ready');
     expect(screen.getByTestId('token-error')).toHaveTextContent('');
     expect(fetchToken).toHaveBeenCalledTimes(2);
@@ -146,20 +162,41 @@ describe('token refresh', () => {
 
   it('re-checks on waking (visibility) and on coming back online, refetching only when due', async () => {
     const { fetchToken, tokens } = tokenFetcher(uniqueResource('erin'), 1);
-    renderWithRelay(<Probe />, { fetchToken });
+    const queryClient = new QueryClient();
+    renderWithRelay(<Probe />, { fetchToken, queryClient });
     await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
 
-    // Not due yet (about 48 s left): waking up and reconnecting do not refetch.
-    document.dispatchEvent(new Event('visibilitychange'));
+    // Not due yet (about 48 s left): waking up and reconnecting do not refetch. The query cache
+    // decides at once, when it hears of the event: a refetch would have started by the time
+    // its onFocus / onOnline returned.
+    const cache = queryClient.getQueryCache();
+    const heard = { focus: 0, online: 0 };
+    const fetchesWhenHeard: number[] = [];
+    const onFocus = cache.onFocus.bind(cache);
+    const onOnline = cache.onOnline.bind(cache);
+    vi.spyOn(cache, 'onFocus').mockImplementation(() => {
+      onFocus();
+      heard.focus += 1;
+      fetchesWhenHeard.push(fetchToken.mock.calls.length);
+    });
+    vi.spyOn(cache, 'onOnline').mockImplementation(() => {
+      onOnline();
+      heard.online += 1;
+      fetchesWhenHeard.push(fetchToken.mock.calls.length);
+    });
+    // As a browser fires it: at the document, bubbling to the window.
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
     window.dispatchEvent(new Event('offline'));
     window.dispatchEvent(new Event('online'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => expect(heard).toEqual({ focus: 1, online: 1 }));
+    expect(fetchesWhenHeard).toEqual([1, 1]);
+    expect(queryClient.isFetching()).toBe(0);
     expect(fetchToken).toHaveBeenCalledTimes(1);
 
     // The device slept for 50 s (only the clock moved; the refresh timer is still pending).
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 50_000);
-    window.dispatchEvent(new Event('visibilitychange'));
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
     await waitFor(() => expect(screen.getByTestId('token')).toHaveTextContent(tokens[1] ?? '-'));
     await waitFor(() => expect(screen.getByTestId('token-status')).toHaveTextContent('ready'));
     expect(fetchToken).toHaveBeenCalledTimes(2);

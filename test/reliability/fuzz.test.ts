@@ -39,6 +39,7 @@ import {
 import { resolveScale, resolveSeed } from './fuzz/prng.js';
 import {
   MemorySampler,
+  Slowdown,
   mib,
   percentiles,
   settleMemory,
@@ -82,10 +83,13 @@ const ORIGIN = 'https://app.example';
 const LIMITS = {
   maxFrameBytes: 16 * 1024,
   maxBodyBytes: 4 * 1024,
-  // A flood closes with 4008 after burst + 1 refusals in a row, that is within one refill
-  // (4 ms here): the Relay must refuse faster than ~65 µs a message, also under load.
+  // A flood closes with 4008 after burst + 1 refusals in a row (within one refill, 4 ms here)
+  // or, when the machine is too loaded for that and the bucket refills mid-flood, once the
+  // Relay has refused for maxRateLimitedMs without a second's pause. The harness floods until
+  // the close, whichever rule comes first (lanes.ts, flood).
   messagesPerSecond: 250,
   messageBurst: 60,
+  maxRateLimitedMs: 1_500,
   maxSessionsPerProject: 1_000,
   maxSessionsPerResource: 2,
   maxCallsPerSession: 2,
@@ -119,12 +123,18 @@ const PEAK_GROWTH_MIB = 384;
 const AFTER_GROWTH_MIB = 160;
 const HEAP_AFTER_GROWTH_MIB = 48;
 /**
- * Bystander one-way latency bounds, in ms. Generous: the one event loop the Relay and all the
- * hostile clients share is saturated on purpose (measured p99 30–140 ms, max 100–450 ms on two
- * shared cores). A Relay stalled by some input would blow them.
+ * Bystander one-way latency bounds, in ms of a thread that gets the CPU it asks for. Generous:
+ * the one event loop the Relay and all the hostile clients share is saturated on purpose
+ * (measured p99 30–140 ms, max 100–450 ms on two shared cores). A Relay stalled by some input
+ * would blow them. When other processes take the CPU, every wall-clock figure of the run
+ * stretches with the slowdown (report.ts, Slowdown), and so do these bounds and the exchange
+ * rate; the stall of a Relay that burns its own CPU does not count as slowdown.
  */
 const LATENCY_P99_MS = 500;
 const LATENCY_MAX_MS = 2_000;
+/** The bystander sends every 50 ms; an exchange is that and a round trip of at most this. */
+const EXCHANGE_TICK_MS = 50;
+const EXCHANGE_ROUND_TRIP_MS = 50;
 
 /** Every outcome the docs allow, per category (the per-frame checks are stricter still). */
 const DOCUMENTED: Record<string, string[]> = {
@@ -337,6 +347,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   cleanup.push(async () => loopDelay.disable());
+  const slowdownSince = new Slowdown();
   const started = performance.now();
   // The standalone server's deadlines, at their documented defaults, run beside everything.
   runSlowRequests(harness, port, SLOW_REQUESTS);
@@ -393,6 +404,14 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
   await Promise.all(harness.background);
   const bystander: BystanderReport = await bystanders.stop();
   const durationMs = performance.now() - started;
+  const slowdown = Math.round(slowdownSince.measure() * 100) / 100;
+  const bounds = {
+    p99: Math.round(LATENCY_P99_MS * slowdown),
+    max: Math.round(LATENCY_MAX_MS * slowdown),
+    exchanges: Math.floor(
+      bystander.durationMs / (EXCHANGE_TICK_MS + EXCHANGE_ROUND_TRIP_MS * slowdown),
+    ),
+  };
 
   // Everything hostile is gone: only the bystanders' and the crowd's sessions remain.
   const deadline = performance.now() + 5_000;
@@ -437,6 +456,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
     `RSS MiB: before ${rss.before}, peak ${rss.peak} (+${(rss.peak - rss.before).toFixed(1)}), after ${rss.after} (+${(rss.after - rss.before).toFixed(1)}); heap used MiB: before ${heap.before}, after ${heap.after}; ${sampler.samples} samples, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'on' : 'off'}`,
     `bystander: ${bystander.exchanges} exchanges in ${(bystander.durationMs / 1000).toFixed(1)} s; one-way latency ms alice→bob p50 ${aToB.p50} p99 ${aToB.p99} max ${aToB.max}; bob→alice p50 ${bToA.p50} p99 ${bToA.p99} max ${bToA.max}`,
     `event-loop delay ms (the Relay and every client share it): p50 ${eventLoop.p50} p99 ${eventLoop.p99} max ${eventLoop.max}`,
+    `slowdown (busy wall time / CPU time of the thread): ${slowdown}; bystander bounds: p99 < ${bounds.p99} ms, max < ${bounds.max} ms, > ${bounds.exchanges} exchanges`,
     `relay at the end: ${JSON.stringify(stats)}; /healthz ${health.status}`,
     `failures: ${log.failureCount + restLog.failureCount}, crashes: ${crashCount}, setups redone after a process stall: ${log.setupRetries}`,
     ...[...crashes, ...log.failures.slice(0, 15), ...restLog.failures.slice(0, 15)].map(
@@ -477,9 +497,10 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
         exchanges: bystander.exchanges,
         aliceToBobMs: aToB,
         bobToAliceMs: bToA,
-        bounds: { p99: LATENCY_P99_MS, max: LATENCY_MAX_MS },
+        bounds,
       },
       eventLoopDelayMs: eventLoop,
+      slowdown,
       relayAtEnd: stats,
       failures: log.failureCount + restLog.failureCount,
       crashes: crashCount,
@@ -531,14 +552,15 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
   );
   expect(bystander.failures, `the bystander call ${at}`).toEqual([]);
   // One exchange every ~50 ms for the whole run (a round trip and the pacing, so at least half).
-  expect(bystander.exchanges, `bystander exchanges ${at}`).toBeGreaterThan(
-    bystander.durationMs / 50 / 2,
+  const slowed = `(slowdown ${slowdown})`;
+  expect(bystander.exchanges, `bystander exchanges ${slowed} ${at}`).toBeGreaterThan(
+    bounds.exchanges,
   );
-  expect(Math.max(aToB.p99, bToA.p99), `bystander p99 latency, ms ${at}`).toBeLessThan(
-    LATENCY_P99_MS,
+  expect(Math.max(aToB.p99, bToA.p99), `bystander p99 latency, ms ${slowed} ${at}`).toBeLessThan(
+    bounds.p99,
   );
-  expect(Math.max(aToB.max, bToA.max), `bystander max latency, ms ${at}`).toBeLessThan(
-    LATENCY_MAX_MS,
+  expect(Math.max(aToB.max, bToA.max), `bystander max latency, ms ${slowed} ${at}`).toBeLessThan(
+    bounds.max,
   );
 });
 

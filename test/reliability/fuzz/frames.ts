@@ -1177,8 +1177,8 @@ export interface Terminal {
   frames: Frame[];
   /** Close code the server must end the socket with; null when the client closes it. */
   close: number | null;
-  /** For a flood: further waves, sent while the socket stays open. */
-  waves?: Frame[][];
+  /** For a flood: the next wave, as many as it takes until the Relay closes the socket. */
+  nextWave?: () => Frame[];
 }
 
 export function terminal(gen: FrameGen, kind: TerminalKind, hijackToken: () => string): Terminal {
@@ -1288,7 +1288,10 @@ export function terminal(gen: FrameGen, kind: TerminalKind, hijackToken: () => s
     case 'flood': {
       const burst = gen.env.limits.messageBurst;
       const wave = (): Frame[] =>
-        // The burst passes, the next burst + 1 are refused (the last closes), plus a margin.
+        // Over the bucket even when it refilled entirely since the last wave: the burst
+        // passes, the next burst + 1 are refused (the last closes), plus a margin. On a loaded
+        // machine the bucket may also refill within a wave, so the Relay's other rule decides
+        // (refusals for maxRateLimitedMs without a pause): lanes.ts floods until the close.
         Array.from({ length: 2 * burst + 21 }, () => {
           const id = m.nextId++;
           const notify = r.chance(0.1);
@@ -1317,7 +1320,7 @@ export function terminal(gen: FrameGen, kind: TerminalKind, hijackToken: () => s
         category: 'flood',
         sub: m.authed ? 'authenticated' : 'unauthenticated',
         frames: wave(),
-        waves: [wave(), wave(), wave(), wave()],
+        nextWave: wave,
         close: CloseCodes.rateLimited,
       };
     }

@@ -1,6 +1,7 @@
 /** Memory sampling, latency percentiles and the run's summary (printed, and optionally saved). */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { RunLog } from './socket.js';
 
 const MiB = 1024 * 1024;
@@ -114,4 +115,35 @@ export function table(
 export function writeResults(path: string, results: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/**
+ * How much slower than its CPU time the thread's work ran in wall time, since construction:
+ * the event loop's busy (not idle) wall time over the CPU time the thread got meanwhile. About
+ * 1 with a core to spare; 2.5 when other processes leave the thread 40% of a core. Work the
+ * thread burns itself (the Relay stalled on some input) is CPU time, so it does not raise it.
+ */
+export class Slowdown {
+  private readonly loop = performance.eventLoopUtilization();
+  private readonly cpu = threadCpuMs();
+
+  measure(): number {
+    const { active } = performance.eventLoopUtilization(this.loop);
+    const cpu = threadCpuMs() - this.cpu;
+    return cpu > 0 ? Math.max(1, active / cpu) : 1;
+  }
+}
+
+/** CPU time of the calling thread in ms (Linux); else of the whole process, which is more. */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // After "pid (name) ", field 3 (state) comes first: utime and stime are fields 14 and 15,
+    // in USER_HZ ticks (100 a second on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  }
 }

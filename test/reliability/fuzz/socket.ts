@@ -100,6 +100,14 @@ export interface Notification {
   params: Record<string, unknown>;
 }
 
+/**
+ * How long the harness waits for something the Relay owes (a close, an answer) before it calls
+ * it a failure. Only a bound for a Relay that never does it: far past any stall of a shared,
+ * saturated machine and past the standalone server's own deadlines (requestTimeoutMs, 15 s),
+ * so a slow run is never mistaken for a wrong answer.
+ */
+export const OWED_WITHIN_MS = 30_000;
+
 let controlCounter = 0;
 
 export function outcomeLabel(reply: Reply): string {
@@ -116,6 +124,8 @@ export class FuzzSocket {
   private readonly controls = new Map<string, (reply: Reply | Error) => void>();
   private lastSeq = 0;
   private error: Error | undefined;
+  /** Woken whenever a pending reply is settled (answered, or cut off by the close). */
+  private settledWaiters: (() => void)[] = [];
 
   private constructor(
     readonly ws: WebSocket,
@@ -234,6 +244,26 @@ export class FuzzSocket {
       }
     }
     this.pending.clear();
+    this.wakeSettled();
+    return true;
+  }
+
+  /**
+   * Resolves true once every frame sent so far that expects a reply got it (or the socket
+   * closed, which accounts for the rest); false when some are still unanswered after `ms`.
+   */
+  async answered(ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (this.unanswered > 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.settledWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
+      ]);
+      clearTimeout(timer);
+    }
     return true;
   }
 
@@ -334,6 +364,7 @@ export class FuzzSocket {
     }
     list.splice(index, 1);
     if (list.length === 0) this.pending.delete(key);
+    this.wakeSettled();
     this.log.outcome(match.frame.category, outcomeLabel(reply));
     if (reply.error) match.reply.onError?.(reply.error.code);
     const problem = match.reply.check?.(reply.result);
@@ -396,8 +427,15 @@ export class FuzzSocket {
       }
     }
     this.pending.clear();
+    this.wakeSettled();
     for (const settle of this.controls.values()) settle(new Error(`socket closed (${code})`));
     this.controls.clear();
+  }
+
+  private wakeSettled(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
