@@ -14,7 +14,7 @@ async function start(limits: RelayServerOptions['limits'] = {}) {
 }
 afterEach(() => relay?.close());
 
-async function until(predicate: () => boolean, ms = 2_000): Promise<boolean> {
+async function until(predicate: () => boolean, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   return predicate();
