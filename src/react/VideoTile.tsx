@@ -13,7 +13,10 @@ export interface VideoTileLabels {
 export interface VideoTileProps {
   /** The stream to show; null shows the placeholder. */
   stream: MediaStream | null;
-  /** Who this is: caption, accessible name, and the placeholder's initials. */
+  /**
+   * Who this is: caption, accessible name, and the placeholder's initials (without a label, or
+   * one with no letters such as a phone number, the placeholder shows a person icon).
+   */
   label?: string;
   /**
    * The microphone is muted: shows the indicator and mutes the element. Default:
@@ -47,6 +50,7 @@ export function VideoTile(props: VideoTileProps) {
   const mirrored = props.mirrored ?? local;
   const [refused, setRefused] = useState<MediaStream | null>(null);
   const blocked = stream !== null && refused === stream;
+  const letters = initials(label);
 
   useEffect(() => {
     if (video.current) video.current.muted = elementMuted;
@@ -88,6 +92,17 @@ export function VideoTile(props: VideoTileProps) {
     );
   };
 
+  const playButton = blocked && (
+    <button
+      type="button"
+      className="relaycall-video__play"
+      aria-label={labels.play}
+      onClick={playNow}
+    >
+      {labels.play}
+    </button>
+  );
+
   return (
     <figure
       className={className ? `relaycall-video ${className}` : 'relaycall-video'}
@@ -104,8 +119,26 @@ export function VideoTile(props: VideoTileProps) {
         aria-label={label}
       />
       {!showVideo && (
-        <div className="relaycall-video__placeholder" aria-hidden="true">
-          <span className="relaycall-video__initials">{initials(label)}</span>
+        <div className="relaycall-video__placeholder" data-captioned={label ? '' : undefined}>
+          <span className="relaycall-video__initials" aria-hidden="true">
+            {letters || (
+              <svg
+                className="relaycall-video__person"
+                viewBox="0 0 24 24"
+                width="1em"
+                height="1em"
+                aria-hidden="true"
+                focusable="false"
+              >
+                <path
+                  fill="currentColor"
+                  d="M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9Zm0 2c-4.6 0-8.5 2.4-8.5 5.5V21h17v-1.5c0-3.1-3.9-5.5-8.5-5.5Z"
+                />
+              </svg>
+            )}
+          </span>
+          {/* Sound without a picture that may not start: Play goes under the avatar. */}
+          {playButton}
         </div>
       )}
       {muted === true && (
@@ -118,16 +151,7 @@ export function VideoTile(props: VideoTileProps) {
           </svg>
         </span>
       )}
-      {blocked && (
-        <button
-          type="button"
-          className="relaycall-video__play"
-          aria-label={labels.play}
-          onClick={playNow}
-        >
-          {labels.play}
-        </button>
-      )}
+      {showVideo && playButton}
       {label && <figcaption className="relaycall-video__label">{label}</figcaption>}
     </figure>
   );

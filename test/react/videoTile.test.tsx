@@ -51,6 +51,23 @@ describe('VideoTile', () => {
     expect(tile(container)).toHaveAttribute('data-video', 'off');
   });
 
+  it('without a label, or with one that has no letters, shows a person icon for initials', () => {
+    const { container, rerender } = render(<VideoTile stream={null} />);
+    const placeholder = () => container.querySelector('.relaycall-video__placeholder')!;
+    expect(placeholder().querySelector('svg.relaycall-video__person')).not.toBeNull();
+    expect(placeholder().textContent).toBe('');
+    expect(container.querySelector('figcaption')).toBeNull();
+
+    rerender(<VideoTile stream={null} label="+1 555 0100" />);
+    expect(placeholder().querySelector('svg.relaycall-video__person')).not.toBeNull();
+    expect(placeholder().textContent).toBe('');
+    expect(screen.getByText('+1 555 0100').tagName).toBe('FIGCAPTION');
+
+    rerender(<VideoTile stream={null} label="Émile Zola" />);
+    expect(placeholder().querySelector('svg')).toBeNull();
+    expect(placeholder().textContent).toBe('ÉZ');
+  });
+
   it('binds the stream to a playsinline autoplay <video> and follows its video track', () => {
     stubPlay(() => Promise.resolve());
     const camera = new TestTrack('video');
