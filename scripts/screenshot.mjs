@@ -47,8 +47,7 @@ try {
       height: box.height + 2 * margin,
     },
   });
-  const unexpected = problems.filter((problem) => !problem.includes('/favicon.ico'));
-  if (unexpected.length > 0) console.warn(`Page problems:\n${unexpected.join('\n')}`);
+  if (problems.length > 0) console.warn(`Page problems:\n${problems.join('\n')}`);
   console.log(`Wrote ${output}`);
 } finally {
   await browser?.close();

@@ -43,7 +43,8 @@ export function CallView({ remoteLabel }: { remoteLabel?: string }) {
         <VideoTile
           className="story-call__remote"
           stream={call.remoteStream}
-          label={call.remote ?? remoteLabel ?? 'Nobody yet'}
+          // No call, no one to name: the tile shows a person icon and no caption.
+          label={call.remote ?? remoteLabel}
           muted={call.remoteAudioMuted}
           videoMuted={call.remoteVideoMuted}
           sinkId={call.audioOutputId}
@@ -59,13 +60,28 @@ export function CallView({ remoteLabel }: { remoteLabel?: string }) {
         />
       </div>
       <div className="story-call__controls" role="group" aria-label="Call controls">
-        <button type="button" disabled={!talking} onClick={call.toggleAudio}>
+        <button
+          type="button"
+          data-on={call.audioMuted ? '' : undefined}
+          disabled={!talking}
+          onClick={call.toggleAudio}
+        >
           {call.audioMuted ? 'Unmute' : 'Mute'}
         </button>
-        <button type="button" disabled={!talking} onClick={call.toggleVideo}>
+        <button
+          type="button"
+          data-on={call.videoMuted ? '' : undefined}
+          disabled={!talking}
+          onClick={call.toggleVideo}
+        >
           {call.videoMuted ? 'Camera on' : 'Camera off'}
         </button>
-        <button type="button" disabled={!talking} onClick={call.toggleHold}>
+        <button
+          type="button"
+          data-on={call.held ? '' : undefined}
+          disabled={!talking}
+          onClick={call.toggleHold}
+        >
           {call.held ? 'Resume' : 'Hold'}
         </button>
       </div>

@@ -37,6 +37,34 @@ export function syntheticMedia(label: string, hue = 210): SyntheticMedia {
   const stream = canvas.captureStream(15);
 
   // A silent audio track: calls carry audio (DTMF needs an audio sender) without making noise.
+  const audio = silentAudio();
+  stream.addTrack(audio.track);
+
+  return {
+    stream,
+    stop() {
+      clearInterval(timer);
+      for (const track of stream.getTracks()) track.stop();
+      audio.stop();
+    },
+  };
+}
+
+type TrackGenerator = new (init: { kind: 'audio' | 'video' }) => MediaStreamTrack;
+
+/**
+ * A silent audio track. Where the browser has `MediaStreamTrackGenerator` (Chromium), a track
+ * that carries no samples at all; elsewhere an AudioContext's. An AudioContext created before the
+ * person has clicked in the page cannot start, and Chromium warns about it in the console ("The
+ * AudioContext was not allowed to start"), which every story with a counterpart would print.
+ */
+function silentAudio(): { track: MediaStreamTrack; stop(): void } {
+  const Generator = (globalThis as { MediaStreamTrackGenerator?: TrackGenerator })
+    .MediaStreamTrackGenerator;
+  if (Generator) {
+    const track = new Generator({ kind: 'audio' });
+    return { track, stop: () => track.stop() };
+  }
   const audio = new AudioContext();
   const oscillator = audio.createOscillator();
   const gain = audio.createGain();
@@ -44,13 +72,10 @@ export function syntheticMedia(label: string, hue = 210): SyntheticMedia {
   const destination = audio.createMediaStreamDestination();
   oscillator.connect(gain).connect(destination);
   oscillator.start();
-  for (const track of destination.stream.getAudioTracks()) stream.addTrack(track);
-
+  const [track] = destination.stream.getAudioTracks();
   return {
-    stream,
+    track: track!,
     stop() {
-      clearInterval(timer);
-      for (const track of stream.getTracks()) track.stop();
       oscillator.stop();
       void audio.close().catch(() => undefined);
     },
