@@ -579,7 +579,9 @@ export const ConnectionError: Story = {
 
 /**
  * Disconnected: this provider's Relay cannot be reached (it points at an address where none
- * listens), so the client keeps retrying with backoff and Call stays disabled.
+ * listens), so the client keeps retrying with backoff. Call stays enabled: a call placed now
+ * waits in `dialing` and goes once the client connects (or ends with `not_connected` when it
+ * gives up).
  */
 export const Disconnected: Story = {
   render: scene({
@@ -590,11 +592,13 @@ export const Disconnected: Story = {
       </p>
     ),
   }),
-  play: live(async ({ canvasElement }) => {
+  play: live(async ({ canvasElement, userEvent }) => {
     const dialer = dialerIn(canvasElement);
     await expectStatus(dialer, 'Connection lost. Reconnecting…');
     await expect(dialer).toHaveAttribute('data-connection', 'reconnecting');
-    await expect(within(dialer).getByRole('button', { name: 'Call' })).toBeDisabled();
+    await userEvent.click(within(dialer).getByRole('button', { name: 'Call' }));
+    await expectState(dialer, 'dialing');
+    await expect(dialer).toHaveAttribute('data-connection', 'reconnecting');
   }),
 };
 
