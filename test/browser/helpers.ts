@@ -1,4 +1,5 @@
 /** Shared helpers for the browser tests: bounded waits on events, never fixed sleeps. */
+import { act } from 'react';
 import type { RelayClientState } from 'relaycall/core';
 
 /** Rejects with `label` if `promise` has not settled within `ms`. */
@@ -98,3 +99,34 @@ export async function fetchTestToken(tokenUrl: string, resource: string): Promis
 /** The call ringing in on a client, if any. */
 export const ringingCall = (state: RelayClientState) =>
   Object.values(state.calls).find((c) => c.direction === 'incoming' && c.state === 'ringing');
+
+type ActScope = { IS_REACT_ACT_ENVIRONMENT?: boolean };
+
+/**
+ * React's act() for a synchronous render, click or unmount. React wants
+ * IS_REACT_ACT_ENVIRONMENT while act runs, and only then: the rest of a browser test's updates
+ * come from the network on their own (awaited as conditions), where the flag would make React
+ * warn that they are not wrapped in act.
+ */
+export function actSync(callback: () => void): void {
+  const scope = globalThis as ActScope;
+  scope.IS_REACT_ACT_ENVIRONMENT = true;
+  try {
+    void act(callback);
+  } finally {
+    scope.IS_REACT_ACT_ENVIRONMENT = false;
+  }
+}
+
+/** {@link actSync} for an asynchronous callback. */
+export async function actAsync(callback: () => Promise<unknown> | unknown): Promise<void> {
+  const scope = globalThis as ActScope;
+  scope.IS_REACT_ACT_ENVIRONMENT = true;
+  try {
+    await act(async () => {
+      await callback();
+    });
+  } finally {
+    scope.IS_REACT_ACT_ENVIRONMENT = false;
+  }
+}

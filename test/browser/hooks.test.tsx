@@ -3,7 +3,7 @@
  * once, a call placed before (or between) connections waits and goes once connected, calls outlive
  * the component that placed them, and answering takes a few lines.
  */
-import { act, useState } from 'react';
+import { useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commands } from 'vitest/browser';
@@ -17,7 +17,7 @@ import {
   useRelayClient,
   type RelayClient,
 } from 'relaycall';
-import { fetchTestToken, framesPresented, ringingCall, untilTrue } from './helpers.js';
+import { actSync, fetchTestToken, framesPresented, ringingCall, untilTrue } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const cleanups: (() => void)[] = [];
@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => commands.stopRelay(relay.id));
 afterEach(() => {
-  if (root) act(() => root?.unmount());
+  if (root) actSync(() => root?.unmount());
   root = undefined;
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   document.body.replaceChildren();
@@ -44,7 +44,7 @@ function render(ui: React.ReactNode) {
   const host = document.createElement('div');
   document.body.append(host);
   root = createRoot(host);
-  act(() => root?.render(ui));
+  actSync(() => root?.render(ui));
 }
 
 /** A plain core client for the other party; `answer` makes it answer whatever rings. */
@@ -104,7 +104,7 @@ describe('useCall in Chromium', () => {
     render(provider('alice-double', <CallButton to="bob-double" />));
     await waitFor(() => text('status') === 'connected', 'alice connected');
     // Two clicks in one task, as a double click delivers them.
-    act(() => {
+    actSync(() => {
       button('Call')?.click();
       button('Call')?.click();
     });
@@ -112,10 +112,10 @@ describe('useCall in Chromium', () => {
     expect(incomingCount(bob)).toBe(1);
     expect(text('live')).toBe('bob-double:active');
     // start() again while the call is active places nothing either.
-    act(() => button('Call')?.click());
+    actSync(() => button('Call')?.click());
     expect(text('live')).toBe('bob-double:active');
 
-    act(() => button('Hang up')?.click());
+    actSync(() => button('Hang up')?.click());
     await waitFor(() => text('reason') === 'hangup', 'ended with hangup');
     await waitFor(
       () => Object.values(bob.store.getState().calls).every((c) => c.state === 'ended'),
@@ -131,7 +131,7 @@ describe('useCall in Chromium', () => {
     const late = new Promise<string>((resolve) => (release = resolve));
     render(provider('alice-early', <CallButton to="bob-early" />, () => late));
     expect(text('status')).toBe('idle');
-    act(() => button('Call')?.click());
+    actSync(() => button('Call')?.click());
     expect(text('call')).toBe('dialing');
     release(await token('alice-early'));
     await waitFor(() => text('call') === 'active', 'the waiting call went and was answered');
@@ -161,7 +161,7 @@ describe('useCall in Chromium', () => {
       // The socket goes (a close frame from this side: the Relay ends the session for good).
       sockets[0]?.close(4000, 'test');
       await waitFor(() => text('status') === 'reconnecting', 'alice reconnecting');
-      act(() => button('Call')?.click());
+      actSync(() => button('Call')?.click());
       expect(text('call')).toBe('dialing');
       gateOpen = true;
       window.dispatchEvent(new Event('online')); // reconnect now rather than after the backoff
@@ -189,18 +189,18 @@ describe('useCall in Chromium', () => {
     }
     render(<App />);
     await waitFor(() => text('status') === 'connected', 'alice connected');
-    act(() => button('Call')?.click());
+    actSync(() => button('Call')?.click());
     await waitFor(() => text('call') === 'active', 'the call is active');
     const callId = text('call-id');
 
-    act(() => button('Toggle')?.click());
+    actSync(() => button('Toggle')?.click());
     expect(text('call')).toBeUndefined();
     expect(text('live')).toBe('bob-remount:active'); // useCalls still has it
 
-    act(() => button('Toggle')?.click());
+    actSync(() => button('Toggle')?.click());
     expect(text('call')).toBe('active');
     expect(text('call-id')).toBe(callId);
-    act(() => button('Hang up')?.click());
+    actSync(() => button('Hang up')?.click());
     await waitFor(() => text('reason') === 'hangup', 'hung up from the remounted hook');
     await waitFor(
       () => Object.values(bob.store.getState().calls).every((c) => c.state === 'ended'),
@@ -238,12 +238,12 @@ describe('receiving a call', () => {
     const alice = await party('alice-caller');
     const placed = alice.call('bob-callee');
     await waitFor(() => button('Answer') !== undefined, 'bob is rung');
-    act(() => button('Answer')?.click());
+    actSync(() => button('Answer')?.click());
     await waitFor(() => alice.store.getState().calls[placed]?.state === 'active', 'active');
     const video = document.querySelector('video');
     expect(video).not.toBeNull();
     await framesPresented(video!, 5, "alice's video at bob's");
-    act(() => button('Hang up')?.click());
+    actSync(() => button('Hang up')?.click());
     await waitFor(
       () => alice.store.getState().calls[placed]?.endReason === 'hangup',
       'alice sees the hangup',

@@ -1,4 +1,4 @@
-import { StrictMode, act } from 'react';
+import { StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
@@ -10,7 +10,7 @@ import {
   useRelayClient,
   type RelayClient,
 } from 'relaycall';
-import { framesPresented, fetchTestToken, untilTrue } from './helpers.js';
+import { actAsync, actSync, fetchTestToken, framesPresented, untilTrue } from './helpers.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const cleanups: (() => void)[] = [];
@@ -87,7 +87,7 @@ describe('RelayProvider and useCall in Chromium', () => {
     const host = document.createElement('div');
     document.body.append(host);
     const root: Root = createRoot(host);
-    await act(async () => {
+    await actAsync(async () => {
       root.render(
         <StrictMode>
           <RelayProvider url={relay.url} fetchToken={fetchToken}>
@@ -100,13 +100,13 @@ describe('RelayProvider and useCall in Chromium', () => {
     expect(fetches).toBe(1);
     expect(await commands.relayStats(relay.id)).toMatchObject({ sockets: 2, sessions: 2 });
 
-    await act(async () => button('Call').click());
+    await actAsync(async () => button('Call').click());
     await waitFor(() => text('call') === 'active', 'call active');
     const remote = document.querySelector<HTMLVideoElement>('[data-testid="remote"] video')!;
     await framesPresented(remote, 5, 'remote frames in the VideoTile');
     expect(remote.videoWidth).toBeGreaterThan(0);
 
-    act(() => root.unmount());
+    actSync(() => root.unmount());
     // Unmounting the provider hangs up: bob hears the end.
     await waitFor(
       () => Object.values(bob.store.getState().calls).some((c) => c.state === 'ended'),

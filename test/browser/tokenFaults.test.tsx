@@ -9,7 +9,7 @@
  * RELAYCALL_SOAK=1 adds an outage that outlasts the token: the session expires, the call goes on
  * peer to peer, and the provider reconnects when the endpoint is back.
  */
-import { StrictMode, act, useEffect } from 'react';
+import { StrictMode, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
@@ -24,7 +24,7 @@ import {
   type TokenState,
 } from 'relaycall';
 import { fetchToken, until, watchFrames } from './faultKit.js';
-import { framesPresented, playInVideo, untilTrue } from './helpers.js';
+import { actAsync, actSync, framesPresented, playInVideo, untilTrue } from './helpers.js';
 
 const { soak } = inject('reliability');
 let relay: { id: string; url: string; tokenUrl: string };
@@ -88,7 +88,7 @@ async function mount(
   const host = document.createElement('div');
   document.body.append(host);
   const root: Root = createRoot(host);
-  await act(async () => {
+  await actAsync(async () => {
     root.render(
       <StrictMode>
         <RelayProvider url={relay.url} fetchToken={fetchToken} refreshMarginMs={refreshMarginMs}>
@@ -97,7 +97,7 @@ async function mount(
       </StrictMode>,
     );
   });
-  cleanups.push(() => act(() => root.unmount()));
+  cleanups.push(() => actSync(() => root.unmount()));
   return seen;
 }
 
@@ -123,7 +123,7 @@ async function activeCallWithFlakyEndpoint(resource: string, refreshMarginMs: nu
     refreshMarginMs,
   );
   await waitFor(() => text('status') === 'connected', 'connected');
-  await act(async () => void seen.call!.start());
+  await actAsync(async () => void seen.call!.start());
   await waitFor(() => text('call') === 'active', 'call active');
   const remote = await playInVideo(seen.call!.remoteStream!);
   await framesPresented(remote, 5, 'frames before the outage');
@@ -209,7 +209,7 @@ describe('the token endpoint failing for a while', () => {
       expect(statuses).toContain('failed');
       expect(gap.longestGapMs).toBeLessThan(1000);
       // Hung up over the data channel: the new session knows nothing of the call.
-      await act(async () => seen.call!.hangup());
+      await actAsync(async () => seen.call!.hangup());
       await waitFor(() => text('call') === 'ended', 'hung up');
     },
     180_000,
