@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { limitConnectionsPerAddress } from './http/limitConnectionsPerAddress.js';
-import { guardSocket, rejectUpgrade } from './http/rawSocket.js';
+import { rejectUpgrade } from './http/rawSocket.js';
 import { createRestApi, sendNotFound } from './http/restApi.js';
 import { LocalSessionRouter } from './signaling/SessionRouter.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
@@ -227,7 +227,6 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     handleRequest: (req, res) => rest(req, res),
     handleUpgrade(req, socket, head) {
       if ((req.url ?? '').split('?')[0] !== WS_PATH) return false;
-      guardSocket(socket);
       signaling.handleUpgrade(req, socket, head);
       return true;
     },

@@ -42,15 +42,13 @@ export class Connection implements SessionLink, BatchedLink {
   closed = false;
   /** ws found a frame-level protocol violation. */
   violated = false;
-  /** Completed relay.connect once (stays true after its session ends). */
-  authenticated = false;
   /** Counts toward the unauthenticated limits (until it authenticates or starts closing). */
   holdsSlot = true;
   authTimer: unknown = undefined;
   /** Cuts the socket off when the peer does not answer the Relay's close frame. */
   closeTimer: unknown = undefined;
   /** Consecutive messages refused for the rate limit. */
-  strikes = 0;
+  private strikes = 0;
   /** Consecutive malformed messages. */
   malformed = 0;
   private tokens: number;

@@ -253,10 +253,7 @@ export class SignalingServer {
       return;
     }
     if (!connection.take()) {
-      if (connection.refuse()) {
-        this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
-        return;
-      }
+      if (this.refuse(connection)) return;
       // The request is not handled, but its id is answered so the caller's promise settles.
       const { id } = parseRequest(data);
       if (id !== undefined) connection.replyRateLimited(id);
@@ -304,13 +301,15 @@ export class SignalingServer {
   /** A WebSocket ping from the client: a message like any other for the rate limit. */
   private onPing(connection: Connection, data: Buffer): void {
     if (connection.closed) return;
-    if (connection.take()) {
-      connection.ws.pong(data);
-      return;
-    }
-    if (connection.refuse()) {
-      this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
-    }
+    if (connection.take()) connection.ws.pong(data);
+    else this.refuse(connection);
+  }
+
+  /** Counts a message refused for the rate limit; true when that closed the socket (4008). */
+  private refuse(connection: Connection): boolean {
+    if (!connection.refuse()) return false;
+    this.closeConnection(connection, CloseCodes.rateLimited, 'message rate limit exceeded');
+    return true;
   }
 
   private handle(
@@ -499,7 +498,6 @@ export class SignalingServer {
     this.applyToken(session, verified);
     clock.clearTimeout(connection.authTimer);
     connection.authTimer = undefined;
-    connection.authenticated = true;
     this.releaseSlot(connection);
     connection.session = session;
     session.link = connection;
