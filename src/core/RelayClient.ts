@@ -190,18 +190,10 @@ class Client implements RelayClient {
 
   disconnect(): void {
     this.wanted = false;
-    this.calls.endAll();
-    this.clock.clearTimeout(this.reconnectTimer);
-    this.stopPing();
-    this.conn?.close(CloseCodes.normal, 'client disconnect');
-    this.conn = null;
-    this.sessionId = null;
-    this.lastSeq = 0;
-    this.ackedSeq = 0;
     globalThis.removeEventListener?.('online', this.onOnline);
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
     globalThis.removeEventListener?.('pageshow', this.onPageShow);
-    this.store.setState({ status: 'disconnected', sessionId: null });
+    this.release(CloseCodes.normal, 'client disconnect');
   }
 
   destroy(): void {
@@ -272,13 +264,21 @@ class Client implements RelayClient {
   private suspend(): void {
     if (!this.wanted || this.suspended) return;
     this.suspended = true;
-    // Each hangup goes out on the socket (and the data channel) before the close frame.
+    this.opening = null;
+    this.release(CloseCodes.goingAway, 'page hidden');
+  }
+
+  /**
+   * Hangs up every call and lets go of the socket and the session: the client is
+   * `disconnected` and may connect again. Each hangup goes out on the socket (and the data
+   * channel) before the close frame.
+   */
+  private release(code: number, reason: string): void {
     this.calls.endAll();
     this.clock.clearTimeout(this.reconnectTimer);
     this.stopPing();
-    this.conn?.close(CloseCodes.goingAway, 'page hidden');
+    this.conn?.close(code, reason);
     this.conn = null;
-    this.opening = null;
     this.sessionId = null;
     this.lastSeq = 0;
     this.ackedSeq = 0;

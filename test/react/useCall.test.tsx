@@ -59,9 +59,10 @@ describe('useCall', () => {
 
   it('places one call on a double start(), and none while its call is in progress', async () => {
     const wrapper = wrapperFor(uniqueResource('alice'));
-    const { result } = renderHook(() => ({ call: useCall('bob'), calls: useCalls() }), {
-      wrapper,
-    });
+    const { result } = renderHook(
+      () => ({ call: useCall('bob', { localStream: FAKE_STREAM }), calls: useCalls() }),
+      { wrapper },
+    );
     // A fake stream: no camera is asked for, and the call stays in progress until connected
     // (jsdom has no WebRTC, so once connected it fails there).
     const ids: (string | null)[] = [];

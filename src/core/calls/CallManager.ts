@@ -109,7 +109,7 @@ export class CallManager {
       const stream = await record.media.acquire(this.deps.mediaDevices, options);
       if (this.table.ended(callId)) return;
       this.update(callId, { localStream: stream });
-      await this.startPeer(record, false, stream, this.deps.iceServers());
+      await this.startPeer(record, false, stream);
       try {
         await this.deps.request('call.answer', { callId: record.serverId });
       } catch (error) {
@@ -314,7 +314,7 @@ export class CallManager {
         return;
       }
       // The peer comes first: nobody is rung for a call this browser cannot make.
-      await this.startPeer(record, true, stream, this.deps.iceServers());
+      await this.startPeer(record, true, stream);
       if (this.table.ended(record.id)) return;
       record.invite = {
         to,
@@ -434,12 +434,9 @@ export class CallManager {
     });
   }
 
-  private async startPeer(
-    record: CallRecord,
-    initiator: boolean,
-    stream: MediaStream,
-    iceServers: IceServer[],
-  ) {
+  /** Creates the call's peer with the ICE servers of now (the Relay's, once connected). */
+  private async startPeer(record: CallRecord, initiator: boolean, stream: MediaStream) {
+    const iceServers = this.deps.iceServers();
     const peer = await this.deps.createPeer({ initiator, iceServers, stream });
     if (this.table.ended(record.id)) {
       peer.destroy();
