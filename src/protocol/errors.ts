@@ -38,6 +38,8 @@ export const ErrorCodes = {
   answeredElsewhere: 'answered_elsewhere',
   limitExceeded: 'limit_exceeded',
   peerBacklogged: 'peer_backlogged',
+  roomNotFound: 'room_not_found',
+  roomFull: 'room_full',
   // Client side
   network: 'network_error',
   timeout: 'timeout',
@@ -74,6 +76,8 @@ export const RpcErrorCodes = {
   limitExceeded: -32008,
   rateLimited: -32009,
   peerBacklogged: -32010,
+  roomNotFound: -32011,
+  roomFull: -32012,
 } as const;
 
 /** Base class of every error relaycall throws on purpose. */

@@ -22,6 +22,15 @@ export const DEFAULT_LIMITS = {
   maxSessionsPerResource: 10,
   /** Concurrent calls, ringing or active, per session. */
   maxCallsPerSession: 4,
+  /**
+   * Participants of a room (joined, away or being rung). Mesh rooms send each participant's
+   * media once per other participant, so past a handful the uplink, not the Relay, gives out.
+   */
+  maxRoomParticipants: 6,
+  /** Rooms a session may be in at once (apart from its calls). */
+  maxRoomsPerSession: 4,
+  /** Rooms that exist at once in a project. */
+  maxRoomsPerProject: 1_000,
   /** Time a new socket has to authenticate, in ms. */
   authTimeoutMs: 5_000,
   /**

@@ -9,8 +9,12 @@ export const WS_PATH = '/api/relay/ws';
 export const JWT_PATH = '/api/relay/rest/jwt';
 /** Path of the health check. */
 export const HEALTH_PATH = '/healthz';
-/** Protocol version the server speaks, answered by `relay.connect`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Newest protocol version the server speaks. `relay.connect` answers the version of the
+ * session: the client's `protocol` param when it sends one the Relay knows, else 1.
+ * Version 2 adds rooms; every version-1 method and event is unchanged in version 2.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Methods a client may call. */
 export const ClientMethods = {
@@ -22,6 +26,15 @@ export const ClientMethods = {
   reject: 'call.reject',
   hangup: 'call.hangup',
   signal: 'call.signal',
+  roomJoin: 'room.join',
+  roomLeave: 'room.leave',
+  roomInvite: 'room.invite',
+  roomDecline: 'room.decline',
+  roomSignal: 'room.signal',
+  roomUpdate: 'room.update',
+  roomMute: 'room.mute',
+  roomRemove: 'room.remove',
+  roomEnd: 'room.end',
 } as const;
 
 /** Notifications the server sends. Every one carries a per-session `seq`. */
@@ -32,6 +45,13 @@ export const ServerEvents = {
   signal: 'call.signal',
   ended: 'call.ended',
   peer: 'call.peer',
+  roomJoined: 'room.joined',
+  roomUpdated: 'room.updated',
+  roomLeft: 'room.left',
+  roomSignal: 'room.signal',
+  roomInvited: 'room.invited',
+  roomMuted: 'room.muted',
+  roomEnded: 'room.ended',
 } as const;
 
 /** An ICE server as handed to RTCPeerConnection. */
@@ -50,6 +70,8 @@ export interface ConnectParams {
   sessionId?: string;
   /** Highest `seq` the client processed in that session; later ones are replayed. */
   lastSeq?: number;
+  /** Protocol version the client speaks (see PROTOCOL_VERSION). Default: 1. */
+  protocol?: number;
 }
 
 export interface ConnectResult {

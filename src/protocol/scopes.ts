@@ -6,6 +6,10 @@ export const Scopes = {
   dial: 'calls:dial',
   /** May be rung by invites. */
   receive: 'calls:receive',
+  /** May join rooms of the project by name (and nothing else: such a token cannot dial nor be rung). */
+  joinRooms: 'rooms:join',
+  /** May mute and remove participants of the rooms it is in, and end them. */
+  moderateRooms: 'rooms:moderate',
 } as const;
 
 export type Scope = (typeof Scopes)[keyof typeof Scopes];

@@ -1,35 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  ClientMethods,
   CloseCodes,
   ErrorCodes,
-  PROTOCOL_VERSION,
-  isPlainObject,
-  RelayError,
   RelayRpcError,
   RpcErrorCodes,
-  type ConnectResult,
+  closeCodeOf,
+  toRpcError,
   type IceServer,
   type RelayLimits,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Cluster } from '../cluster/Cluster.js';
-import { RemoteSession } from '../cluster/RemoteSession.js';
-import type { TokenService, VerifiedToken } from '../TokenService.js';
-import { mintTurnServer, type TurnOptions } from '../turnCredentials.js';
-import { authorize } from './authorize.js';
+import type { TokenService } from '../TokenService.js';
+import type { TurnOptions } from '../turnCredentials.js';
 import { CallManager } from './CallManager.js';
+import { ClusterRouting } from './clusterRouting.js';
 import { clientAddress } from '../http/clientAddress.js';
 import { guardSocket, rejectUpgrade } from '../http/rawSocket.js';
-import { Connection, internalError, type ConnectionContext, type RequestId } from './Connection.js';
+import { Connection, type ConnectionContext, type RequestId } from './Connection.js';
+import { handle, type Engines, type Handled } from './handlers.js';
 import { parseRequest, readParams } from './parseRequest.js';
-import { Session, type SessionBuffer } from './Session.js';
+import type { Session } from './Session.js';
+import { SessionLifecycle, type LegEvents } from './SessionLifecycle.js';
 import type { SessionRouter } from './SessionRouter.js';
 import { WriteBatch } from './WriteBatch.js';
-
 export interface SignalingOptions {
   tokens: TokenService;
   router: SessionRouter;
@@ -46,43 +42,27 @@ export interface SignalingOptions {
   cluster?: Cluster;
 }
 
-/** What a handler answers: a result, and work to do once the result is sent. */
-type Handled = { result: unknown; after?: () => void };
-
 const MAX_MALFORMED = 20;
 /** Methods that wait on a token check; the others are handled synchronously. */
-const ASYNC_METHODS = new Set<string>([ClientMethods.connect, ClientMethods.reauthenticate]);
-const EMPTY_RESULT: Handled = { result: {} };
-/** Requests about a call, which a call's owner node answers for sessions on other nodes. */
-const FORWARDED_METHODS = new Set<string>([
-  ClientMethods.answer,
-  ClientMethods.reject,
-  ClientMethods.hangup,
-  ClientMethods.signal,
-]);
-/** Close code reported for a socket lost without a close frame. */
-const ABNORMAL_CLOSURE = 1006;
-const AUTH_CLOSE: Record<string, number> = {
-  [ErrorCodes.tokenExpired]: CloseCodes.tokenExpired,
-  [ErrorCodes.tokenRevoked]: CloseCodes.tokenRevoked,
-  [ErrorCodes.authFailed]: CloseCodes.authFailed,
-  [ErrorCodes.limitExceeded]: CloseCodes.sessionLimit,
-  // The store (Redis) did not answer: not the client's fault; it may retry.
-  [ErrorCodes.unavailableService]: CloseCodes.tryAgainLater,
-};
+const ASYNC_METHODS = new Set<string>(['relay.connect', 'relay.reauthenticate']);
 
-/** The signaling WebSocket endpoint: authentication, sessions and their lifecycle. */
+/**
+ * The signaling WebSocket endpoint, as a socket layer: upgrades, rate limits, framing and
+ * dispatch. Sessions live in {@link SessionLifecycle}; methods in the handler table.
+ */
 export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly calls: CallManager;
+  private readonly engines: Engines;
+  private readonly legs: LegEvents;
+  private readonly lifecycle: SessionLifecycle;
+  private readonly routing: ClusterRouting | undefined;
   private readonly context: ConnectionContext;
   private unauthenticated = 0;
   /** Unauthenticated sockets per client address (only addresses with one or more). */
   private readonly unauthenticatedByAddress = new Map<string, number>();
   private heartbeat: unknown;
-  /** Shutting down: sessions end here, but stay resumable on other nodes. */
-  private closing = false;
 
   constructor(private readonly options: SignalingOptions) {
     const { limits } = options;
@@ -108,12 +88,24 @@ export class SignalingServer {
         data: { code: ErrorCodes.rateLimited },
       }),
     };
-    this.calls = new CallManager(options.router, limits, options.clock, (session) =>
-      // Deferred: an overflow is found in the middle of routing another message.
+    // Deferred: an overflow is found in the middle of routing another message.
+    const overflowed = (session: Session) =>
       queueMicrotask(() =>
-        this.terminate(session, CloseCodes.resumeOverflow, 'resume buffer overflow'),
-      ),
+        this.lifecycle.terminate(session, CloseCodes.resumeOverflow, 'resume buffer overflow'),
+      );
+    this.calls = new CallManager(options.router, limits, options.clock, overflowed);
+    this.engines = { calls: this.calls, clock: options.clock };
+    const engines: LegEvents[] = [this.calls];
+    this.legs = {
+      detached: (session) => engines.forEach((engine) => engine.detached(session)),
+      resumed: (session) => engines.forEach((engine) => engine.resumed(session)),
+      ended: (session) => engines.forEach((engine) => engine.ended(session)),
+    };
+    this.lifecycle = new SessionLifecycle(options, [this.legs], (callId) =>
+      this.calls.owns(callId),
     );
+    this.routing =
+      options.cluster && new ClusterRouting(options.cluster, this.engines, this.lifecycle, limits);
     this.scheduleHeartbeat();
   }
 
@@ -154,36 +146,13 @@ export class SignalingServer {
 
   /** Closes the sessions of a revoked token family, on every node. */
   revokeFamily(familyId: string): void {
-    this.closeFamily(familyId);
+    this.lifecycle.closeFamily(familyId);
     this.options.cluster?.revokeElsewhere(familyId).catch(() => undefined);
   }
 
   /** Joins the other nodes: they may now ring this node's sessions and route to them. */
   startCluster(): Promise<void> {
-    const { cluster, limits } = this.options;
-    if (!cluster) return Promise.resolve();
-    return cluster.start({
-      session: (id) => this.localSession(id),
-      callRequest: (session, method, params) => {
-        if (!FORWARDED_METHODS.has(method)) throw internalError();
-        return this.dispatchSync(session, method, params);
-      },
-      legEvent: (session, event) => {
-        if (event === 'detached') this.calls.detached(session);
-        else if (event === 'resumed') this.calls.resumed(session);
-        else this.calls.ended(session);
-      },
-      revokeFamily: (familyId) => this.closeFamily(familyId),
-      handOver: (sessionId, node) => this.handOver(sessionId, node),
-      maxCallsPerSession: limits.maxCallsPerSession,
-      resumeGraceMs: limits.resumeGraceMs,
-    });
-  }
-
-  private closeFamily(familyId: string): void {
-    for (const session of this.options.router.ofFamily(familyId)) {
-      this.terminate(session, CloseCodes.tokenRevoked, 'token revoked');
-    }
+    return this.routing?.start(this.legs) ?? Promise.resolve();
   }
 
   /**
@@ -191,7 +160,7 @@ export class SignalingServer {
    * sockets are closed, or after `graceMs`, when the rest are cut off.
    */
   async close(graceMs = 2_000): Promise<void> {
-    this.closing = true;
+    this.lifecycle.closing = true;
     this.options.clock.clearTimeout(this.heartbeat);
     const sessions = [...this.options.router.all()];
     // Every socket first: the Relay going away is not the other party leaving, so no
@@ -202,7 +171,7 @@ export class SignalingServer {
       if (link) link.session = null;
       link?.close(CloseCodes.goingAway, 'server shutting down');
     }
-    for (const session of sessions) this.terminate(session);
+    for (const session of sessions) this.lifecycle.terminate(session);
     const closing = [...this.connections].map(
       (connection) =>
         new Promise<void>((resolve) => {
@@ -281,9 +250,11 @@ export class SignalingServer {
       session &&
       connection.idle &&
       !ASYNC_METHODS.has(method) &&
-      !this.crossesNodes(method, params)
+      !this.routing?.crossesNodes(method, params)
     ) {
-      this.handle(connection, id, method, () => this.dispatchSync(session, method, params));
+      this.handle(connection, id, method, () =>
+        handle(this.engines, session, method, readParams(method, params, this.options.limits)),
+      );
       return;
     }
     connection.enqueue(async () => {
@@ -333,19 +304,10 @@ export class SignalingServer {
     method: string,
     error: unknown,
   ): void {
-    const rpcError =
-      error instanceof RelayRpcError
-        ? error
-        : error instanceof RelayError
-          ? toRpc(error)
-          : internalError();
+    const rpcError = toRpcError(error);
     if (id !== undefined) connection.replyError(id, rpcError);
-    if (method === ClientMethods.connect && !connection.session) {
-      this.closeConnection(
-        connection,
-        AUTH_CLOSE[rpcError.code] ?? CloseCodes.notAuthenticated,
-        rpcError.message,
-      );
+    if (method === 'relay.connect' && !connection.session) {
+      this.closeConnection(connection, closeCodeOf(rpcError.code), rpcError.message);
     }
   }
 
@@ -354,8 +316,17 @@ export class SignalingServer {
     method: string,
     params: unknown,
   ): Promise<Handled> {
+    const { limits } = this.options;
+    if (method === 'relay.connect') {
+      const attached = await this.lifecycle.connect(connection, readParams(method, params, limits));
+      if (attached.result) {
+        this.options.clock.clearTimeout(connection.authTimer);
+        connection.authTimer = undefined;
+        this.releaseSlot(connection);
+      }
+      return attached;
+    }
     const session = connection.session;
-    if (method === ClientMethods.connect) return this.connect(connection, params);
     if (!session) {
       throw new RelayRpcError(
         RpcErrorCodes.notAuthenticated,
@@ -363,295 +334,12 @@ export class SignalingServer {
         'Send relay.connect with a project id and a JWT first.',
       );
     }
-    if (method === ClientMethods.reauthenticate) {
-      const p = readParams(method, params, this.options.limits);
-      return { result: await this.reauthenticate(session, p.string('token')) };
+    if (method === 'relay.reauthenticate') {
+      const p = readParams(method, params, limits);
+      return { result: await this.lifecycle.reauthenticate(session, p.string('token')) };
     }
-    const { cluster } = this.options;
-    if (cluster && method === ClientMethods.invite)
-      return this.inviteAcross(cluster, session, params);
-    const owner = cluster?.ownerOf(callIdOf(params) ?? '');
-    if (cluster && owner && FORWARDED_METHODS.has(method)) {
-      // The call lives on the caller's node: it answers for it.
-      return {
-        result: await cluster.forward(session, owner, method, params as Record<string, unknown>),
-      };
-    }
-    return this.dispatchSync(session, method, params);
-  }
-
-  /** Whether a request involves another node (and so cannot be answered at once). */
-  private crossesNodes(method: string, params: unknown): boolean {
-    const { cluster } = this.options;
-    if (!cluster) return false;
-    return method === ClientMethods.invite || cluster.ownerOf(callIdOf(params) ?? '') !== undefined;
-  }
-
-  /** An invite that also rings the callee's sessions on other nodes. */
-  private async inviteAcross(
-    cluster: Cluster,
-    session: Session,
-    params: unknown,
-  ): Promise<Handled> {
-    const p = readParams(ClientMethods.invite, params, this.options.limits);
-    const to = p.resource('to');
-    const metadata = p.metadata('metadata');
-    authorize(session.scopes, 'dial');
-    const remote = await cluster.remoteReceivers(session.projectId, to);
-    const result = this.calls.invite(session, to, metadata, remote);
-    const { refused } = await cluster.ringsSettled(result.callId);
-    let dropped = false;
-    for (const { sessionId } of refused)
-      dropped = this.calls.refuse(result.callId, sessionId) || dropped;
-    if (dropped) {
-      throw refused.some((r) => r.reason === 'busy')
-        ? new RelayRpcError(
-            RpcErrorCodes.busy,
-            ErrorCodes.busy,
-            `"${to}" is busy on other calls. Try later.`,
-          )
-        : new RelayRpcError(
-            RpcErrorCodes.unavailable,
-            ErrorCodes.unavailable,
-            `"${to}" is not connected. Try again when they are online.`,
-          );
-    }
-    return { result, after: () => this.calls.announceRinging(result.callId) };
-  }
-
-  /** The methods answered without waiting on anything. */
-  private dispatchSync(session: Session, method: string, params: unknown): Handled {
-    const p = readParams(method, params, this.options.limits);
-    switch (method) {
-      case ClientMethods.ping: {
-        const ack = p.optionalSeq('ack');
-        if (ack !== undefined) session.acknowledge(ack);
-        return { result: { serverTime: this.options.clock.now() } };
-      }
-      case ClientMethods.invite: {
-        const result = this.calls.invite(session, p.resource('to'), p.metadata('metadata'));
-        return { result, after: () => this.calls.announceRinging(result.callId) };
-      }
-      case ClientMethods.answer: {
-        const result = this.calls.answer(session, p.string('callId'));
-        return { result, after: () => this.calls.flushEarlySignals(result.callId) };
-      }
-      case ClientMethods.reject:
-        this.calls.reject(session, p.string('callId'), p.rejectReason('reason'));
-        return { result: {} };
-      case ClientMethods.hangup:
-        this.calls.hangup(session, p.string('callId'));
-        return { result: {} };
-      case ClientMethods.signal:
-        this.calls.signal(session, p.string('callId'), p.json('signal', true));
-        return EMPTY_RESULT;
-      default:
-        throw new RelayRpcError(
-          RpcErrorCodes.methodNotFound,
-          ErrorCodes.methodNotFound,
-          `Unknown method "${method}". See docs/PROTOCOL.md for the methods the Relay serves.`,
-        );
-    }
-  }
-
-  private async connect(connection: Connection, params: unknown): Promise<Handled> {
-    if (connection.session) {
-      throw new RelayRpcError(
-        RpcErrorCodes.invalidState,
-        ErrorCodes.invalidState,
-        'This socket is already connected. Use relay.reauthenticate to present a fresher token.',
-      );
-    }
-    const p = readParams(ClientMethods.connect, params, this.options.limits);
-    const project = p.string('project');
-    const token = p.string('token');
-    const sessionId = p.optionalString('sessionId');
-    const lastSeq = p.optionalSeq('lastSeq') ?? 0;
-    const verified = await this.options.tokens.verify(project, token);
-    if (connection.closed) return { result: null };
-    const { router, clock } = this.options;
-    let session = sessionId ? this.localSession(sessionId) : undefined;
-    if (!session && sessionId && this.options.cluster) {
-      session = await this.adopt(this.options.cluster, sessionId, project, verified, lastSeq);
-      if (connection.closed) return { result: null };
-    }
-    if (session && (session.projectId !== project || session.resource !== verified.resource)) {
-      session = undefined;
-    } else if (session && !session.canResumeFrom(lastSeq)) {
-      this.terminate(session, CloseCodes.sessionTakenOver, 'session could not be resumed');
-      session = undefined;
-    }
-    const resumed = session !== undefined;
-    if (session) {
-      clock.clearTimeout(session.graceTimer);
-      const previous = session.link as Connection | null;
-      if (previous) {
-        previous.session = null;
-        previous.close(CloseCodes.sessionTakenOver, 'session resumed on another socket');
-      }
-    } else {
-      this.checkSessionLimits(project, verified.resource);
-      session = this.newSession(randomUUID(), project, verified);
-      router.add(session);
-      this.options.cluster?.track(session);
-    }
-    this.applyToken(session, verified);
-    clock.clearTimeout(connection.authTimer);
-    connection.authTimer = undefined;
-    this.releaseSlot(connection);
-    connection.session = session;
-    session.link = connection;
-    const attached = session;
-    const result: ConnectResult = {
-      protocol: PROTOCOL_VERSION,
-      sessionId: session.id,
-      resumed,
-      resource: session.resource,
-      scopes: session.scopes,
-      expiresAt: session.expiresAt,
-      serverTime: clock.now(),
-      iceServers: this.iceServersOf(session),
-    };
-    const after = resumed
-      ? () => {
-          attached.replayAfter(lastSeq);
-          this.calls.resumed(attached);
-          this.options.cluster?.legEvent(attached, 'resumed');
-        }
-      : undefined;
-    return { result, after };
-  }
-
-  /** A session this node holds (the router also finds other nodes' legs of its calls). */
-  private localSession(sessionId: string): Session | undefined {
-    const session = this.options.router.get(sessionId);
-    return session instanceof RemoteSession ? undefined : session;
-  }
-
-  private newSession(
-    id: string,
-    projectId: string,
-    verified: VerifiedToken,
-    buffer?: SessionBuffer,
-  ): Session {
-    return new Session({
-      id,
-      projectId,
-      resource: verified.resource,
-      scopes: verified.scopes,
-      familyId: verified.familyId,
-      expiresAt: verified.expiresAt,
-      maxBuffered: this.options.limits.resumeBufferMessages,
-      maxBufferedBytes: this.options.limits.resumeBufferBytes,
-      buffer,
-    });
-  }
-
-  /** A session another node held (or held until it died), resumed on this node. */
-  private async adopt(
-    cluster: Cluster,
-    sessionId: string,
-    project: string,
-    verified: VerifiedToken,
-    lastSeq: number,
-  ): Promise<Session | undefined> {
-    const adopted = await cluster.adopt(sessionId, project, verified.resource);
-    if (!adopted || this.localSession(sessionId)) return undefined;
-    const session = this.newSession(sessionId, project, verified, adopted.record.buffer);
-    for (const { callId } of adopted.calls) session.calls.add(callId);
-    cluster.absorb(session);
-    if (!session.canResumeFrom(lastSeq)) {
-      // Too far behind to resume: the calls it was in end for the others.
-      cluster.legEvent(session, 'ended');
-      cluster.untrack(session);
-      return undefined;
-    }
-    this.options.router.add(session);
-    cluster.track(session);
-    return session;
-  }
-
-  /** Another node resumes one of this node's sessions: let go of it, keep its calls. */
-  private handOver(sessionId: string, node: string) {
-    const { router, cluster, clock } = this.options;
-    const session = this.localSession(sessionId);
-    if (!session || session.ended || !cluster) return undefined;
-    const calls = [...session.calls];
-    const owned = calls.filter((callId) => this.calls.owns(callId));
-    const foreign = calls.flatMap((callId) => {
-      const owner = cluster.ownerOf(callId);
-      return owner ? [{ callId, owner }] : [];
-    });
-    clock.clearTimeout(session.graceTimer);
-    clock.clearTimeout(session.expiryTimer);
-    // Not terminate(): the session and its calls go on, on the other node.
-    cluster.handedOver(session, node, owned);
-    session.ended = true;
-    router.remove(session);
-    const link = session.link as Connection | null;
-    session.link = null;
-    if (link) {
-      link.session = null;
-      link.close(CloseCodes.sessionTakenOver, 'session resumed on another node');
-    }
-    return { owned, foreign };
-  }
-
-  private async reauthenticate(session: Session, token: string) {
-    const verified = await this.options.tokens.verify(session.projectId, token);
-    if (verified.resource !== session.resource) {
-      throw new RelayRpcError(
-        RpcErrorCodes.forbidden,
-        ErrorCodes.forbidden,
-        `The token is for "${verified.resource}", but this session is "${session.resource}". ` +
-          'Re-authenticate with a token for the same resource.',
-      );
-    }
-    if (session.ended) throw internalError();
-    this.applyToken(session, verified);
-    return {
-      expiresAt: session.expiresAt,
-      serverTime: this.options.clock.now(),
-      scopes: session.scopes,
-      iceServers: this.iceServersOf(session),
-    };
-  }
-
-  /** The configured ICE servers, plus TURN credentials valid until the session's JWT expires. */
-  private iceServersOf(session: Session): IceServer[] {
-    const { iceServers, turn } = this.options;
-    if (!turn) return iceServers;
-    return [...iceServers, mintTurnServer(turn, session.resource, session.expiresAt)];
-  }
-
-  private applyToken(session: Session, verified: VerifiedToken): void {
-    const { clock, router } = this.options;
-    session.scopes = verified.scopes;
-    session.expiresAt = verified.expiresAt;
-    if (session.familyId !== verified.familyId) router.changeFamily(session, verified.familyId);
-    this.options.cluster?.retrack(session);
-    clock.clearTimeout(session.expiryTimer);
-    session.expiryTimer = clock.setTimeout(
-      () => this.terminate(session, CloseCodes.tokenExpired, 'token expired'),
-      Math.max(0, session.expiresAt - clock.now()),
-    );
-  }
-
-  private checkSessionLimits(projectId: string, resource: string): void {
-    const { router, limits } = this.options;
-    const overProject = router.countOfProject(projectId) >= limits.maxSessionsPerProject;
-    if (
-      overProject ||
-      router.ofResource(projectId, resource).length >= limits.maxSessionsPerResource
-    ) {
-      throw new RelayRpcError(
-        RpcErrorCodes.limitExceeded,
-        ErrorCodes.limitExceeded,
-        overProject
-          ? `The project has ${limits.maxSessionsPerProject} sessions, its limit. Close some first.`
-          : `"${resource}" has ${limits.maxSessionsPerResource} sessions, its limit. Close a tab or device first.`,
-      );
-    }
+    const routed = await this.routing?.route(session, method, params);
+    return routed ?? handle(this.engines, session, method, readParams(method, params, limits));
   }
 
   /** The socket no longer counts as authenticating (it did, or it is being closed). */
@@ -669,52 +357,12 @@ export class SignalingServer {
     connection.dispose();
     this.connections.delete(connection);
     this.releaseSlot(connection);
-    const session = connection.session;
-    if (!session) return;
-    connection.session = null;
-    if (session.link !== connection) return;
-    session.link = null;
-    // Only a socket lost without a close frame (1006) may come back; a client that
-    // closed on purpose, or a protocol violation ws closed for (1009, 1007), ends the session.
-    if (code === ABNORMAL_CLOSURE && !connection.violated) this.detach(session);
-    else this.terminate(session);
-  }
-
-  private detach(session: Session): void {
-    this.calls.detached(session);
-    this.options.cluster?.legEvent(session, 'detached');
-    session.graceTimer = this.options.clock.setTimeout(
-      () => this.terminate(session),
-      this.options.limits.resumeGraceMs,
-    );
-  }
-
-  /** Ends a session for good, closing its socket with `code` when one is attached. */
-  private terminate(session: Session, code?: number, reason = ''): void {
-    if (session.ended) return;
-    const { clock, router } = this.options;
-    clock.clearTimeout(session.expiryTimer);
-    clock.clearTimeout(session.graceTimer);
-    // A node shutting down leaves its sessions' records, so their clients resume them on another
-    // node, and tells no other node they ended: to them, this node is gone, as if it had died.
-    if (!this.closing) {
-      this.options.cluster?.legEvent(session, 'ended');
-      this.options.cluster?.untrack(session);
-    }
-    this.calls.ended(session);
-    session.ended = true;
-    router.remove(session);
-    const link = session.link as Connection | null;
-    session.link = null;
-    if (link) {
-      link.session = null;
-      link.close(code ?? CloseCodes.normal, reason);
-    }
+    this.lifecycle.socketClosed(connection, code);
   }
 
   /** Closes a socket for a violation; its session ends with it. */
   private closeConnection(connection: Connection, code: number, reason: string): void {
-    if (connection.session) this.terminate(connection.session, code, reason);
+    if (connection.session) this.lifecycle.terminate(connection.session, code, reason);
     else connection.close(code, reason);
   }
 
@@ -733,19 +381,4 @@ export class SignalingServer {
       this.scheduleHeartbeat();
     }, limits.heartbeatIntervalMs);
   }
-}
-
-function toRpc(error: RelayError): RelayRpcError {
-  const rpcCode =
-    error.code === ErrorCodes.tokenExpired ||
-    error.code === ErrorCodes.tokenRevoked ||
-    error.code === ErrorCodes.authFailed
-      ? RpcErrorCodes.authFailed
-      : RpcErrorCodes.internal;
-  return new RelayRpcError(rpcCode, error.code, error.message);
-}
-
-function callIdOf(params: unknown): string | undefined {
-  const callId = isPlainObject(params) ? params.callId : undefined;
-  return typeof callId === 'string' ? callId : undefined;
 }

@@ -7,15 +7,24 @@ import {
 } from '../../protocol/index.js';
 
 /**
- * Everything a session may try that needs a scope. The one place scopes are
- * checked: new capabilities (conference, supervisor) add a row here.
+ * Everything a session may try that needs a scope, besides the methods (whose scope is in the
+ * METHODS table of src/protocol/methods.ts). The one place scopes are checked.
  */
 const REQUIRED_SCOPE = {
   dial: Scopes.dial,
   receive: Scopes.receive,
+  joinRooms: Scopes.joinRooms,
+  moderateRooms: Scopes.moderateRooms,
 } as const satisfies Record<string, Scope>;
 
 export type Action = keyof typeof REQUIRED_SCOPE;
+
+const DOING: Record<Action, string> = {
+  dial: 'place calls',
+  receive: 'be rung',
+  joinRooms: 'join rooms',
+  moderateRooms: 'moderate rooms',
+};
 
 export function can(scopes: readonly Scope[], action: Action): boolean {
   return scopes.includes(REQUIRED_SCOPE[action]);
@@ -23,11 +32,20 @@ export function can(scopes: readonly Scope[], action: Action): boolean {
 
 /** Throws `forbidden` unless the scopes allow the action. */
 export function authorize(scopes: readonly Scope[], action: Action): void {
-  if (!can(scopes, action)) {
-    throw new RelayRpcError(
-      RpcErrorCodes.forbidden,
-      ErrorCodes.forbidden,
-      `This token lacks the "${REQUIRED_SCOPE[action]}" scope. Issue the token with that scope to ${action}.`,
-    );
-  }
+  if (!can(scopes, action)) throw forbidden(REQUIRED_SCOPE[action], DOING[action]);
+}
+
+/** Throws `forbidden` unless the scopes include a method's required scope (null: none needed). */
+export function authorizeMethod(scopes: readonly Scope[], scope: Scope | null): void {
+  if (scope === null || scopes.includes(scope)) return;
+  const action = (Object.keys(REQUIRED_SCOPE) as Action[]).find((a) => REQUIRED_SCOPE[a] === scope);
+  throw forbidden(scope, action ? DOING[action] : 'do this');
+}
+
+function forbidden(scope: Scope, doing: string): RelayRpcError {
+  return new RelayRpcError(
+    RpcErrorCodes.forbidden,
+    ErrorCodes.forbidden,
+    `This token lacks the "${scope}" scope. Issue the token with that scope to ${doing}.`,
+  );
 }

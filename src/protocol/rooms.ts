@@ -1,0 +1,134 @@
+/**
+ * Rooms: N participants exchanging media, of which a 1:1 call is the two-party case with
+ * ringing. See docs/PROTOCOL.md#rooms.
+ */
+
+/**
+ * Where a participant is in a room:
+ * - `ringing`: invited with `room.invite`, its devices are being rung;
+ * - `joined`: in the room, exchanging media;
+ * - `away`: joined, but its Relay connection dropped (it may resume within the grace period);
+ * - `left`: gone (told once, in `room.left`, then forgotten).
+ */
+export type ParticipantState = 'ringing' | 'joined' | 'away' | 'left';
+
+/** A participant as the Relay describes it in results and events. */
+export interface Participant {
+  /** Unique within the room; stable while the participant stays (and across resumes). */
+  id: string;
+  /** Resource (user) of the participant. */
+  resource: string;
+  state: ParticipantState;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  /** May mute and remove others, and end the room (its token has `rooms:moderate`). */
+  moderator: boolean;
+  /** Opaque JSON the participant joined with (e.g. a display name). */
+  metadata?: unknown;
+}
+
+/** How a room carries media. Only `mesh` today: every participant peers with every other. */
+export type RoomMedia = 'mesh';
+
+/** Why a participant left. */
+export type LeftReason = 'left' | 'removed' | 'disconnected' | 'declined' | 'no-answer';
+
+/** Why a room ended for everyone in it. */
+export type RoomEndReason = 'ended' | 'empty';
+
+export interface RoomJoinParams {
+  /** Room name within the project; the room is created by its first participant. */
+  name: string;
+  /** Opaque JSON shown to the others with this participant (at most maxMetadataBytes). */
+  metadata?: unknown;
+  /**
+   * The participant id this client had in the room before its session was lost (a Relay
+   * restart): taken again when free, so the others keep their media with it.
+   */
+  participantId?: string;
+  audioMuted?: boolean;
+  videoMuted?: boolean;
+}
+
+export interface RoomJoinResult {
+  roomId: string;
+  name: string;
+  media: RoomMedia;
+  /** This session's participant id in the room. */
+  participantId: string;
+  /** Everyone in the room, this participant included. */
+  participants: Participant[];
+  /** Largest number of participants the room takes. */
+  maxParticipants: number;
+}
+
+export interface RoomIdParams {
+  roomId: string;
+}
+
+export interface RoomInviteParams extends RoomIdParams {
+  /** Resource to ring into the room. */
+  to: string;
+  metadata?: unknown;
+}
+
+export interface RoomSignalParams extends RoomIdParams {
+  /** Participant the signal is for. */
+  to: string;
+  /** Opaque WebRTC payload (SDP or ICE candidate). */
+  signal: unknown;
+}
+
+export interface RoomUpdateParams extends RoomIdParams {
+  audioMuted?: boolean;
+  videoMuted?: boolean;
+}
+
+export interface RoomModerateParams extends RoomIdParams {
+  /** Participant acted on. */
+  participantId: string;
+}
+
+export interface RoomMuteParams extends RoomModerateParams {
+  kind: 'audio' | 'video';
+}
+
+/** Every room event names its room, and who caused it (`from`, a participant id, or null for the Relay). */
+export interface RoomEvent {
+  seq: number;
+  roomId: string;
+  from: string | null;
+}
+
+/** `room.joined` (a participant arrived) and `room.updated` (its state or mute flags changed). */
+export interface RoomParticipantEvent extends RoomEvent {
+  participant: Participant;
+}
+
+export interface RoomLeftEvent extends RoomEvent {
+  participant: Participant;
+  reason: LeftReason;
+}
+
+export interface RoomSignalEvent extends RoomEvent {
+  /** The sending participant. */
+  from: string;
+  signal: unknown;
+}
+
+/** `room.invited`: this session is rung into a room; join it by name, or decline with `room.decline`. */
+export interface RoomInvitedEvent extends RoomEvent {
+  name: string;
+  /** Resource of the inviter. */
+  by: string;
+  metadata?: unknown;
+}
+
+/** `room.muted`: a moderator muted this participant (the client turns its track off). */
+export interface RoomMutedEvent extends RoomEvent {
+  kind: 'audio' | 'video';
+}
+
+export interface RoomEndedEvent extends RoomEvent {
+  reason: RoomEndReason;
+}

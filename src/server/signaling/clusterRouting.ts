@@ -1,0 +1,107 @@
+import {
+  ErrorCodes,
+  METHODS,
+  RelayRpcError,
+  RpcErrorCodes,
+  isMethod,
+  isPlainObject,
+  type RelayLimits,
+} from '../../protocol/index.js';
+import type { Cluster } from '../cluster/Cluster.js';
+import { internalError } from './Connection.js';
+import type { Engines, Handled } from './handlers.js';
+import { handle } from './handlers.js';
+import { readParams } from './parseRequest.js';
+import type { Session } from './Session.js';
+import type { LegEvents, SessionLifecycle } from './SessionLifecycle.js';
+import { authorize } from './authorize.js';
+
+/**
+ * Requests that involve another node: a call lives on its caller's node (its owner), which
+ * answers every request about it; an invite also rings the callee's sessions on other nodes.
+ */
+export class ClusterRouting {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly engines: Engines,
+    private readonly lifecycle: SessionLifecycle,
+    private readonly limits: RelayLimits,
+  ) {}
+
+  /** Joins the other nodes: they may now ring this node's sessions and route to them. */
+  start(legs: LegEvents): Promise<void> {
+    const { cluster, lifecycle, limits } = this;
+    return cluster.start({
+      session: (id) => lifecycle.local(id),
+      callRequest: (session, method, params) => {
+        if (!isMethod(method) || METHODS[method].routing !== 'call') throw internalError();
+        return handle(this.engines, session, method, readParams(method, params, limits));
+      },
+      legEvent: (session, event) => {
+        if (event === 'detached') legs.detached(session);
+        else if (event === 'resumed') legs.resumed(session);
+        else legs.ended(session);
+      },
+      revokeFamily: (familyId) => lifecycle.closeFamily(familyId),
+      handOver: (sessionId, node) => lifecycle.handOver(sessionId, node),
+      maxCallsPerSession: limits.maxCallsPerSession,
+      resumeGraceMs: limits.resumeGraceMs,
+    });
+  }
+
+  /** Whether a request involves another node (and so cannot be answered at once). */
+  crossesNodes(method: string, params: unknown): boolean {
+    return method === 'call.invite' || this.cluster.ownerOf(callIdOf(params) ?? '') !== undefined;
+  }
+
+  /** Answers a request that {@link crossesNodes}, or undefined when this node answers it itself. */
+  async route(session: Session, method: string, params: unknown): Promise<Handled | undefined> {
+    if (method === 'call.invite') return this.inviteAcross(session, params);
+    const owner = this.cluster.ownerOf(callIdOf(params) ?? '');
+    if (owner && isMethod(method) && METHODS[method].routing === 'call') {
+      // The call lives on the caller's node: it answers for it.
+      const result = await this.cluster.forward(
+        session,
+        owner,
+        method,
+        params as Record<string, unknown>,
+      );
+      return { result };
+    }
+    return undefined;
+  }
+
+  /** An invite that also rings the callee's sessions on other nodes. */
+  private async inviteAcross(session: Session, params: unknown): Promise<Handled> {
+    const { calls } = this.engines;
+    const p = readParams('call.invite', params, this.limits);
+    const to = p.resource('to');
+    const metadata = p.metadata('metadata');
+    authorize(session.scopes, 'dial');
+    const remote = await this.cluster.remoteReceivers(session.projectId, to);
+    const result = calls.invite(session, to, metadata, remote);
+    const { refused } = await this.cluster.ringsSettled(result.callId);
+    let dropped = false;
+    for (const { sessionId } of refused)
+      dropped = calls.refuse(result.callId, sessionId) || dropped;
+    if (dropped) {
+      throw refused.some((r) => r.reason === 'busy')
+        ? new RelayRpcError(
+            RpcErrorCodes.busy,
+            ErrorCodes.busy,
+            `"${to}" is busy on other calls. Try later.`,
+          )
+        : new RelayRpcError(
+            RpcErrorCodes.unavailable,
+            ErrorCodes.unavailable,
+            `"${to}" is not connected. Try again when they are online.`,
+          );
+    }
+    return { result, after: () => calls.announceRinging(result.callId) };
+  }
+}
+
+function callIdOf(params: unknown): string | undefined {
+  const callId = isPlainObject(params) ? params.callId : undefined;
+  return typeof callId === 'string' ? callId : undefined;
+}
