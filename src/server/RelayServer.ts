@@ -95,6 +95,8 @@ export interface RelayStats {
   unauthenticated: number;
   sessions: number;
   calls: number;
+  /** Rooms on this node. */
+  rooms: number;
 }
 
 export interface RelayServer {

@@ -8,6 +8,7 @@ import {
   type RelayServer,
   type RelayServerOptions,
 } from '../server/index.js';
+import type { Scope } from '../protocol/index.js';
 import { rejectUpgrade } from '../server/http/rawSocket.js';
 
 export interface TestRelayOptions extends Omit<RelayServerOptions, 'projects'> {
@@ -23,7 +24,8 @@ export interface TestRelay {
   /** Base URL, e.g. http://127.0.0.1:53211. Give it to RelayProvider or createRelayClient. */
   url: string;
   /**
-   * A stand-in for your app's back end: `GET {tokenUrl}?resource=alice[&expires_in=N]`
+   * A stand-in for your app's back end:
+   * `GET {tokenUrl}?resource=alice[&expires_in=N][&scopes=calls:dial,rooms:join]`
    * answers `{"token": "<jwt>"}` (with CORS for test pages). Test-only: never expose it.
    */
   tokenUrl: string;
@@ -72,10 +74,12 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     }
     const resource = url.searchParams.get('resource') ?? undefined;
     const expiresIn = url.searchParams.get('expires_in');
+    const scopes = url.searchParams.get('scopes');
     try {
       const pair = await rest.createToken({
         resource,
         expiresIn: expiresIn === null ? undefined : Number(expiresIn),
+        ...(scopes === null ? {} : { scopes: scopes.split(',').filter(Boolean) as Scope[] }),
       });
       res.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ token: pair.jwtToken }));

@@ -55,6 +55,8 @@ export class Session {
   link: SessionLink | null = null;
   /** Ids of the calls this session is a leg of (ringing or active). */
   readonly calls = new Set<string>();
+  /** Ids of the rooms this session is a participant of (joined or away). */
+  readonly rooms = new Set<string>();
   /** Set once the session is gone for good. */
   ended = false;
   /** Closes the session when its JWT expires. */
@@ -90,6 +92,11 @@ export class Session {
       this.outbox.push(...init.buffer.outbox);
       for (const text of this.outbox) this.outboxBytes += text.length;
     }
+  }
+
+  /** Whether a socket carries the session (false while detached: it may still resume). */
+  get attached(): boolean {
+    return this.link !== null;
   }
 
   /**

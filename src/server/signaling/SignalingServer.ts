@@ -15,6 +15,8 @@ import type { Clock } from '../clock.js';
 import type { Cluster } from '../cluster/Cluster.js';
 import type { TokenService } from '../TokenService.js';
 import type { TurnOptions } from '../turnCredentials.js';
+import { LocalLegDirectory } from '../rooms/Leg.js';
+import { RoomManager } from '../rooms/RoomManager.js';
 import { CallManager } from './CallManager.js';
 import { ClusterRouting } from './clusterRouting.js';
 import { clientAddress } from '../http/clientAddress.js';
@@ -94,8 +96,14 @@ export class SignalingServer {
         this.lifecycle.terminate(session, CloseCodes.resumeOverflow, 'resume buffer overflow'),
       );
     this.calls = new CallManager(options.router, limits, options.clock, overflowed);
-    this.engines = { calls: this.calls, clock: options.clock };
-    const engines: LegEvents[] = [this.calls];
+    const rooms = new RoomManager(
+      new LocalLegDirectory(options.router),
+      limits,
+      options.clock,
+      (leg) => overflowed(leg as Session),
+    );
+    this.engines = { calls: this.calls, rooms, clock: options.clock };
+    const engines: LegEvents[] = [this.calls, rooms];
     this.legs = {
       detached: (session) => engines.forEach((engine) => engine.detached(session)),
       resumed: (session) => engines.forEach((engine) => engine.resumed(session)),
@@ -115,6 +123,7 @@ export class SignalingServer {
       unauthenticated: this.unauthenticated,
       sessions: this.options.router.size,
       calls: this.calls.size,
+      rooms: this.engines.rooms.size,
     };
   }
 

@@ -7,6 +7,9 @@ import {
   type Method,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
+import { runRoomMethod } from '../rooms/roomMethods.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+import type { RoomMethod } from '../rooms/roomParams.js';
 import type { CallManager } from './CallManager.js';
 import type { ParamReader } from './parseRequest.js';
 import type { Session } from './Session.js';
@@ -21,12 +24,18 @@ export interface Handled {
 /** What the handlers act on. */
 export interface Engines {
   calls: CallManager;
+  rooms: RoomManager;
   clock: Clock;
 }
 
 type Handler = (engines: Engines, session: Session, p: ParamReader) => Handled;
 
 const EMPTY_RESULT: Handled = { result: {} };
+
+/** A room method: the room engine reads its params and runs it. */
+const room =
+  (method: RoomMethod): Handler =>
+  ({ rooms }, session, p) => ({ result: runRoomMethod(rooms, session, method, p) });
 
 /**
  * The methods a session's node answers at once, one row per method. `relay.connect` and
@@ -58,6 +67,15 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
     calls.signal(session, p.string('callId'), p.json('signal', true));
     return EMPTY_RESULT;
   },
+  'room.join': room('room.join'),
+  'room.leave': room('room.leave'),
+  'room.invite': room('room.invite'),
+  'room.decline': room('room.decline'),
+  'room.signal': room('room.signal'),
+  'room.update': room('room.update'),
+  'room.mute': room('room.mute'),
+  'room.remove': room('room.remove'),
+  'room.end': room('room.end'),
 };
 
 /** Runs a method of a session from the table, after the scope check of its METHODS row. */

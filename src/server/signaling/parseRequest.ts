@@ -10,6 +10,7 @@ import {
   type RejectReason,
   type RelayLimits,
 } from '../../protocol/index.js';
+import { isParticipantId, MAX_PARTICIPANT_ID_LENGTH } from '../rooms/participantId.js';
 import type { RequestId } from './Connection.js';
 
 /** Deepest JSON a signal or metadata payload may nest (SDP and ICE payloads use 3). */
@@ -138,6 +139,36 @@ export class ParamReader {
   rejectReason(name: string): RejectReason {
     const value = this.values[name] ?? 'declined';
     if (value !== 'declined' && value !== 'busy') throw this.fail(name, '"declined" or "busy"');
+    return value;
+  }
+
+  /** A room name, in NFC: the rules of resource names ({@link resource}). */
+  roomName(name: string): string {
+    return this.resource(name);
+  }
+
+  /** A participant id: 1 to 64 of A–Z, a–z, 0–9, `_` and `-`. */
+  participantId(name: string): string {
+    const value = this.values[name];
+    if (!isParticipantId(value)) {
+      throw this.fail(
+        name,
+        `a participant id (1 to ${MAX_PARTICIPANT_ID_LENGTH} of A-Z, a-z, 0-9, "_" and "-")`,
+      );
+    }
+    return value;
+  }
+
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.values[name];
+    if (value !== undefined && typeof value !== 'boolean') throw this.fail(name, 'true or false');
+    return value;
+  }
+
+  /** The kind of track a moderator mutes. */
+  kind(name: string): 'audio' | 'video' {
+    const value = this.values[name];
+    if (value !== 'audio' && value !== 'video') throw this.fail(name, '"audio" or "video"');
     return value;
   }
 

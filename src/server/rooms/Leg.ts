@@ -1,0 +1,42 @@
+import type { Scope } from '../../protocol/index.js';
+import type { SessionRouter } from '../signaling/SessionRouter.js';
+
+/**
+ * How the room engine reaches a participant: today a session of this node; later a session on
+ * another node, an SFU or a SIP leg. A signaling `Session` is one as it is.
+ */
+export interface Leg {
+  /** Session id. */
+  readonly id: string;
+  readonly projectId: string;
+  readonly resource: string;
+  readonly scopes: readonly Scope[];
+  /** Attached (socket up): false while detached (it may resume). */
+  readonly attached: boolean;
+  /** Delivers an event; false when the leg's resume buffer overflowed (the caller ends the leg). */
+  notify(method: string, params: Record<string, unknown>): boolean;
+  /** Whether the leg keeps up with signals (else the sender is refused with peer_backlogged). */
+  acceptsSignal(): boolean;
+  /** Ids of the rooms this leg is a participant of (joined or away; not those it is rung into). */
+  readonly rooms: Set<string>;
+}
+
+/** Finds legs by id, and the legs of a resource. */
+export interface LegDirectory {
+  get(legId: string): Leg | undefined;
+  /** Legs of a resource within a project (never another project's). */
+  ofResource(projectId: string, resource: string): Leg[];
+}
+
+/** The legs of this node: its sessions. */
+export class LocalLegDirectory implements LegDirectory {
+  constructor(private readonly router: SessionRouter) {}
+
+  get(legId: string): Leg | undefined {
+    return this.router.get(legId);
+  }
+
+  ofResource(projectId: string, resource: string): Leg[] {
+    return this.router.ofResource(projectId, resource);
+  }
+}

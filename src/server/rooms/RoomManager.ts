@@ -1,0 +1,413 @@
+import {
+  ServerEvents,
+  type EventParams,
+  type LeftReason,
+  type RelayLimits,
+  type RoomEndReason,
+  type RoomInviteParams,
+  type RoomJoinParams,
+  type RoomJoinResult,
+  type RoomModerateParams,
+  type RoomMuteParams,
+  type RoomSignalParams,
+  type RoomUpdateParams,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import { authorize, can } from '../signaling/authorize.js';
+import type { Leg, LegDirectory } from './Leg.js';
+import { isParticipantId, newParticipantId } from './participantId.js';
+import { copy, newMember, type Member, type Room } from './Room.js';
+import * as errors from './roomErrors.js';
+import { RoomNotifier } from './RoomNotifier.js';
+import { RoomRegistry } from './RoomRegistry.js';
+
+/** What the engine holds, for health and metrics. */
+export interface RoomStats {
+  rooms: number;
+  /** Joined and away participants, across rooms. */
+  participants: number;
+  /** Participants being rung, across rooms. */
+  ringing: number;
+}
+
+/**
+ * Multi-party mesh rooms of this node: join by name, leave, invite (ring), decline, signal
+ * between participants, mute flags, and moderation (mute, remove, end).
+ *
+ * Who is told what: every participant present (joined or away) hears of every change, except
+ * a participant of its own change made by its own request (join, leave, update), which its
+ * reply confirms; the session ending a room gets no `room.ended`. A ringing participant is
+ * announced with `room.joined` carrying state `ringing`, and again with `room.joined` (state
+ * `joined`) when it arrives: clients upsert participants by id. Sessions rung into a room
+ * are not in it: besides `room.invited` they are told only what ends their invitation:
+ * `room.joined` about it (another session of their resource joined), `room.left` about it
+ * (declined, unanswered, removed, gone) or `room.ended`.
+ */
+export class RoomManager {
+  private readonly rooms: RoomRegistry;
+  private readonly tell: RoomNotifier;
+  /** Rooms each leg is being rung into (by leg id). */
+  private readonly invitations = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly directory: LegDirectory,
+    private readonly limits: RelayLimits,
+    private readonly clock: Clock,
+    /** Called when a leg's resume buffer overflowed; must defer ending it (not re-enter). */
+    onOverflow: (leg: Leg) => void,
+  ) {
+    this.rooms = new RoomRegistry(limits);
+    this.tell = new RoomNotifier(directory, onOverflow);
+  }
+
+  /** Rooms on this node. */
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** Whether the room lives on this node. */
+  owns(roomId: string): boolean {
+    return this.rooms.get(roomId) !== undefined;
+  }
+
+  stats(): RoomStats {
+    const stats: RoomStats = { rooms: this.rooms.size, participants: 0, ringing: 0 };
+    for (const room of this.rooms.values()) {
+      const present = room.present().length;
+      stats.participants += present;
+      stats.ringing += room.size - present;
+    }
+    return stats;
+  }
+
+  /** The rooms a leg is a participant of, as `room.join` would answer it now. */
+  roomsOf(leg: Leg): RoomJoinResult[] {
+    const results: RoomJoinResult[] = [];
+    for (const roomId of leg.rooms) {
+      const room = this.rooms.get(roomId);
+      const member = room?.memberOf(leg.id);
+      if (room && member) results.push(this.result(room, member));
+    }
+    return results;
+  }
+
+  /**
+   * Joins a room by name, creating it on the first join. A leg already in it gets its
+   * participant again (nothing is announced); a leg whose resource is being rung takes the
+   * ringing participant (and its id, which the others know; `participantId` is then ignored).
+   */
+  join(leg: Leg, params: RoomJoinParams): RoomJoinResult {
+    authorize(leg.scopes, 'joinRooms');
+    const found = this.rooms.named(leg.projectId, params.name);
+    const already = found?.memberOf(leg.id);
+    if (found && already) return this.result(found, already);
+    if (found?.removed.has(leg.resource)) throw errors.removedFromRoom();
+    if (leg.rooms.size >= this.limits.maxRoomsPerSession) {
+      throw errors.tooManyRoomsPerSession(this.limits.maxRoomsPerSession);
+    }
+    const invited = found?.ringingFor(leg.resource);
+    if (found && !invited && found.size >= this.limits.maxRoomParticipants) {
+      throw errors.roomFull(this.limits.maxRoomParticipants, 'Try again when someone leaves.');
+    }
+    const room = found ?? this.rooms.create(leg.projectId, params.name);
+    const member = invited ? this.answer(room, invited, leg) : this.enter(room, leg, params);
+    const { participant } = member;
+    participant.moderator = can(leg.scopes, 'moderateRooms');
+    participant.audioMuted = params.audioMuted ?? false;
+    participant.videoMuted = params.videoMuted ?? false;
+    if (params.metadata !== undefined) participant.metadata = params.metadata;
+    leg.rooms.add(room.id);
+    const joined = { roomId: room.id, from: participant.id, participant: copy(participant) };
+    this.tell.present(room, ServerEvents.roomJoined, joined, member);
+    // The other sessions rung for it stop ringing: one of their resource took the invitation.
+    for (const legId of invited?.rung ?? []) this.tell.leg(legId, ServerEvents.roomJoined, joined);
+    invited?.rung.clear();
+    return this.result(room, member);
+  }
+
+  /** Leaves a room; the room ends when nobody is left in it (ringing invitees do not count). */
+  leave(leg: Leg, roomId: string): void {
+    const { room, member } = this.present(leg, roomId, 'leave it');
+    this.depart(room, member, 'left', member.participant.id);
+  }
+
+  /**
+   * Rings every attached session of `to` (in the project, with `rooms:join`, not in the room
+   * already) with `room.invited`, as one ringing participant, until one of them joins or
+   * declines, or `ringTimeoutMs` passes (`no-answer`).
+   */
+  invite(leg: Leg, params: RoomInviteParams): void {
+    authorize(leg.scopes, 'dial');
+    const { room, member: inviter } = this.present(leg, params.roomId, 'invite to it');
+    if (room.removed.has(params.to)) throw errors.removedInvitee(params.to);
+    if (room.ringingFor(params.to)) throw errors.alreadyRinging(params.to);
+    if (room.size >= this.limits.maxRoomParticipants) {
+      throw errors.roomFull(this.limits.maxRoomParticipants, 'Invite when someone leaves.');
+    }
+    const rung = this.directory
+      .ofResource(leg.projectId, params.to)
+      .filter((l) => l.attached && can(l.scopes, 'joinRooms') && !l.rooms.has(room.id));
+    if (rung.length === 0) throw errors.nobodyToRing(params.to);
+    const member = newMember(
+      newParticipantId(),
+      params.to,
+      null,
+      rung.map((l) => l.id),
+    );
+    room.add(member);
+    member.ringTimer = this.clock.setTimeout(
+      () => this.depart(room, member, 'no-answer', null),
+      this.limits.ringTimeoutMs,
+    );
+    const from = inviter.participant.id;
+    const participant = copy(member.participant);
+    this.tell.present(room, ServerEvents.roomJoined, { roomId: room.id, from, participant });
+    const invited: EventParams<'room.invited'> = {
+      roomId: room.id,
+      from,
+      name: room.name,
+      by: leg.resource,
+    };
+    if (params.metadata !== undefined) invited.metadata = params.metadata;
+    for (const target of rung) {
+      addTo(this.invitations, target.id, room.id);
+      this.tell.send(target, ServerEvents.roomInvited, invited);
+    }
+  }
+
+  /** A rung session declines: the invitation ends (`declined`) on every session it rang. */
+  decline(leg: Leg, roomId: string): void {
+    const room = this.rooms.get(roomId);
+    const member = room?.ringingOn(leg.id);
+    if (!room || !member) {
+      throw room?.memberOf(leg.id) ? errors.inRoomNotInvited() : errors.noInvitation();
+    }
+    member.rung.delete(leg.id);
+    removeFrom(this.invitations, leg.id, roomId);
+    this.depart(room, member, 'declined', member.participant.id);
+  }
+
+  /**
+   * Forwards a WebRTC signal to another participant, unless its leg is not keeping up: then the
+   * sender is refused (it may send it again shortly) instead of the reader being buried by it.
+   */
+  signal(leg: Leg, params: RoomSignalParams): void {
+    const { room, member } = this.present(leg, params.roomId, 'signal in it');
+    const target = this.target(room, params.to, 'signal');
+    if (target === member) throw errors.signalToSelf();
+    const receiver = target.legId === null ? undefined : this.directory.get(target.legId);
+    if (!receiver) return;
+    if (!receiver.acceptsSignal()) throw errors.peerBacklogged();
+    const from = member.participant.id;
+    this.tell.send(receiver, ServerEvents.roomSignal, {
+      roomId: room.id,
+      from,
+      signal: params.signal,
+    });
+  }
+
+  /** Changes this participant's mute flags; the others get `room.updated` when they changed. */
+  update(leg: Leg, params: RoomUpdateParams): void {
+    const { room, member } = this.present(leg, params.roomId, 'update it');
+    const { participant } = member;
+    const audioMuted = params.audioMuted ?? participant.audioMuted;
+    const videoMuted = params.videoMuted ?? participant.videoMuted;
+    if (audioMuted === participant.audioMuted && videoMuted === participant.videoMuted) return;
+    participant.audioMuted = audioMuted;
+    participant.videoMuted = videoMuted;
+    const updated = { roomId: room.id, from: participant.id, participant: copy(participant) };
+    this.tell.present(room, ServerEvents.roomUpdated, updated, member);
+  }
+
+  /**
+   * A moderator mutes a participant: it gets `room.muted`, and everyone present (the moderator
+   * and the target too) `room.updated` when its flag changed.
+   */
+  mute(leg: Leg, params: RoomMuteParams): void {
+    const { room, member: moderator } = this.moderator(leg, params.roomId, 'mute its participants');
+    const target = this.target(room, params.participantId, 'mute');
+    const from = moderator.participant.id;
+    this.tell.leg(target.legId, ServerEvents.roomMuted, {
+      roomId: room.id,
+      from,
+      kind: params.kind,
+    });
+    const flag = params.kind === 'audio' ? 'audioMuted' : 'videoMuted';
+    if (target.participant[flag]) return;
+    target.participant[flag] = true;
+    const participant = copy(target.participant);
+    this.tell.present(room, ServerEvents.roomUpdated, { roomId: room.id, from, participant });
+  }
+
+  /**
+   * A moderator removes a participant (a ringing one too): it leaves with `removed`, which it is
+   * told as well, and its resource may neither join nor be invited again while the room lives.
+   * Other participants of the same resource stay (each is removed on its own).
+   */
+  remove(leg: Leg, params: RoomModerateParams): void {
+    const { room, member: moderator } = this.moderator(
+      leg,
+      params.roomId,
+      'remove its participants',
+    );
+    const target = room.member(params.participantId);
+    if (!target) throw errors.noParticipant(params.participantId);
+    if (target === moderator) throw errors.removeSelf();
+    room.removed.add(target.participant.resource);
+    const targetLeg = target.legId;
+    const from = moderator.participant.id;
+    this.depart(room, target, 'removed', from);
+    // Told after the others, as they are; it is no longer among those present.
+    const participant = copy(target.participant);
+    this.tell.leg(targetLeg, ServerEvents.roomLeft, {
+      roomId: room.id,
+      from,
+      participant,
+      reason: 'removed',
+    });
+  }
+
+  /** A moderator ends the room for everyone in it and everyone rung into it. */
+  end(leg: Leg, roomId: string): void {
+    const { room, member } = this.moderator(leg, roomId, 'end it');
+    this.close(room, 'ended', member.participant.id, leg.id);
+  }
+
+  /** The leg's socket dropped: its participants are `away` until it resumes or ends. */
+  detached(leg: Leg): void {
+    this.setPresence(leg, 'away');
+  }
+
+  /** The leg resumed: its participants are `joined` again. */
+  resumed(leg: Leg): void {
+    this.setPresence(leg, 'joined');
+  }
+
+  /**
+   * The leg is gone for good: it leaves its rooms (`disconnected`) and stops being rung; an
+   * invitation whose last rung leg went leaves with `disconnected` too. A rung leg that is only
+   * detached goes on being rung (it may resume and join).
+   */
+  ended(leg: Leg): void {
+    for (const roomId of [...leg.rooms]) {
+      const room = this.rooms.get(roomId);
+      const member = room?.memberOf(leg.id);
+      if (room && member) this.depart(room, member, 'disconnected', null);
+    }
+    leg.rooms.clear();
+    for (const roomId of [...(this.invitations.get(leg.id) ?? [])]) {
+      const room = this.rooms.get(roomId);
+      const member = room?.ringingOn(leg.id);
+      if (!room || !member) continue;
+      member.rung.delete(leg.id);
+      if (member.rung.size === 0) this.depart(room, member, 'disconnected', null);
+    }
+    this.invitations.delete(leg.id);
+  }
+
+  /** A new participant: the id asked for when well-formed and free, else a fresh one. */
+  private enter(room: Room, leg: Leg, params: RoomJoinParams): Member {
+    const asked = params.participantId;
+    const id = isParticipantId(asked) && !room.member(asked) ? asked : newParticipantId();
+    const member = newMember(id, leg.resource, leg.id);
+    room.add(member);
+    return member;
+  }
+
+  /** A session of a ringing participant's resource joins as that participant. */
+  private answer(room: Room, invited: Member, leg: Leg): Member {
+    this.clock.clearTimeout(invited.ringTimer);
+    invited.ringTimer = undefined;
+    invited.rung.delete(leg.id);
+    for (const legId of [leg.id, ...invited.rung]) removeFrom(this.invitations, legId, room.id);
+    room.attach(invited, leg.id);
+    return invited;
+  }
+
+  /** Takes a participant out of its room, tells who must know, and ends the room when empty. */
+  private depart(room: Room, member: Member, reason: LeftReason, from: string | null): void {
+    // Once only: a ring timer, a removal and a leg's end may race for the same participant.
+    if (!this.rooms.holds(room) || room.member(member.participant.id) !== member) return;
+    this.clock.clearTimeout(member.ringTimer);
+    member.ringTimer = undefined;
+    if (member.legId !== null) this.directory.get(member.legId)?.rooms.delete(room.id);
+    room.delete(member);
+    const left = { roomId: room.id, from, participant: copy(member.participant), reason };
+    this.tell.present(room, ServerEvents.roomLeft, left);
+    for (const legId of member.rung) {
+      removeFrom(this.invitations, legId, room.id);
+      this.tell.leg(legId, ServerEvents.roomLeft, left);
+    }
+    member.rung.clear();
+    if (!room.occupied) this.close(room, 'empty', null, null);
+  }
+
+  /** Ends a room for everyone in it and rung into it but `by` (the leg that ended it). */
+  private close(room: Room, reason: RoomEndReason, from: string | null, by: string | null): void {
+    if (!this.rooms.delete(room)) return;
+    const ended = { roomId: room.id, from, reason };
+    for (const member of room.members()) {
+      this.clock.clearTimeout(member.ringTimer);
+      member.ringTimer = undefined;
+      const legs = member.legId === null ? [...member.rung] : [member.legId];
+      for (const legId of legs) {
+        this.directory.get(legId)?.rooms.delete(room.id);
+        removeFrom(this.invitations, legId, room.id);
+        if (legId !== by) this.tell.leg(legId, ServerEvents.roomEnded, ended);
+      }
+    }
+  }
+
+  private setPresence(leg: Leg, state: 'away' | 'joined'): void {
+    for (const roomId of leg.rooms) {
+      const room = this.rooms.get(roomId);
+      const member = room?.memberOf(leg.id);
+      if (!room || !member || member.participant.state === state) continue;
+      member.participant.state = state;
+      const updated = { roomId, from: null, participant: copy(member.participant) };
+      this.tell.present(room, ServerEvents.roomUpdated, updated, member);
+    }
+  }
+
+  /** The room and the leg's (joined or away) participant in it, else room_not_found. */
+  private present(leg: Leg, roomId: string, toDo: string): { room: Room; member: Member } {
+    const room = this.rooms.get(roomId);
+    const member = room?.memberOf(leg.id);
+    if (!room || !member) throw errors.notInRoom(toDo);
+    return { room, member };
+  }
+
+  /** The moderating leg's participant: it needs `rooms:moderate` and to be in the room. */
+  private moderator(leg: Leg, roomId: string, action: string): { room: Room; member: Member } {
+    authorize(leg.scopes, 'moderateRooms');
+    const room = this.rooms.get(roomId);
+    if (!room) throw errors.noSuchRoom();
+    const member = room.memberOf(leg.id);
+    if (!member) throw errors.notModeratorHere(action);
+    return { room, member };
+  }
+
+  /** A joined or away participant acted on, else invalid_state. */
+  private target(room: Room, participantId: string, action: string): Member {
+    const target = room.member(participantId);
+    if (!target) throw errors.noParticipant(participantId);
+    if (target.legId === null) throw errors.stillRinging(participantId, action);
+    return target;
+  }
+
+  private result(room: Room, member: Member): RoomJoinResult {
+    return room.snapshot(member.participant.id, this.limits.maxRoomParticipants);
+  }
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (!set?.delete(value)) return;
+  if (set.size === 0) map.delete(key);
+}

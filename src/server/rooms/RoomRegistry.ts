@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { RelayLimits } from '../../protocol/index.js';
+import { Room } from './Room.js';
+import { tooManyRoomsPerProject } from './roomErrors.js';
+
+/** The rooms of this node, by id and by project and name, within maxRoomsPerProject. */
+export class RoomRegistry {
+  private readonly byId = new Map<string, Room>();
+  private readonly byName = new Map<string, Room>();
+  private readonly perProject = new Map<string, number>();
+
+  constructor(private readonly limits: RelayLimits) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.byId.get(roomId);
+  }
+
+  named(projectId: string, name: string): Room | undefined {
+    return this.byName.get(nameKey(projectId, name));
+  }
+
+  /** Whether the room is still registered (not ended). */
+  holds(room: Room): boolean {
+    return this.byId.get(room.id) === room;
+  }
+
+  /** A new room with a random id; limit_exceeded when the project has maxRoomsPerProject. */
+  create(projectId: string, name: string): Room {
+    const count = this.perProject.get(projectId) ?? 0;
+    if (count >= this.limits.maxRoomsPerProject) {
+      throw tooManyRoomsPerProject(this.limits.maxRoomsPerProject);
+    }
+    const room = new Room(randomUUID(), projectId, name);
+    this.byId.set(room.id, room);
+    this.byName.set(nameKey(projectId, name), room);
+    this.perProject.set(projectId, count + 1);
+    return room;
+  }
+
+  /** Forgets a room; false when it was gone already. */
+  delete(room: Room): boolean {
+    if (!this.holds(room)) return false;
+    this.byId.delete(room.id);
+    this.byName.delete(nameKey(room.projectId, room.name));
+    const count = (this.perProject.get(room.projectId) ?? 1) - 1;
+    if (count > 0) this.perProject.set(room.projectId, count);
+    else this.perProject.delete(room.projectId);
+    return true;
+  }
+
+  values(): IterableIterator<Room> {
+    return this.byId.values();
+  }
+}
+
+// JSON keeps the two parts apart whatever characters they hold (as SessionRouter's keys).
+function nameKey(projectId: string, name: string): string {
+  return JSON.stringify([projectId, name]);
+}
