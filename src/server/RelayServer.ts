@@ -155,7 +155,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     (family) => signaling.revokeFamily(family),
   );
   for (const project of options.projects ?? []) await putProject(project);
-  const member = options.cluster ? await connectCluster(options.cluster) : undefined;
+  const member = options.cluster ? await connectCluster(options.cluster, clock, limits) : undefined;
   const cluster = member?.cluster;
   const signaling = new SignalingServer({
     tokens,

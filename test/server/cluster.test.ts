@@ -99,8 +99,9 @@ describe('calls across nodes', () => {
     await bobOnC.next('call.incoming');
     await bobOnC.call('call.answer', { callId });
     expect(await bobOnB.next('call.ended')).toMatchObject({ callId, reason: 'answered-elsewhere' });
+    // As on one node (docs/PROTOCOL.md, call.answer): a late answer is told so.
     await expect(bobOnB.call('call.answer', { callId })).rejects.toMatchObject({
-      code: 'call_not_found',
+      code: 'answered_elsewhere',
     });
     expect(await alice.next('call.answered')).toMatchObject({ callId });
   });

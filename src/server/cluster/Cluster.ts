@@ -1,75 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  ClientMethods,
+  DEFAULT_LIMITS,
   ErrorCodes,
   RelayRpcError,
   RpcErrorCodes,
   ServerEvents,
-  type Scope,
 } from '../../protocol/index.js';
+import { systemClock, type Clock } from '../clock.js';
 import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
+import { Backlogs, type BufferRoom } from './Backlogs.js';
+import type { Adopted, ClusterHost, HandedOver } from './ClusterHost.js';
+import type { ClusterOptions } from './ClusterOptions.js';
+import { DeadNodeSweep } from './DeadNodeSweep.js';
+import { ForeignCalls } from './ForeignCalls.js';
 import { NodeBus, type BusMessage } from './NodeBus.js';
 import { LONG_TTL_MS, Presence } from './Presence.js';
-import { RemoteSession } from './RemoteSession.js';
-import { SessionRecords, type SessionRecord } from './SessionRecords.js';
+import { RemoteRings, type RingOutcome } from './RemoteRings.js';
+import type { RemoteSession } from './RemoteSession.js';
+import { RemoteSessions } from './RemoteSessions.js';
+import { SessionRecords } from './SessionRecords.js';
 
-/** What a node needs from its signaling server to serve the others. */
-export interface ClusterHost {
-  /** This node's session by id. */
-  session(sessionId: string): Session | undefined;
-  /** Runs a call request of a session held by another node, on a call this node owns. */
-  callRequest(
-    session: Session,
-    method: string,
-    params: Record<string, unknown>,
-  ): { result: unknown; after?: () => void };
-  /** A session held elsewhere dropped, came back, or ended, for the calls this node owns. */
-  legEvent(session: Session, event: 'detached' | 'resumed' | 'ended'): void;
-  /** Closes this node's sessions of a revoked family. */
-  revokeFamily(familyId: string): void;
-  /**
-   * Lets go of a session another node resumes: closes its socket, keeps its calls going
-   * (this node now reaches it through that node); returns the calls it was a leg of.
-   */
-  handOver(sessionId: string, node: string): HandedOver | undefined;
-  maxCallsPerSession: number;
-  /** How long a dropped session may be resumed, in ms (its record outlives its node that long). */
-  resumeGraceMs: number;
-}
+export type { Adopted, ClusterHost, HandedOver } from './ClusterHost.js';
+export type { ClusterOptions } from './ClusterOptions.js';
+export type { RingOutcome } from './RemoteRings.js';
 
-/** The calls of a session handed over to another node. */
-export interface HandedOver {
-  /** Calls the old node owns (they stay there). */
-  owned: string[];
-  /** Calls owned by third nodes. */
-  foreign: { callId: string; owner: string }[];
-}
-
-/** A session another node held, to resume here. */
-export interface Adopted {
-  record: SessionRecord;
-  calls: { callId: string; owner: string }[];
-}
-
-export interface ClusterOptions {
-  /** Connections to Redis: `pub` for commands and publishing, `sub` for this node's channel. */
-  pub: Redis;
-  sub: Redis;
-  /** Key and channel prefix. Default: 'relaycall:'. */
-  prefix?: string;
-  /** This node's id. Default: a random UUID (a restarted node is a new node). */
-  nodeId?: string;
-  /** How long a dead node's sessions stay listed, in ms. Default: 15000. */
-  presenceTtlMs?: number;
-  /** How long a node waits for another's answer, in ms. Default: 2000. */
-  requestTimeoutMs?: number;
-}
-
-/** The outcome of ringing sessions on other nodes. */
-export interface RingOutcome {
-  refused: { sessionId: string; reason: 'busy' | 'unavailable' }[];
-}
+/** Sessions whose late notifications a node passes on after handing them over (the latest). */
+const MOVED_REMEMBERED = 1024;
 
 /**
  * Several Relay nodes serving one deployment, through Redis: presence says which node
@@ -83,32 +42,39 @@ export class Cluster {
   readonly presence: Presence;
   private records: SessionRecords | undefined;
   private readonly bus: NodeBus;
+  private readonly rings: RemoteRings;
   private readonly pub: Redis;
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly timeoutMs: number;
+  private readonly clock: Clock;
   /** Sessions of other nodes in calls this node owns. */
-  private readonly proxies = new Map<string, RemoteSession>();
-  /** Calls of this node's sessions owned by other nodes: their owner and this node's legs. */
-  private readonly foreign = new Map<string, { owner: string; sessions: Set<string> }>();
-  /** Rings in flight per call, and how they ended. */
-  private readonly rings = new Map<
-    string,
-    { left: number; outcome: RingOutcome; done?: () => void }
-  >();
+  private readonly proxies: RemoteSessions;
+  /** Calls of this node's sessions owned by other nodes. */
+  private readonly foreign = new ForeignCalls();
+  /** Sessions this node handed over, and the node holding them now (oldest first). */
+  private readonly moved = new Map<string, string>();
+  private readonly sweep: DeadNodeSweep;
+  private readonly backlogs: Backlogs;
   private host: ClusterHost | undefined;
-  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ClusterOptions) {
     const prefix = options.prefix ?? 'relaycall:';
     this.nodeId = options.nodeId ?? randomUUID();
     this.timeoutMs = options.requestTimeoutMs ?? 2_000;
+    this.clock = options.clock ?? systemClock;
     const ttl = options.presenceTtlMs ?? 15_000;
     this.pub = options.pub;
     this.prefix = prefix;
     this.ttlMs = ttl;
     this.bus = new NodeBus(options.pub, options.sub, this.nodeId, prefix);
-    this.presence = new Presence(options.pub, this.nodeId, prefix, ttl);
+    this.rings = new RemoteRings(this.bus, this.timeoutMs);
+    this.proxies = new RemoteSessions(this.bus, this.rings);
+    const clock = this.clock;
+    this.presence = new Presence(options.pub, this.nodeId, prefix, ttl, () => clock.now());
+    this.sweep = new DeadNodeSweep(clock, ttl / 3, this.presence, this.foreign, this.proxies);
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    this.backlogs = new Backlogs(this.bus, (id) => this.host?.session(id), limits);
   }
 
   async start(host: ClusterHost): Promise<void> {
@@ -127,8 +93,7 @@ export class Cluster {
       void this.resync().catch(() => undefined);
     });
     // Calls whose owner died: their legs here learn it (their media, peer to peer, goes on).
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.ttlMs / 3);
-    this.sweeper.unref();
+    this.sweep.start(host);
   }
 
   private async resync(): Promise<void> {
@@ -174,7 +139,7 @@ export class Cluster {
     if (!(await this.presence.alive(found.node))) {
       // Its node died: resumable for the grace period after it was last seen alive.
       const seen = await this.presence.lastSeen(found.node);
-      if (Date.now() - seen > this.ttlMs + (this.host?.resumeGraceMs ?? 0)) return undefined;
+      if (this.clock.now() - seen > this.ttlMs + (this.host?.resumeGraceMs ?? 0)) return undefined;
       return { record: found, calls: [] };
     }
     const handed = await new Promise<HandedOver | undefined | 'silent'>((resolve) =>
@@ -196,11 +161,7 @@ export class Cluster {
       // Calls this node owns need no forwarding: the session is local now.
       ...handed.foreign.filter((call) => call.owner !== this.nodeId),
     ];
-    for (const { callId, owner } of calls) {
-      const call = this.foreign.get(callId) ?? { owner, sessions: new Set<string>() };
-      call.sessions.add(sessionId);
-      this.foreign.set(callId, call);
-    }
+    for (const { callId, owner } of calls) this.foreign.add(callId, owner, sessionId);
     // Third nodes owning its calls now reach it here.
     for (const owner of new Set(calls.map((c) => c.owner))) {
       if (owner === found.node) continue;
@@ -223,14 +184,28 @@ export class Cluster {
   /** After {@link ClusterHost.handOver}: this node's calls reach the session on `node`. */
   handedOver(session: Session, node: string, owned: string[]): void {
     session.journal = null;
-    for (const callId of session.calls) this.forget(callId, session.id);
+    this.foreign.sessionGone(session.id, session.calls);
+    // What the owners of its calls sent here before they learnt of the move follows it.
+    this.moved.delete(session.id);
+    this.moved.set(session.id, node);
+    for (const oldest of this.moved.keys()) {
+      if (this.moved.size <= MOVED_REMEMBERED) break;
+      this.moved.delete(oldest);
+    }
     if (owned.length === 0) return;
-    const proxy = this.proxy(session.id, node, session.projectId, session.resource, session.scopes);
+    const proxy = this.proxies.of(
+      session.id,
+      node,
+      session.projectId,
+      session.resource,
+      session.scopes,
+    );
     for (const callId of owned) proxy.calls.add(callId);
   }
 
   stop(): void {
-    clearInterval(this.sweeper);
+    this.sweep.stop();
+    this.backlogs.stop();
     this.presence.stop();
     this.bus.close();
   }
@@ -246,22 +221,12 @@ export class Cluster {
     });
     return present
       .filter((p) => can(p.scopes, 'receive'))
-      .map((p) => this.proxy(p.sessionId, p.node, projectId, resource, p.scopes));
+      .map((p) => this.proxies.of(p.sessionId, p.node, projectId, resource, p.scopes));
   }
 
   /** Resolves once every remote session of the call was rung, or refused. */
   ringsSettled(callId: string): Promise<RingOutcome> {
-    const rings = this.rings.get(callId);
-    if (!rings || rings.left === 0) {
-      this.rings.delete(callId);
-      return Promise.resolve(rings?.outcome ?? { refused: [] });
-    }
-    return new Promise((resolve) => {
-      rings.done = () => {
-        this.rings.delete(callId);
-        resolve(rings.outcome);
-      };
-    });
+    return this.rings.settled(callId);
   }
 
   /** A session of another node that is a leg of one of this node's calls. */
@@ -271,7 +236,7 @@ export class Cluster {
 
   /** The node owning a call of one of this node's sessions, when it is another node. */
   ownerOf(callId: string): string | undefined {
-    return this.foreign.get(callId)?.owner;
+    return this.foreign.ownerOf(callId);
   }
 
   /** Sends a call request of a local session to the node that owns the call. */
@@ -281,12 +246,25 @@ export class Cluster {
     method: string,
     params: Record<string, unknown>,
   ): Promise<unknown> {
+    const callId = String(params.callId);
     return new Promise((resolve, reject) => {
       this.bus.request(
         owner,
         { type: 'call', sessionId: session.id, method, params },
         this.timeoutMs,
-        (error, result) => (error ? reject(error) : resolve(result)),
+        (error, result) => {
+          // The owner let the session go from the call (its reject or hang-up, or the call is
+          // over): so does this node, or the session would count the call forever.
+          if (
+            error?.code === ErrorCodes.callNotFound ||
+            (!error && (method === ClientMethods.reject || method === ClientMethods.hangup))
+          ) {
+            session.calls.delete(callId);
+            this.foreign.forget(callId, session.id);
+          }
+          if (error) reject(error);
+          else resolve(result);
+        },
       );
     });
   }
@@ -295,12 +273,16 @@ export class Cluster {
   legEvent(session: Session, event: 'detached' | 'resumed' | 'ended'): void {
     const owners = new Set<string>();
     for (const callId of session.calls) {
-      const call = this.foreign.get(callId);
-      if (!call) continue;
-      owners.add(call.owner);
-      if (event === 'ended') this.forget(callId, session.id);
+      const owner = this.foreign.ownerOf(callId);
+      if (owner) owners.add(owner);
     }
-    for (const owner of owners) this.bus.send(owner, { type: 'leg', sessionId: session.id, event });
+    if (event === 'ended') this.foreign.sessionGone(session.id, session.calls);
+    if (event === 'resumed') this.backlogs.forget(session.id);
+    if (owners.size === 0) return;
+    const room = event === 'detached' ? this.backlogs.room(session) : undefined;
+    for (const owner of owners) {
+      this.bus.send(owner, { type: 'leg', sessionId: session.id, event, room });
+    }
   }
 
   /** Tells the other nodes holding sessions of a family that it was revoked. */
@@ -310,73 +292,18 @@ export class Cluster {
     }
   }
 
-  /** Proxy of a remote session; `ring` decides for the call.incoming it is sent. */
-  private proxy(
-    sessionId: string,
-    node: string,
-    projectId: string,
-    resource: string,
-    scopes: Scope[],
-  ): RemoteSession {
-    let proxy = this.proxies.get(sessionId);
-    if (!proxy) {
-      proxy = new RingingRemoteSession(
-        { id: sessionId, projectId, resource, scopes },
-        node,
-        this.bus,
-        (callId, params) => this.ring(proxy as RemoteSession, callId, params),
-      );
-      this.proxies.set(sessionId, proxy);
-    }
-    return proxy;
-  }
-
-  private ring(proxy: RemoteSession, callId: string, params: Record<string, unknown>): void {
-    let rings = this.rings.get(callId);
-    if (!rings) {
-      rings = { left: 0, outcome: { refused: [] } };
-      this.rings.set(callId, rings);
-    }
-    const entry = rings;
-    entry.left += 1;
-    this.bus.request(
-      proxy.node,
-      { type: 'ring', sessionId: proxy.id, params },
-      this.timeoutMs,
-      (error, result) => {
-        const answer = (result as { outcome?: string } | undefined)?.outcome;
-        if (error || answer !== 'ringing') {
-          entry.outcome.refused.push({
-            sessionId: proxy.id,
-            reason: answer === 'busy' ? 'busy' : 'unavailable',
-          });
-        }
-        entry.left -= 1;
-        if (entry.left === 0) entry.done?.();
-      },
-    );
-  }
-
   private receive(from: string, message: BusMessage): unknown {
     const host = this.host;
     if (!host) return undefined;
     switch (message.type) {
       case 'ring':
         return this.onRing(from, message);
-      case 'notify': {
-        const session = host.session(String(message.sessionId));
-        if (!session) return undefined;
-        const params = message.params as Record<string, unknown>;
-        if (message.method === ServerEvents.ended) {
-          session.calls.delete(String(params.callId));
-          this.forget(String(params.callId), session.id);
-        }
-        session.notify(String(message.method), params);
+      case 'notify':
+        // Passed on by a node the session left: the call's node is the one it names.
+        this.onNotify(host, typeof message.owner === 'string' ? message.owner : from, message);
         return undefined;
-      }
       case 'call': {
-        const proxy = this.proxies.get(String(message.sessionId));
-        if (!proxy) throw callNotFound();
+        const proxy = this.proxies.orStandIn(String(message.sessionId), from);
         const handled = host.callRequest(
           proxy,
           String(message.method),
@@ -389,8 +316,17 @@ export class Cluster {
       case 'leg': {
         const proxy = this.proxies.get(String(message.sessionId));
         if (!proxy) return undefined;
+        if (message.event !== 'ended') {
+          proxy.setAway(message.event === 'detached', message.room as BufferRoom | undefined);
+        }
+        if (message.event !== 'detached') proxy.backlogged = false;
         host.legEvent(proxy, message.event as 'detached' | 'resumed' | 'ended');
         if (message.event === 'ended') this.proxies.delete(proxy.id);
+        return undefined;
+      }
+      case 'backlog': {
+        const proxy = this.proxies.get(String(message.sessionId));
+        if (proxy) proxy.backlogged = message.full === true;
         return undefined;
       }
       case 'revoke':
@@ -419,71 +355,29 @@ export class Cluster {
     const params = message.params as Record<string, unknown>;
     const callId = String(params.callId);
     session.calls.add(callId);
-    const call = this.foreign.get(callId) ?? { owner, sessions: new Set<string>() };
-    call.sessions.add(session.id);
-    this.foreign.set(callId, call);
+    this.foreign.add(callId, owner, session.id);
     session.notify(ServerEvents.incoming, params);
     return { outcome: 'ringing' };
   }
 
-  private forget(callId: string, sessionId: string): void {
-    const call = this.foreign.get(callId);
-    call?.sessions.delete(sessionId);
-    if (call?.sessions.size === 0) this.foreign.delete(callId);
-  }
-
-  private async sweep(): Promise<void> {
-    const host = this.host;
-    if (!host) return;
-    const owners = new Set([...this.foreign.values()].map((call) => call.owner));
-    for (const owner of owners) {
-      if (await this.presence.alive(owner)) continue;
-      for (const [callId, call] of this.foreign) {
-        if (call.owner !== owner) continue;
-        this.foreign.delete(callId);
-        for (const sessionId of call.sessions) {
-          const session = host.session(sessionId);
-          if (!session?.calls.delete(callId)) continue;
-          session.notify(ServerEvents.ended, { callId, reason: 'disconnected' });
-        }
-      }
+  /** A call owned by another node notifies one of this node's sessions. */
+  private onNotify(host: ClusterHost, owner: string, message: BusMessage): void {
+    const sessionId = String(message.sessionId);
+    const session = host.session(sessionId);
+    if (!session) {
+      // Handed over before its owner heard of the move: it follows the session.
+      const node = this.moved.get(sessionId);
+      if (node) this.bus.send(node, { ...message, owner });
+      return;
     }
-    for (const node of new Set([...this.proxies.values()].map((proxy) => proxy.node))) {
-      if (await this.presence.alive(node)) continue;
-      // Its sessions may resume elsewhere, but that node cannot hand their calls over: the
-      // other legs learn the peer is away (their media, peer to peer, may well go on).
-      for (const proxy of this.proxies.values()) {
-        if (proxy.node === node && proxy.calls.size > 0) host.legEvent(proxy, 'detached');
-      }
+    const params = message.params as Record<string, unknown>;
+    if (message.method === ServerEvents.ended) {
+      const callId = String(params.callId);
+      session.calls.delete(callId);
+      if (params.reason === 'answered-elsewhere') this.foreign.passed(callId, session.id);
+      else this.foreign.forget(callId, session.id);
     }
-    for (const [id, proxy] of this.proxies) if (proxy.calls.size === 0) this.proxies.delete(id);
+    session.notify(String(message.method), params);
+    this.backlogs.check(session, owner);
   }
-}
-
-/** A remote session whose call.incoming is a ring the other node answers (or refuses). */
-class RingingRemoteSession extends RemoteSession {
-  constructor(
-    init: ConstructorParameters<typeof RemoteSession>[0],
-    node: string,
-    bus: NodeBus,
-    private readonly onRing: (callId: string, params: Record<string, unknown>) => void,
-  ) {
-    super(init, node, bus);
-  }
-
-  override notify(method: string, params: Record<string, unknown>): boolean {
-    if (method === ServerEvents.incoming) {
-      this.onRing(String(params.callId), params);
-      return true;
-    }
-    return super.notify(method, params);
-  }
-}
-
-function callNotFound(): RelayRpcError {
-  return new RelayRpcError(
-    RpcErrorCodes.callNotFound,
-    ErrorCodes.callNotFound,
-    'No such call on this session. It may have ended; check the call id.',
-  );
 }

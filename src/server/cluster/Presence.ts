@@ -41,9 +41,14 @@ export class Presence {
     private readonly prefix: string,
     /** How long a node counts as alive after its last refresh, in ms. */
     private readonly ttlMs: number,
+    /** The Relay's clock, ms since the epoch: when a node was last seen alive. */
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts refreshing this node's liveness. */
+  /**
+   * Starts refreshing this node's liveness. On real time whatever the Relay's clock: the
+   * liveness key expires in Redis's time.
+   */
   async start(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.ttlMs / 3);
@@ -112,7 +117,7 @@ export class Presence {
     return (await this.redis.exists(this.aliveKey(node))) === 1;
   }
 
-  /** When a node was last known alive, ms since the epoch (0 when never). */
+  /** When a node was last known alive, on the Relay's clock (0 when never). */
   async lastSeen(node: string): Promise<number> {
     return Number((await this.redis.get(this.seenKey(node))) ?? 0);
   }
@@ -144,7 +149,7 @@ export class Presence {
     await this.redis
       .pipeline()
       .set(this.aliveKey(this.nodeId), '1', 'PX', this.ttlMs)
-      .set(this.seenKey(this.nodeId), String(Date.now()), 'PX', LONG_TTL_MS)
+      .set(this.seenKey(this.nodeId), String(this.now()), 'PX', LONG_TTL_MS)
       .exec();
   }
 

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, RelayError } from '../../protocol/index.js';
+import { systemClock, type Clock } from '../clock.js';
 import { optionalPeerError } from '../store/optionalPeerError.js';
-import { Cluster } from './Cluster.js';
+import { Cluster, type ClusterOptions } from './Cluster.js';
 
 /** Running as one of several Relay nodes that share a Redis. */
 export interface ClusterConfig {
@@ -23,8 +24,15 @@ export interface ClusterConnection {
   close(): Promise<void>;
 }
 
-/** Opens the connections (commands and publishing; this node's channel) and builds the member. */
-export async function connectCluster(config: ClusterConfig): Promise<ClusterConnection> {
+/**
+ * Opens the connections (commands and publishing; this node's channel) and builds the member,
+ * on the Relay's clock (its sweep for dead nodes, and the resume grace after one died).
+ */
+export async function connectCluster(
+  config: ClusterConfig,
+  clock: Clock = systemClock,
+  limits?: ClusterOptions['limits'],
+): Promise<ClusterConnection> {
   let Client: typeof Redis;
   try {
     Client = (await import('ioredis')).Redis;
@@ -67,6 +75,8 @@ export async function connectCluster(config: ClusterConfig): Promise<ClusterConn
     nodeId: config.nodeId,
     presenceTtlMs: config.presenceTtlMs,
     prefix: config.prefix,
+    clock,
+    limits,
   });
   return {
     cluster,

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ErrorCodes, RelayError, isScope, type Scope } from '../../protocol/index.js';
+import { ErrorCodes, RelayError } from '../../protocol/index.js';
 import { optionalPeerError, type OptionalPeer } from './optionalPeerError.js';
+import { redactRedisUrl } from './redactRedisUrl.js';
+import { flatten, pairsToObject, toFamily, toToken } from './redisRecords.js';
+import { redisScripts, type Script } from './redisScripts.js';
 import type {
   FamilyRecord,
   ProjectRecord,
@@ -9,6 +11,9 @@ import type {
   RelayStore,
   RotateOutcome,
 } from './RelayStore.js';
+import { isReplyError, translateRedisError } from './translateRedisError.js';
+
+export { redactRedisUrl } from './redactRedisUrl.js';
 
 /** Options of {@link RedisStore.open}. */
 export interface RedisStoreOptions {
@@ -45,204 +50,6 @@ const DEFAULTS = {
 
 /** Expired refresh tokens removed per purge script run, so no run blocks Redis for long. */
 const PURGE_BATCH = 500;
-
-/** Errors our scripts raise on purpose start with this; what follows is the message. */
-const SCRIPT_ERROR = 'RELAYCALL ';
-
-/**
- * Key layout under the prefix P (every script gets P as ARGV[1]):
- *   P projects             hash   project id -> ProjectRecord JSON
- *   P secret               string the JWT signing secret
- *   P family:ID            hash   FamilyRecord fields (null fields absent, scopes as JSON)
- *   P family-tokens:ID     set    hashes of the family's refresh tokens
- *   P token:HASH           hash   RefreshTokenRecord fields (rotatedAt absent while current)
- *   P token-expiry         zset   token hash scored by expiresAt (for purging)
- * Scripts build the family and token keys themselves, so Redis Cluster is not supported.
- */
-const CREATE_FAMILY = `
-local p, fid, th, exp, nf = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local fk, tk = p .. 'family:' .. fid, p .. 'token:' .. th
-if redis.call('EXISTS', fk) == 1 then
-  return redis.error_reply('${SCRIPT_ERROR}Family ' .. fid .. ' already exists')
-end
-if redis.call('EXISTS', tk) == 1 then
-  return redis.error_reply('${SCRIPT_ERROR}Refresh token hash already exists')
-end
-redis.call('HSET', fk, unpack(ARGV, 6, 5 + nf))
-redis.call('HSET', tk, unpack(ARGV, 6 + nf))
-redis.call('ZADD', p .. 'token-expiry', exp, th)
-redis.call('SADD', p .. 'family-tokens:' .. fid, th)
-return 1
-`;
-
-const ROTATE = `
-local p, old, now = ARGV[1], ARGV[2], ARGV[3]
-local nh, nfid, nexp = ARGV[4], ARGV[5], ARGV[6]
-local tk = p .. 'token:' .. old
-local t = redis.call('HMGET', tk, 'familyId', 'expiresAt', 'rotatedAt')
-if not t[1] or tonumber(t[2]) <= tonumber(now) then return {'invalid'} end
-local fk = p .. 'family:' .. t[1]
-local family = redis.call('HGETALL', fk)
-if #family == 0 or redis.call('HEXISTS', fk, 'revokedAt') == 1 then return {'invalid'} end
-if t[3] then return {'reused', family} end
-if nfid ~= t[1] then
-  return redis.error_reply('${SCRIPT_ERROR}New refresh token belongs to family ' .. nfid ..
-    ', not ' .. t[1])
-end
-local nk = p .. 'token:' .. nh
-if redis.call('EXISTS', nk) == 1 then
-  return redis.error_reply('${SCRIPT_ERROR}Refresh token hash already exists')
-end
-redis.call('HSET', tk, 'rotatedAt', now)
-redis.call('HSET', nk, unpack(ARGV, 7))
-redis.call('ZADD', p .. 'token-expiry', nexp, nh)
-redis.call('SADD', p .. 'family-tokens:' .. nfid, nh)
-return {'rotated', family}
-`;
-
-const REVOKE = `
-local fk = ARGV[1] .. 'family:' .. ARGV[2]
-if redis.call('EXISTS', fk) == 0 or redis.call('HEXISTS', fk, 'revokedAt') == 1 then
-  return 0
-end
-redis.call('HSET', fk, 'revokedAt', ARGV[3], 'revokedReason', ARGV[4])
-return 1
-`;
-
-const PURGE = `
-local p, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local zk = p .. 'token-expiry'
-local hashes = redis.call('ZRANGEBYSCORE', zk, '-inf', now, 'LIMIT', 0, limit)
-local removed = 0
-for _, h in ipairs(hashes) do
-  local tk = p .. 'token:' .. h
-  local fid = redis.call('HGET', tk, 'familyId')
-  removed = removed + redis.call('DEL', tk)
-  redis.call('ZREM', zk, h)
-  if fid then
-    local sk = p .. 'family-tokens:' .. fid
-    redis.call('SREM', sk, h)
-    if redis.call('SCARD', sk) == 0 then
-      removed = removed + redis.call('DEL', p .. 'family:' .. fid)
-    end
-  end
-end
-return {#hashes, removed}
-`;
-
-interface Script {
-  lua: string;
-  sha: string;
-}
-
-const script = (lua: string): Script => ({
-  lua,
-  sha: createHash('sha1').update(lua).digest('hex'),
-});
-
-const SCRIPTS = {
-  createFamily: script(CREATE_FAMILY),
-  rotate: script(ROTATE),
-  revoke: script(REVOKE),
-  purge: script(PURGE),
-};
-
-/**
- * A `redis://` or `rediss://` URL with its password masked, fit for logs and messages (a
- * lone user name is masked too: it may be a password). Any other string comes back as is.
- */
-export function redactRedisUrl(url: string): string {
-  if (!/^rediss?:\/\//i.test(url)) return url;
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    else if (parsed.username) parsed.username = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
-
-/** A Redis error reply (as opposed to a connection failure). */
-const isReplyError = (error: unknown): error is Error =>
-  error instanceof Error && error.name === 'ReplyError';
-
-/** Error replies that mean "Redis cannot serve right now", not "this command is wrong". */
-const UNAVAILABLE_REPLY =
-  /^(LOADING|READONLY|MASTERDOWN|OOM|BUSY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM)\b/;
-
-function describeFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (isReplyError(error)) return `Redis answered ${message.split(' ')[0] ?? 'an error'}`;
-  if (message === 'Command timed out') return 'Redis did not answer in time';
-  if (message.startsWith("Stream isn't writeable")) return 'not connected to Redis';
-  if (error instanceof Error && error.name === 'MaxRetriesPerRequestError') {
-    return 'the connection to Redis was lost during the operation';
-  }
-  return 'the connection to Redis failed';
-}
-
-const num = (value: string | undefined, field: string): number => {
-  const n = Number(value);
-  if (value === undefined || value === '' || !Number.isFinite(n)) {
-    throw new Error(`The Redis store holds a corrupt record: ${field} is ${String(value)}`);
-  }
-  return n;
-};
-
-const optionalNum = (value: string | undefined, field: string): number | null =>
-  value === undefined ? null : num(value, field);
-
-function parseScopes(json: string | undefined, familyId: string): Scope[] {
-  const value: unknown = JSON.parse(json ?? 'null');
-  if (!Array.isArray(value)) {
-    throw new Error(`The Redis store holds family ${familyId} with corrupt scopes: ${json}`);
-  }
-  // Dropping a scope this version does not know only ever narrows a grant.
-  return value.filter(isScope);
-}
-
-function toFamily(fields: Record<string, string>): FamilyRecord {
-  const id = fields.id ?? '';
-  return {
-    id,
-    projectId: fields.projectId ?? '',
-    resource: fields.resource ?? '',
-    scopes: parseScopes(fields.scopes, id),
-    expiresInMinutes: num(fields.expiresInMinutes, 'expiresInMinutes'),
-    createdAt: num(fields.createdAt, 'createdAt'),
-    revokedAt: optionalNum(fields.revokedAt, 'revokedAt'),
-    revokedReason: fields.revokedReason ?? null,
-  };
-}
-
-/** A flat [field, value, ...] reply (HGETALL inside a script) as an object. */
-function pairsToObject(reply: unknown): Record<string, string> {
-  const fields: Record<string, string> = {};
-  if (!Array.isArray(reply)) return fields;
-  for (let i = 0; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
-  return fields;
-}
-
-function toToken(fields: Record<string, string>): RefreshTokenRecord {
-  return {
-    hash: fields.hash ?? '',
-    familyId: fields.familyId ?? '',
-    createdAt: num(fields.createdAt, 'createdAt'),
-    expiresAt: num(fields.expiresAt, 'expiresAt'),
-    rotatedAt: optionalNum(fields.rotatedAt, 'rotatedAt'),
-  };
-}
-
-/** Record fields as [field, value, ...], leaving out null ones (absent means null). */
-function flatten(record: object): string[] {
-  const out: string[] = [];
-  for (const [field, value] of Object.entries(record)) {
-    if (value === null || value === undefined) continue;
-    out.push(field, Array.isArray(value) ? JSON.stringify(value) : String(value));
-  }
-  return out;
-}
 
 /**
  * A {@link RelayStore} in Redis (7.0 or newer), via the optional ioredis
@@ -402,7 +209,7 @@ export class RedisStore implements RelayStore {
       throw new Error(`Refresh token belongs to family ${token.familyId}, not ${family.id}`);
     }
     const familyFields = flatten(family);
-    await this.eval(SCRIPTS.createFamily, [
+    await this.eval(redisScripts.createFamily, [
       family.id,
       token.hash,
       String(token.expiresAt),
@@ -418,7 +225,7 @@ export class RedisStore implements RelayStore {
   }
 
   async revokeFamily(id: string, at: number, reason: string): Promise<boolean> {
-    return (await this.eval(SCRIPTS.revoke, [id, String(at), reason])) === 1;
+    return (await this.eval(redisScripts.revoke, [id, String(at), reason])) === 1;
   }
 
   async getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
@@ -431,7 +238,7 @@ export class RedisStore implements RelayStore {
     next: RefreshTokenRecord,
     now: number,
   ): Promise<RotateOutcome> {
-    const reply = await this.eval(SCRIPTS.rotate, [
+    const reply = await this.eval(redisScripts.rotate, [
       oldHash,
       String(now),
       next.hash,
@@ -449,7 +256,7 @@ export class RedisStore implements RelayStore {
   async purgeExpired(now: number): Promise<number> {
     let removed = 0;
     for (;;) {
-      const reply = await this.eval(SCRIPTS.purge, [String(now), String(PURGE_BATCH)]);
+      const reply = await this.eval(redisScripts.purge, [String(now), String(PURGE_BATCH)]);
       const [seen, gone] = Array.isArray(reply) ? (reply as unknown[]) : [];
       removed += Number(gone ?? 0);
       if (Number(seen ?? 0) < PURGE_BATCH) return removed;
@@ -493,33 +300,8 @@ export class RedisStore implements RelayStore {
     try {
       return await operation();
     } catch (error) {
-      throw this.translate(error);
+      throw translateRedisError(error);
     }
-  }
-
-  private translate(error: unknown): Error {
-    if (isReplyError(error)) {
-      const at = error.message.indexOf(SCRIPT_ERROR);
-      if (at >= 0) {
-        // "Family f1 already exists" and the like: the caller's mistake, as in the other stores.
-        return new Error(error.message.slice(at + SCRIPT_ERROR.length).split('\n')[0], {
-          cause: error,
-        });
-      }
-      if (!UNAVAILABLE_REPLY.test(error.message)) {
-        return new Error(`Redis refused an operation of the Relay's store: ${error.message}`, {
-          cause: error,
-        });
-      }
-    }
-    // Connection trouble. The message may reach API clients, so it names no host.
-    return new RelayError(
-      ErrorCodes.unavailableService,
-      `The Relay's Redis store is unavailable (${describeFailure(error)}). ` +
-        'Try again in a few seconds: the Relay reconnects by itself. ' +
-        "If this persists, the Relay's operator should check that Redis is running and reachable.",
-      { cause: error },
-    );
   }
 }
 
