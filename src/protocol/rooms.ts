@@ -34,7 +34,11 @@ export type RoomMedia = 'mesh';
 export type LeftReason = 'left' | 'removed' | 'disconnected' | 'declined' | 'no-answer';
 
 /** Why a room ended for everyone in it. */
-export type RoomEndReason = 'ended' | 'empty';
+/**
+ * Why a room ended: a moderator `ended` it, it became `empty`, or (several nodes) the node
+ * holding it went away: `disconnected`, after which its participants join it again by name.
+ */
+export type RoomEndReason = 'ended' | 'empty' | 'disconnected';
 
 export interface RoomJoinParams {
   /** Room name within the project; the room is created by its first participant. */

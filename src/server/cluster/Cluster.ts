@@ -13,6 +13,7 @@ import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
 import { Backlogs, type BufferRoom } from './Backlogs.js';
 import type { Adopted, ClusterHost, HandedOver } from './ClusterHost.js';
+import { ClusterRooms } from './ClusterRooms.js';
 import type { ClusterOptions } from './ClusterOptions.js';
 import { DeadNodeSweep } from './DeadNodeSweep.js';
 import { ForeignCalls } from './ForeignCalls.js';
@@ -56,6 +57,8 @@ export class Cluster {
   private readonly moved = new Map<string, string>();
   private readonly sweep: DeadNodeSweep;
   private readonly backlogs: Backlogs;
+  /** Rooms across nodes. */
+  readonly rooms: ClusterRooms;
   private host: ClusterHost | undefined;
 
   constructor(options: ClusterOptions) {
@@ -72,7 +75,23 @@ export class Cluster {
     this.proxies = new RemoteSessions(this.bus, this.rings);
     const clock = this.clock;
     this.presence = new Presence(options.pub, this.nodeId, prefix, ttl, () => clock.now());
-    this.sweep = new DeadNodeSweep(clock, ttl / 3, this.presence, this.foreign, this.proxies);
+    this.rooms = new ClusterRooms(
+      this.bus,
+      this.proxies,
+      options.pub,
+      prefix,
+      this.nodeId,
+      (node) => this.presence.alive(node),
+      this.timeoutMs,
+    );
+    this.sweep = new DeadNodeSweep(
+      clock,
+      ttl / 3,
+      this.presence,
+      this.foreign,
+      this.proxies,
+      this.rooms,
+    );
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.backlogs = new Backlogs(this.bus, (id) => this.host?.session(id), limits);
   }
@@ -162,12 +181,13 @@ export class Cluster {
       ...handed.foreign.filter((call) => call.owner !== this.nodeId),
     ];
     for (const { callId, owner } of calls) this.foreign.add(callId, owner, sessionId);
-    // Third nodes owning its calls now reach it here.
-    for (const owner of new Set(calls.map((c) => c.owner))) {
+    const rooms = handed.rooms ?? [];
+    // Third nodes owning its calls or rooms now reach it here.
+    for (const owner of new Set([...calls, ...rooms].map((c) => c.owner))) {
       if (owner === found.node) continue;
       this.bus.send(owner, { type: 'moved', sessionId, node: this.nodeId });
     }
-    return { record, calls };
+    return { record, calls, rooms };
   }
 
   /**
@@ -178,13 +198,15 @@ export class Cluster {
     const proxy = this.proxies.get(session.id);
     if (!proxy) return;
     for (const callId of proxy.calls) session.calls.add(callId);
+    for (const roomId of proxy.rooms) session.rooms.add(roomId);
     this.proxies.delete(session.id);
   }
 
   /** After {@link ClusterHost.handOver}: this node's calls reach the session on `node`. */
-  handedOver(session: Session, node: string, owned: string[]): void {
+  handedOver(session: Session, node: string, owned: string[], ownedRooms: string[] = []): void {
     session.journal = null;
     this.foreign.sessionGone(session.id, session.calls);
+    this.rooms.sessionGone(session);
     // What the owners of its calls sent here before they learnt of the move follows it.
     this.moved.delete(session.id);
     this.moved.set(session.id, node);
@@ -192,7 +214,7 @@ export class Cluster {
       if (this.moved.size <= MOVED_REMEMBERED) break;
       this.moved.delete(oldest);
     }
-    if (owned.length === 0) return;
+    if (owned.length === 0 && ownedRooms.length === 0) return;
     const proxy = this.proxies.of(
       session.id,
       node,
@@ -201,6 +223,7 @@ export class Cluster {
       session.scopes,
     );
     for (const callId of owned) proxy.calls.add(callId);
+    for (const roomId of ownedRooms) proxy.rooms.add(roomId);
   }
 
   stop(): void {
@@ -276,7 +299,11 @@ export class Cluster {
       const owner = this.foreign.ownerOf(callId);
       if (owner) owners.add(owner);
     }
-    if (event === 'ended') this.foreign.sessionGone(session.id, session.calls);
+    for (const owner of this.rooms.ownersOf(session)) owners.add(owner);
+    if (event === 'ended') {
+      this.foreign.sessionGone(session.id, session.calls);
+      this.rooms.sessionGone(session);
+    }
     if (event === 'resumed') this.backlogs.forget(session.id);
     if (owners.size === 0) return;
     const room = event === 'detached' ? this.backlogs.room(session) : undefined;
@@ -302,6 +329,8 @@ export class Cluster {
         // Passed on by a node the session left: the call's node is the one it names.
         this.onNotify(host, typeof message.owner === 'string' ? message.owner : from, message);
         return undefined;
+      case 'room':
+        return this.rooms.receive(host, from, message);
       case 'call': {
         const proxy = this.proxies.orStandIn(String(message.sessionId), from);
         const handled = host.callRequest(
@@ -377,6 +406,7 @@ export class Cluster {
       if (params.reason === 'answered-elsewhere') this.foreign.passed(callId, session.id);
       else this.foreign.forget(callId, session.id);
     }
+    this.rooms.notified(session, String(message.method), params);
     session.notify(String(message.method), params);
     this.backlogs.check(session, owner);
   }

@@ -1,4 +1,5 @@
 import type { Session } from '../signaling/Session.js';
+import type { HandedRoom } from './ClusterRooms.js';
 import type { SessionRecord } from './SessionRecords.js';
 
 /** What a node needs from its signaling server to serve the others. */
@@ -31,10 +32,14 @@ export interface HandedOver {
   owned: string[];
   /** Calls owned by third nodes. */
   foreign: { callId: string; owner: string }[];
+  /** Rooms it is in, wherever they live (this old node included). */
+  rooms?: HandedRoom[];
 }
 
 /** A session another node held, to resume here. */
 export interface Adopted {
   record: SessionRecord;
   calls: { callId: string; owner: string }[];
+  /** Rooms it is in, with the nodes holding them. */
+  rooms?: HandedRoom[];
 }

@@ -1,6 +1,7 @@
 import { ServerEvents } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { ClusterHost } from './ClusterHost.js';
+import type { ClusterRooms } from './ClusterRooms.js';
 import type { ForeignCalls } from './ForeignCalls.js';
 import type { Presence } from './Presence.js';
 import type { RemoteSessions } from './RemoteSessions.js';
@@ -22,6 +23,7 @@ export class DeadNodeSweep {
     private readonly presence: Presence,
     private readonly foreign: ForeignCalls,
     private readonly proxies: RemoteSessions,
+    private readonly rooms: ClusterRooms,
   ) {}
 
   start(host: ClusterHost): void {
@@ -53,12 +55,15 @@ export class DeadNodeSweep {
         }
       }
     }
+    for (const owner of this.rooms.foreignOwners()) {
+      if (!(await this.presence.alive(owner))) this.rooms.ownerDied(owner, host);
+    }
     for (const node of new Set([...this.proxies.values()].map((proxy) => proxy.node))) {
       if (await this.presence.alive(node)) continue;
       // Its sessions may resume elsewhere, but that node cannot hand their calls over: the
       // other legs learn the peer is away (their media, peer to peer, may well go on).
       for (const proxy of this.proxies.values()) {
-        if (proxy.node !== node || proxy.calls.size === 0) continue;
+        if (proxy.node !== node || (proxy.calls.size === 0 && proxy.rooms.size === 0)) continue;
         proxy.setAway(true);
         host.legEvent(proxy, 'detached');
       }

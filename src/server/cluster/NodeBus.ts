@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ErrorCodes, RelayRpcError, RpcErrorCodes } from '../../protocol/index.js';
+import { ErrorCodes, RelayRpcError, RpcErrorCodes, toRpcError } from '../../protocol/index.js';
 
 /** A message between Relay nodes. */
 export type BusMessage = { type: string } & Record<string, unknown>;
@@ -147,14 +147,8 @@ export class NodeBus {
       }
     } catch (error) {
       if (envelope.id === undefined) return false;
-      const rpc =
-        error instanceof RelayRpcError
-          ? error
-          : new RelayRpcError(
-              RpcErrorCodes.internal,
-              ErrorCodes.internal,
-              'The Relay failed to handle this request. Try again.',
-            );
+      // Translated as the socket layer does: domain code throws RelayError(code).
+      const rpc = toRpcError(error);
       this.publish(envelope.from, {
         from: this.nodeId,
         reply: envelope.id,

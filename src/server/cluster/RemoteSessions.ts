@@ -65,6 +65,8 @@ export class RemoteSessions {
 
   /** Forgets the proxies that are in no call any more. */
   prune(): void {
-    for (const [id, proxy] of this.proxies) if (proxy.calls.size === 0) this.proxies.delete(id);
+    for (const [id, proxy] of this.proxies) {
+      if (proxy.calls.size === 0 && proxy.rooms.size === 0) this.proxies.delete(id);
+    }
   }
 }

@@ -48,6 +48,8 @@ export class RoomManager {
   private readonly tell: RoomNotifier;
   /** Rooms each leg is being rung into (by leg id). */
   private readonly invitations = new Map<string, Set<string>>();
+  /** Told when a room of this node ends (a cluster lets another node hold that name next). */
+  onRoomGone: ((projectId: string, name: string) => void) | undefined;
 
   constructor(
     private readonly directory: LegDirectory,
@@ -63,6 +65,11 @@ export class RoomManager {
   /** Rooms on this node. */
   get size(): number {
     return this.rooms.size;
+  }
+
+  /** Whether a room of that name lives on this node. */
+  holdsName(projectId: string, name: string): boolean {
+    return this.rooms.named(projectId, name) !== undefined;
   }
 
   /** Whether the room lives on this node. */
@@ -345,6 +352,7 @@ export class RoomManager {
   /** Ends a room for everyone in it and rung into it but `by` (the leg that ended it). */
   private close(room: Room, reason: RoomEndReason, from: string | null, by: string | null): void {
     if (!this.rooms.delete(room)) return;
+    this.onRoomGone?.(room.projectId, room.name);
     const ended = { roomId: room.id, from, reason };
     for (const member of room.members()) {
       this.clock.clearTimeout(member.ringTimer);

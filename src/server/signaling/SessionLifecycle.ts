@@ -60,8 +60,11 @@ export class SessionLifecycle {
   constructor(
     private readonly options: LifecycleOptions,
     private readonly engines: LegEvents[],
-    /** Whether this node owns a call (it stays here when its leg moves to another node). */
-    private readonly ownsCall: (callId: string) => boolean,
+    /** What this node holds of a session's calls and rooms (they stay when it moves away). */
+    private readonly held: {
+      call(callId: string): boolean;
+      rooms(session: Session): { roomId: string; participantId: string }[];
+    },
   ) {}
 
   /** `relay.connect` on a socket: verifies the token, then resumes or creates the session. */
@@ -207,7 +210,12 @@ export class SessionLifecycle {
     const session = this.local(sessionId);
     if (!session || session.ended || !cluster) return undefined;
     const calls = [...session.calls];
-    const owned = calls.filter((callId) => this.ownsCall(callId));
+    const owned = calls.filter((callId) => this.held.call(callId));
+    const ownedRooms = this.held.rooms(session);
+    const rooms = [
+      ...ownedRooms.map((room) => ({ ...room, owner: cluster.nodeId })),
+      ...cluster.rooms.handedOver(session),
+    ];
     const foreign = calls.flatMap((callId) => {
       const owner = cluster.ownerOf(callId);
       return owner ? [{ callId, owner }] : [];
@@ -215,7 +223,12 @@ export class SessionLifecycle {
     clock.clearTimeout(session.graceTimer);
     clock.clearTimeout(session.expiryTimer);
     // Not terminate(): the session and its calls go on, on the other node.
-    cluster.handedOver(session, node, owned);
+    cluster.handedOver(
+      session,
+      node,
+      owned,
+      ownedRooms.map((room) => room.roomId),
+    );
     session.ended = true;
     router.remove(session);
     const link = session.link as Connection | null;
@@ -224,7 +237,7 @@ export class SessionLifecycle {
       link.session = null;
       link.close(CloseCodes.sessionTakenOver, 'session resumed on another node');
     }
-    return { owned, foreign };
+    return { owned, foreign, rooms };
   }
 
   private detach(session: Session): void {
@@ -267,6 +280,7 @@ export class SessionLifecycle {
     if (!adopted || this.local(sessionId)) return undefined;
     const session = this.create(sessionId, project, verified, adopted.record.buffer);
     for (const { callId } of adopted.calls) session.calls.add(callId);
+    cluster.rooms.adopted(session, adopted.rooms ?? []);
     cluster.absorb(session);
     if (!session.canResumeFrom(lastSeq)) {
       // Too far behind to resume: the calls it was in end for the others.

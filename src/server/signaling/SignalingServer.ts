@@ -109,9 +109,15 @@ export class SignalingServer {
       resumed: (session) => engines.forEach((engine) => engine.resumed(session)),
       ended: (session) => engines.forEach((engine) => engine.ended(session)),
     };
-    this.lifecycle = new SessionLifecycle(options, [this.legs], (callId) =>
-      this.calls.owns(callId),
-    );
+    this.lifecycle = new SessionLifecycle(options, [this.legs], {
+      call: (callId) => this.calls.owns(callId),
+      rooms: (session) =>
+        rooms.roomsOf(session).map(({ roomId, participantId }) => ({ roomId, participantId })),
+    });
+    const { cluster } = options;
+    // A room ended here: the next node a participant joins through may hold that name.
+    if (cluster)
+      rooms.onRoomGone = (projectId, name) => cluster.rooms.owners.release(projectId, name);
     this.routing =
       options.cluster && new ClusterRouting(options.cluster, this.engines, this.lifecycle, limits);
     this.scheduleHeartbeat();

@@ -34,7 +34,8 @@ export class ClusterRouting {
     return cluster.start({
       session: (id) => lifecycle.local(id),
       callRequest: (session, method, params) => {
-        if (!isMethod(method) || METHODS[method].routing !== 'call') throw internalError();
+        const routing = isMethod(method) ? METHODS[method].routing : undefined;
+        if (routing !== 'call' && routing !== 'room') throw internalError();
         return handle(this.engines, session, method, readParams(method, params, limits));
       },
       legEvent: (session, event) => {
@@ -51,13 +52,24 @@ export class ClusterRouting {
 
   /** Whether a request involves another node (and so cannot be answered at once). */
   crossesNodes(method: string, params: unknown): boolean {
-    return method === 'call.invite' || this.cluster.ownerOf(callIdOf(params) ?? '') !== undefined;
+    return (
+      method === 'call.invite' ||
+      method === 'room.join' ||
+      this.cluster.ownerOf(idOf(params, 'callId') ?? '') !== undefined ||
+      this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '') !== undefined
+    );
   }
 
   /** Answers a request that {@link crossesNodes}, or undefined when this node answers it itself. */
   async route(session: Session, method: string, params: unknown): Promise<Handled | undefined> {
     if (method === 'call.invite') return this.inviteAcross(session, params);
-    const owner = this.cluster.ownerOf(callIdOf(params) ?? '');
+    if (method === 'room.join') return this.joinAcross(session, params);
+    const roomOwner = this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '');
+    if (roomOwner && isMethod(method) && METHODS[method].routing === 'room') {
+      const p = params as Record<string, unknown>;
+      return { result: await this.cluster.rooms.forward(session, roomOwner, method, p) };
+    }
+    const owner = this.cluster.ownerOf(idOf(params, 'callId') ?? '');
     if (owner && isMethod(method) && METHODS[method].routing === 'call') {
       // The call lives on the caller's node: it answers for it.
       const result = await this.cluster.forward(
@@ -69,6 +81,40 @@ export class ClusterRouting {
       return { result };
     }
     return undefined;
+  }
+
+  /**
+   * A join of the room of that name wherever it lives: on this node when no other (alive) node
+   * holds it, else through the node that does.
+   */
+  private async joinAcross(session: Session, params: unknown): Promise<Handled | undefined> {
+    const p = readParams('room.join', params, this.limits);
+    const name = p.roomName('name');
+    authorize(session.scopes, 'joinRooms');
+    const { rooms } = this.cluster;
+    const owner = await rooms.owners.ownerOf(session.projectId, name);
+    if (owner === rooms.nodeId) {
+      try {
+        return handle(
+          this.engines,
+          session,
+          'room.join',
+          readParams('room.join', params, this.limits),
+        );
+      } finally {
+        // Claimed for a room that was not created after all (the join was refused).
+        if (!this.engines.rooms.holdsName(session.projectId, name)) {
+          rooms.owners.release(session.projectId, name);
+        }
+      }
+    }
+    const result = await rooms.forward(
+      session,
+      owner,
+      'room.join',
+      params as Record<string, unknown>,
+    );
+    return { result };
   }
 
   /** An invite that also rings the callee's sessions on other nodes. */
@@ -101,7 +147,7 @@ export class ClusterRouting {
   }
 }
 
-function callIdOf(params: unknown): string | undefined {
-  const callId = isPlainObject(params) ? params.callId : undefined;
-  return typeof callId === 'string' ? callId : undefined;
+function idOf(params: unknown, name: 'callId' | 'roomId'): string | undefined {
+  const id = isPlainObject(params) ? params[name] : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
