@@ -38,7 +38,13 @@ const preview: Preview = {
     controls: { expanded: true, sort: 'requiredFirst' },
     options: {
       storySort: {
-        order: ['Introduction', 'Phone', 'Components', ['Dialer', 'VideoTile', 'RelayProvider']],
+        order: [
+          'Introduction',
+          'Phone',
+          'Room',
+          'Components',
+          ['Dialer', 'VideoTile', 'RelayProvider'],
+        ],
       },
     },
   },

@@ -1,5 +1,5 @@
 export { createRelayClient } from './RelayClient.js';
-export type { RelayClientOptions } from './RelayClient.js';
+export type { RelayClientOptions } from './clientOptions.js';
 export { jwtExpiresAt, refreshDelay } from './tokenSchedule.js';
 export type { RefreshPlan } from './tokenSchedule.js';
 export type {
@@ -14,11 +14,19 @@ export type {
   DevicePermission,
   DevicesState,
   MediaOptions,
+  ParticipantSnapshot,
+  ReadonlyStore,
   RelayClient,
   RelayClientState,
+  RoomInvite,
+  RoomJoinOptions,
+  RoomLeftReason,
+  RoomSnapshot,
+  RoomState,
   WebSocketFactory,
   WebSocketLike,
 } from './types.js';
+export type { MediaSession, MediaSessionCallbacks } from './rooms/MediaSession.js';
 export {
   CloseCodes,
   ErrorCodes,
@@ -29,4 +37,10 @@ export {
   RelayRpcError,
   Scopes,
 } from '../protocol/index.js';
-export type { ErrorCode, IceServer, Scope } from '../protocol/index.js';
+export type {
+  ErrorCode,
+  IceServer,
+  Participant,
+  ParticipantState,
+  Scope,
+} from '../protocol/index.js';

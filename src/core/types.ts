@@ -1,5 +1,12 @@
 import type { StoreApi } from 'zustand/vanilla';
-import type { IceServer, RelayError, Scope } from '../protocol/index.js';
+import type {
+  IceServer,
+  LeftReason,
+  ParticipantState,
+  RelayError,
+  RoomEndReason,
+  Scope,
+} from '../protocol/index.js';
 
 /** Connection status of a RelayClient. */
 export type ConnectionStatus =
@@ -92,6 +99,103 @@ export interface RelayClientState {
   iceServers: IceServer[];
   /** Every call of this client, ended ones included until `dismiss(callId)`. */
   calls: Record<string, CallSnapshot>;
+  /**
+   * Rooms this client joined or is joining, by room name; left ones until `dismissRoom(name)`.
+   * A room's snapshot object changes only when something in it changes.
+   */
+  rooms: Record<string, RoomSnapshot>;
+  /**
+   * Invitations into rooms that are ringing this session, by room id. One goes when it is
+   * joined (`joinRoom(name)`, here or on another device of the same resource), declined,
+   * unanswered, or when the room ends.
+   */
+  roomInvites: Record<string, RoomInvite>;
+}
+
+/**
+ * Where this client is in a room: `joining` (acquiring media, waiting for the connection or
+ * the Relay's answer), `joined`, `reconnecting` (the Relay connection dropped, or the client is
+ * joining again as the same participant after the Relay lost its session; media keeps flowing
+ * peer to peer meanwhile), `left` (it left, was removed, the room ended, or joining failed: see
+ * `leftReason` and `error`).
+ */
+export type RoomState = 'joining' | 'joined' | 'reconnecting' | 'left';
+
+/** Why this client is no longer in a room. */
+export type RoomLeftReason = LeftReason | RoomEndReason | 'failed';
+
+/** One participant of a room, as this client sees it. Immutable: replaced on every change. */
+export interface ParticipantSnapshot {
+  /** Participant id, unique within the room. */
+  id: string;
+  resource: string;
+  state: ParticipantState;
+  /** This client's own participant. */
+  isLocal: boolean;
+  /** Metadata the participant joined with. */
+  metadata: unknown;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  moderator: boolean;
+  /** Its media: the local stream for the local participant, the received one for others. */
+  stream: MediaStream | null;
+  /** The peer connection with it is up (always true for the local participant). */
+  connected: boolean;
+  /**
+   * It is speaking now: its audio level, sampled every 250 ms with Web Audio, is above a
+   * threshold. Always false where there is no `AudioContext` (Node).
+   */
+  speaking: boolean;
+}
+
+export interface RoomSnapshot {
+  /** The room's name in the project. */
+  name: string;
+  /** Room id from the Relay, once joined. */
+  id: string | null;
+  state: RoomState;
+  /** This client's participant id, once joined. */
+  participantId: string | null;
+  /**
+   * Every participant, the local one included (once joined), by id; ringing invitees too
+   * (`state: 'ringing'`). Empty once left.
+   */
+  participants: Record<string, ParticipantSnapshot>;
+  /** The media this client sends (acquired, or the app's `localStream`); null once left. */
+  localStream: MediaStream | null;
+  /** This client's microphone is off (muted, muted by a moderator, or no audio track). */
+  audioMuted: boolean;
+  /** This client's camera is off (muted, muted by a moderator, or no video track). */
+  videoMuted: boolean;
+  /**
+   * The other participant who spoke the loudest last (see `speaking`): it stays until another
+   * one speaks or it leaves. Never the local participant. Null until someone speaks.
+   */
+  activeSpeakerId: string | null;
+  /** Largest number of participants the room takes (from the Relay, once joined). */
+  maxParticipants: number | null;
+  leftReason: RoomLeftReason | null;
+  /** Typed error when joining failed or the room was left on an error. */
+  error: RelayError | null;
+}
+
+/** An invitation into a room (`room.invite` by another participant). */
+export interface RoomInvite {
+  roomId: string;
+  /** Room name: join it with `joinRoom(name)`. */
+  name: string;
+  /** Resource of the inviter. */
+  by: string;
+  metadata: unknown;
+}
+
+/**
+ * How to join a room. `audio: false, video: false` (and no `localStream`) joins without media:
+ * the participant receives only, and shows as muted.
+ */
+export interface RoomJoinOptions extends MediaOptions {
+  /** Opaque JSON shown to the others with this participant (e.g. a display name). */
+  metadata?: unknown;
 }
 
 export interface MediaOptions {
@@ -108,9 +212,15 @@ export interface CallOptions extends MediaOptions {
   metadata?: unknown;
 }
 
+/**
+ * A zustand vanilla store an app reads and subscribes to, but does not write: the client owns
+ * its state. Works with zustand's `useStore(store, selector)`.
+ */
+export type ReadonlyStore<T> = Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'>;
+
 export interface RelayClient {
-  /** The client's zustand vanilla store. Subscribe with selectors. */
-  readonly store: StoreApi<RelayClientState>;
+  /** The client's zustand vanilla store, read-only. Subscribe with selectors. */
+  readonly store: ReadonlyStore<RelayClientState>;
   /** Capture and output devices with their permission states. */
   readonly devices: DeviceManager;
   /** Connects and authenticates with `token`. Resolves when connected; rejects with a RelayError. */
@@ -139,6 +249,43 @@ export interface RelayClient {
   setAudioOutput(callId: string, deviceId: string): void;
   /** Removes an ended call from the store. */
   dismiss(callId: string): void;
+  /**
+   * Joins (creating when needed) the room `name` of the project (the token needs `rooms:join`):
+   * acquires media, waits for the connection like a call does, then peers with every other
+   * participant. Idempotent while joining or joined (the same promise, or the snapshot at
+   * once). Resolves with the room's snapshot once joined or failed; never rejects (failures
+   * show in `state: 'left'`, `leftReason: 'failed'` and `error`: forbidden, room_full,
+   * limit_exceeded, not_connected, media errors…).
+   */
+  joinRoom(name: string, options?: RoomJoinOptions): Promise<RoomSnapshot>;
+  /** Leaves the room (the others stay); stops the media this client acquired for it. */
+  leaveRoom(name: string): void;
+  /**
+   * Rings `to` into a joined room (the token needs `calls:dial`; `to`'s sessions need
+   * `rooms:join`). Resolves once it rings; rejects with a RelayError when the Relay refuses
+   * (`invalid_state` when this client is not in the room).
+   */
+  inviteToRoom(name: string, to: string, metadata?: unknown): Promise<void>;
+  /** Declines an invitation (see `roomInvites`), on every session it rings. */
+  declineRoom(roomId: string): void;
+  /** Turns the microphone off or on in a room, and tells the others. */
+  setRoomAudioMuted(name: string, muted: boolean): void;
+  /** Turns the camera off or on in a room, and tells the others. */
+  setRoomVideoMuted(name: string, muted: boolean): void;
+  /**
+   * Moderator (`rooms:moderate`): mutes a participant's audio or video (its client turns the
+   * track off; it may unmute). Rejects with a RelayError when refused.
+   */
+  muteParticipant(name: string, participantId: string, kind: 'audio' | 'video'): Promise<void>;
+  /**
+   * Moderator: removes a participant; its resource may not join again while the room lives.
+   * Rejects with a RelayError when refused.
+   */
+  removeParticipant(name: string, participantId: string): Promise<void>;
+  /** Moderator: ends the room for everyone (`leftReason: 'ended'`). */
+  endRoom(name: string): Promise<void>;
+  /** Removes a room from the store, leaving it first when in it. */
+  dismissRoom(name: string): void;
   /** Disconnects, stops every track the client acquired and removes every timer and listener. */
   destroy(): void;
 }

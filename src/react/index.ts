@@ -22,6 +22,15 @@ export { useIncomingCall } from './useIncomingCall.js';
 export type { UseIncomingCallResult } from './useIncomingCall.js';
 export { useDevices } from './useDevices.js';
 export type { UseDevicesResult } from './useDevices.js';
+export { useRoom } from './useRoom.js';
+export type { UseRoomOptions, UseRoomResult, UseRoomState } from './useRoom.js';
+export type { RoomControls } from './useRoomControls.js';
+export { useParticipants } from './useParticipants.js';
+export { useParticipant } from './useParticipant.js';
+export { useRoomInvites } from './useRoomInvites.js';
+export type { UseRoomInvitesResult } from './useRoomInvites.js';
+export { RoomProvider } from './RoomContext.js';
+export type { RoomProviderProps } from './RoomContext.js';
 
 export { Dialer } from './Dialer.js';
 export type { DialerProps } from './Dialer.js';
@@ -30,6 +39,12 @@ export type { DialerKey, DialerLabels } from './dialerLabels.js';
 export type { EndedCall } from './useOnCallEnded.js';
 export { VideoTile } from './VideoTile.js';
 export type { VideoTileLabels, VideoTileProps } from './VideoTile.js';
+export { RoomGrid } from './RoomGrid.js';
+export type { RoomGridProps, RoomTileContext } from './RoomGrid.js';
+export { ParticipantTile } from './ParticipantTile.js';
+export type { ParticipantTileProps } from './ParticipantTile.js';
+export { defaultRoomLabels } from './roomLabels.js';
+export type { RoomLabels } from './roomLabels.js';
 export { formatDuration } from './formatDuration.js';
 
 export * from '../core/index.js';

@@ -6,9 +6,11 @@ import {
   useRelayClient,
   useToken,
   type RelayClient,
+  type RelayClientState,
   type RelayProviderProps,
 } from 'relaycall';
-import { expect, inject, vi } from 'vitest';
+import { expect, inject, vi, type Mock } from 'vitest';
+import type { StoreApi } from 'zustand/vanilla';
 
 export const relayUrl = inject('relayUrl');
 export const tokenUrl = inject('tokenUrl');
@@ -175,3 +177,29 @@ export function renderWithRelay(
   );
   return render(strict ? <StrictMode>{tree}</StrictMode> : tree);
 }
+
+/**
+ * The client's store with its setter, for tests that put snapshots jsdom cannot produce (media,
+ * peers) into it. The client's public store type may be read-only; the zustand store is not.
+ */
+export function writableStore(client: RelayClient): StoreApi<RelayClientState> {
+  return client.store as unknown as StoreApi<RelayClientState>;
+}
+
+/**
+ * Replaces the client's `method` with a mock for the rest of the test (the client is the test's
+ * own, destroyed with its provider): for methods that would need media jsdom does not have.
+ */
+export function mockClientMethod<K extends ClientMethod>(
+  client: RelayClient,
+  method: K,
+  implementation: RelayClient[K],
+): Mock<RelayClient[K]> {
+  const mock = vi.fn(implementation);
+  Object.assign(client, { [method]: mock });
+  return mock;
+}
+
+type ClientMethod = {
+  [K in keyof RelayClient]: RelayClient[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof RelayClient];

@@ -6,7 +6,7 @@
  * Real traffic where jsdom allows it (raw callers inviting and cancelling through the real Relay,
  * real re-authentication, real outgoing calls that fail for lack of media); the rest (another
  * call's mute, hold and DTMF, which need a live peer, and a changed ICE server list) goes into
- * the real client's store through its public zustand API.
+ * the real client's zustand store (writable under its read-only public type: writableStore).
  */
 import { act, render, screen, waitFor } from '@testing-library/react';
 import { Profiler } from 'react';
@@ -20,7 +20,7 @@ import {
   type RelayClientState,
 } from 'relaycall';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { getToken, relayUrl, tokenFetcher, uniqueResource } from './helpers.js';
+import { getToken, relayUrl, tokenFetcher, uniqueResource, writableStore } from './helpers.js';
 import { connectRawCaller, type RawCaller } from './rawCaller.js';
 
 const UNRELATED_UPDATES = 100;
@@ -201,7 +201,7 @@ describe('re-renders', () => {
     //    DTMF (a call needs a peer for these), clock measurements, a changed ICE server list.
     phase = 'another live call: mute, hold, DTMF, peer (direct)';
     const other: CallSnapshot = { ...mine, id: 'other-live', remote: 'frank', state: 'active' };
-    act(() => relay.store.setState((s) => ({ calls: { ...s.calls, [other.id]: other } })));
+    act(() => writableStore(relay).setState((s) => ({ calls: { ...s.calls, [other.id]: other } })));
     const patches: Array<Partial<CallSnapshot>> = [
       { remoteAudioMuted: true },
       { remoteAudioMuted: false },
@@ -213,7 +213,7 @@ describe('re-renders', () => {
     ];
     const patchOther = (patch: Partial<CallSnapshot>) =>
       act(() =>
-        relay.store.setState((s) => {
+        writableStore(relay).setState((s) => {
           const current = s.calls[other.id]!;
           return { calls: { ...s.calls, [other.id]: { ...current, ...patch } } };
         }),
@@ -233,8 +233,8 @@ describe('re-renders', () => {
           : { expiresAt: (relay.store.getState().expiresAt ?? 0) + i * 1000 },
       );
     }
-    for (const patch of measured) act(() => relay.store.setState(patch));
-    act(() => relay.store.setState({ iceServers: [{ urls: 'stun:127.0.0.1:3478' }] }));
+    for (const patch of measured) act(() => writableStore(relay).setState(patch));
+    act(() => writableStore(relay).setState({ iceServers: [{ urls: 'stun:127.0.0.1:3478' }] }));
     unsubscribe();
 
     expect(total(), JSON.stringify(updates, null, 2)).toBe(UNRELATED_UPDATES);

@@ -10,7 +10,14 @@ import {
   type RelayClient,
 } from 'relaycall';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Probe, getToken, relayUrl, tokenFetcher, uniqueResource } from './helpers.js';
+import {
+  Probe,
+  getToken,
+  relayUrl,
+  tokenFetcher,
+  uniqueResource,
+  writableStore,
+} from './helpers.js';
 import { connectRawCaller, type RawCaller } from './rawCaller.js';
 
 const callers: RawCaller[] = [];
@@ -121,7 +128,7 @@ describe('useCall', () => {
     const wrapper = wrapperFor(uniqueResource('alice'), (client) => clients.push(client));
     const first = renderHook(() => useCall('zoe'), { wrapper });
     await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
-    const store = clients[0]!.store;
+    const store = writableStore(clients[0]!);
     act(() =>
       store.setState({
         calls: { c9: snapshot('c9', { direction: 'outgoing', state: 'active', startedAt: 1 }) },
@@ -174,7 +181,8 @@ describe('useCall', () => {
   });
 
   // jsdom cannot run media, so these two put call snapshots into the real client's store
-  // (its public zustand API) to watch how the hook follows them.
+  // (writableStore: its zustand store under the read-only public type) to watch how the hook
+  // follows them.
   it("re-renders only when its own call's snapshot changes", async () => {
     const clients: RelayClient[] = [];
     let renders = 0;
@@ -189,9 +197,11 @@ describe('useCall', () => {
     const client = clients[0]!;
     // Connecting changed status, session, scopes, expiry and clock offset: no re-render.
     expect(renders).toBe(1);
-    act(() => client.store.setState({ calls: { other: snapshot('other') } }));
+    act(() => writableStore(client).setState({ calls: { other: snapshot('other') } }));
     expect(renders).toBe(1);
-    act(() => client.store.setState((s) => ({ calls: { ...s.calls, mine: snapshot('mine') } })));
+    act(() =>
+      writableStore(client).setState((s) => ({ calls: { ...s.calls, mine: snapshot('mine') } })),
+    );
     expect(renders).toBe(2);
     expect(result.current).toMatchObject({ state: 'ringing', remote: 'zoe' });
   });
@@ -202,7 +212,7 @@ describe('useCall', () => {
       wrapper: wrapperFor(uniqueResource('alice'), (client) => clients.push(client)),
     });
     await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
-    const store = clients[0]!.store;
+    const store = writableStore(clients[0]!);
     const startedAt = Date.now() - 5_300;
     act(() => store.setState({ calls: { c1: snapshot('c1', { state: 'active', startedAt }) } }));
     expect(result.current.duration).toBe(5);

@@ -1,10 +1,11 @@
 /**
  * What `npm start` gives a person: Storybook on loopback with the live Relay inside it, where two
- * browser tabs on the Phone story (alice and bob) call each other with live video. Starts
+ * browser tabs on the Phone story (alice and bob) call each other with live video, and four tabs
+ * on the Room story meet in one mesh room. Starts
  * Storybook with npm start's own flags (on a free port) and drives two Chromium tabs. Runs inside
  * scripts/loopback.sh like every WebRTC test.
  */
-import { chromium, type Browser, type BrowserContext } from 'playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumArgs,
@@ -88,6 +89,11 @@ describe('npm start', () => {
       expect.arrayContaining([
         'phone--phone',
         'phone--live',
+        'room--room',
+        'room--live',
+        'room--join-and-leave',
+        'room--active-speaker',
+        'room--full-room',
         ...dialerStates.map((state) => `components-dialer--${state}`),
         ...tiles.map((tile) => `components-videotile--${tile}`),
         'components-relayprovider--connected',
@@ -148,4 +154,60 @@ describe('npm start', () => {
         `alice saw ${aliceSees.width}x${aliceSees.height}`,
     );
   }, 240_000);
+
+  it('lets four tabs on the Room story meet in one mesh room; one leaves and the others keep going', async () => {
+    const { url } = storybook!;
+    browser ??= await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    const context = await browser.newContext();
+    const problems: string[] = [];
+    const names = ['ann', 'ben', 'cat', 'dan'];
+    const tabs = await Promise.all(
+      names.map(async (resource) => {
+        const page = await context.newPage();
+        page.on('pageerror', (error) => problems.push(`${resource}: ${error.message}`));
+        await page.goto(
+          `${url}/iframe.html?id=room--room&viewMode=story&args=resource:${resource}`,
+        );
+        await page.getByRole('button', { name: 'Join', exact: true }).click();
+        return page;
+      }),
+    );
+    const t0 = performance.now();
+    // Each tab decodes the three others' cameras: frames arrive in every remote tile.
+    for (const tab of tabs) await decodingRemotes(tab, 3);
+    timings.roomMeshed = Math.round(performance.now() - t0);
+
+    await tabs[0]!.getByRole('button', { name: 'Leave', exact: true }).click();
+    for (const tab of tabs.slice(1)) await decodingRemotes(tab, 2);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 240_000);
 });
+
+/**
+ * Waits until the tab shows exactly `count` remote tiles whose videos advance, each sampled twice.
+ * Remote tiles are the grid's tiles but the local one.
+ */
+async function decodingRemotes(page: Page, count: number) {
+  const tiles = page.locator('.relaycall-room__tile:not([data-local])[data-state="joined"] video');
+  await expect
+    .poll(() => tiles.count(), { timeout: 30_000, message: `${count} remote tiles` })
+    .toBe(count);
+  const times = () =>
+    tiles.evaluateAll((videos) =>
+      (videos as HTMLVideoElement[]).map((v) => ({ w: v.videoWidth, t: v.currentTime })),
+    );
+  await expect
+    .poll(async () => (await times()).every((v) => v.w > 0 && v.t > 0), {
+      timeout: 30_000,
+      message: 'every remote video has frames',
+    })
+    .toBe(true);
+  const before = await times();
+  await expect
+    .poll(async () => (await times()).every((v, i) => v.t > (before[i]?.t ?? Infinity)), {
+      timeout: 10_000,
+      message: 'every remote video keeps advancing',
+    })
+    .toBe(true);
+}

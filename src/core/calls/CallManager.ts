@@ -6,8 +6,9 @@ import {
   ServerEvents,
   type EndReason,
   type IceServer,
-  type InviteResult,
 } from '../../protocol/index.js';
+import { lostWithConnection } from '../connection/connectionErrors.js';
+import type { RequestFn } from '../connection/RpcConnection.js';
 import type { createPeer } from '../peer/createPeer.js';
 import type {
   CallEndReason,
@@ -17,9 +18,11 @@ import type {
   MediaOptions,
   RelayClientState,
 } from '../types.js';
+import { sendCallDtmf, setCallHeld, setCallMuted, switchCallDevice } from './callControls.js';
 import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMessages.js';
+import { attachPeer, type PeerHost } from './callPeer.js';
+import { CallRequests } from './callRequests.js';
 import { CallTable, type CallRecord } from './CallTable.js';
-import { applyTrackStates, attachPeer, sendState, type PeerHost } from './callPeer.js';
 
 export interface CallManagerDeps {
   store: StoreApi<RelayClientState>;
@@ -35,36 +38,13 @@ export interface CallManagerDeps {
    */
   whenConnected(): Promise<void>;
   /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
-  request<T = Record<string, unknown>>(method: string, params: object): Promise<T>;
+  request: RequestFn;
 }
-
-/** A request lost with the connection (its outcome unknown), to send again after a resume. */
-interface Retry {
-  record: CallRecord;
-  method: 'call.signal' | 'call.hangup';
-  params: Record<string, unknown>;
-}
-
-/**
- * The request may not have taken effect for want of a connection: it was not sent
- * (`not_connected`), or the connection went before its reply. It goes again after a resume.
- */
-const lostWithConnection = (error: unknown) =>
-  error instanceof RelayError &&
-  (error.code === ErrorCodes.closed ||
-    error.code === ErrorCodes.timeout ||
-    error.code === ErrorCodes.notConnected);
-
-/** A call request the Relay refused for its rate limit goes again after this, in ms. */
-const RATE_LIMIT_RETRY_MS = 1_000;
-/** Refusals after which a request is sent again later instead of failing. */
-const RETRIED_LATER = new Set<string>([ErrorCodes.rateLimited, ErrorCodes.peerBacklogged]);
 
 /** Places, receives and runs calls: signaling through the Relay, media peer to peer. */
 export class CallManager {
   private readonly table: CallTable;
-  /** Requests lost with the connection, in order, sent again once the session resumes. */
-  private retries: Retry[] = [];
+  private readonly requests: CallRequests;
   /** Outgoing calls whose call.invite reply was lost: the Relay may or may not have them. */
   private lostInvites: CallRecord[] = [];
 
@@ -72,6 +52,7 @@ export class CallManager {
 
   constructor(private readonly deps: CallManagerDeps) {
     this.table = new CallTable(deps.store);
+    this.requests = new CallRequests(deps.request, deps.clock, (r) => this.table.ended(r.id));
     this.peerHost = {
       table: this.table,
       clock: deps.clock,
@@ -111,7 +92,7 @@ export class CallManager {
       this.update(callId, { localStream: stream });
       await this.startPeer(record, false, stream);
       try {
-        await this.deps.request('call.answer', { callId: record.serverId });
+        await this.deps.request('call.answer', { callId: record.serverId! });
       } catch (error) {
         // Answered or not, the resume tells (signals, or call.ended); settled in resumed().
         if (!lostWithConnection(error)) throw error;
@@ -132,7 +113,9 @@ export class CallManager {
   reject(callId: string, reason: 'declined' | 'busy'): void {
     const record = this.table.get(callId);
     if (!record || this.table.ended(callId)) return;
-    if (record.serverId) this.tell(record, 'call.reject', { callId: record.serverId, reason });
+    if (record.serverId) {
+      this.requests.tell(record, 'call.reject', { callId: record.serverId, reason });
+    }
     this.finish(record, 'declined', null, { tellRelay: false });
   }
 
@@ -141,54 +124,24 @@ export class CallManager {
     const call = this.table.snapshot(callId);
     if (!record || !call || call.state === 'ended') return;
     const reason = call.state === 'active' || call.state === 'held' ? 'hangup' : 'cancelled';
-    this.finish(
-      record,
-      call.direction === 'incoming' && call.state === 'ringing' ? 'declined' : reason,
-      null,
-      {
-        tellRelay: 'hangup',
-      },
-    );
+    const declined = call.direction === 'incoming' && call.state === 'ringing';
+    this.finish(record, declined ? 'declined' : reason, null, { tellRelay: 'hangup' });
   }
 
   setMuted(callId: string, kind: 'audio' | 'video', muted: boolean): void {
-    const record = this.table.get(callId);
-    if (!record || this.table.ended(callId)) return;
-    this.update(callId, kind === 'audio' ? { audioMuted: muted } : { videoMuted: muted });
-    applyTrackStates(record, this.table);
-    sendState(record, this.table);
+    setCallMuted(this.table, callId, kind, muted);
   }
 
   setHeld(callId: string, held: boolean): void {
-    const record = this.table.get(callId);
-    const call = this.table.snapshot(callId);
-    if (!record || !call || (call.state !== 'active' && call.state !== 'held')) return;
-    this.update(callId, { held, state: held ? 'held' : 'active' });
-    applyTrackStates(record, this.table);
-    sendState(record, this.table);
+    setCallHeld(this.table, callId, held);
   }
 
   sendDtmf(callId: string, tones: string): void {
-    const record = this.table.get(callId);
-    if (!record?.peer || !/^[0-9A-D#*,]+$/i.test(tones)) return;
-    const sender = record.peer.pc.getSenders().find((s) => s.track?.kind === 'audio');
-    sender?.dtmf?.insertDTMF(tones, 100, 70);
-    record.peer.send({ t: 'dtmf', tones } satisfies PeerMessage);
+    sendCallDtmf(this.table, callId, tones);
   }
 
-  async switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
-    const record = this.table.get(callId);
-    if (!record || this.table.ended(callId)) return;
-    const swap = await record.media.switchDevice(this.deps.mediaDevices, kind, deviceId);
-    if (!swap) return;
-    if (record.peer && swap.previous) {
-      await record.peer.replaceTrack(swap.previous, swap.next, swap.stream);
-    }
-    this.update(
-      callId,
-      kind === 'audioinput' ? { audioInputId: deviceId } : { videoInputId: deviceId },
-    );
-    applyTrackStates(record, this.table);
+  switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
+    return switchCallDevice(this.table, this.deps.mediaDevices, callId, kind, deviceId);
   }
 
   /**
@@ -196,7 +149,7 @@ export class CallManager {
    * or the Relay never had them (calls waiting to be sent go on).
    */
   sessionLost(): void {
-    this.retries = [];
+    this.requests.clear();
     this.lostInvites = [];
     for (const record of this.table.all()) {
       const call = this.table.snapshot(record.id);
@@ -218,10 +171,7 @@ export class CallManager {
    * goes again; an answer whose outcome is still unknown goes again.
    */
   resumed(): void {
-    for (const { record, method, params } of this.retries.splice(0)) {
-      if (method === 'call.hangup' || !this.table.ended(record.id))
-        this.tell(record, method, params);
-    }
+    this.requests.resend();
     if (this.lostInvites.length === 0 && !this.table.all().some((r) => r.answerLost)) {
       return;
     }
@@ -341,7 +291,7 @@ export class CallManager {
     for (;;) {
       try {
         record.inviteSent = true;
-        const invite = await this.deps.request<InviteResult>('call.invite', record.invite ?? {});
+        const invite = await this.deps.request('call.invite', record.invite!);
         this.invited(record, invite.callId);
         return;
       } catch (error) {
@@ -373,7 +323,7 @@ export class CallManager {
     this.table.bind(record, serverId);
     if (this.table.ended(record.id)) {
       // Hung up while the invite was in flight.
-      this.tell(record, 'call.hangup', { callId: serverId });
+      this.requests.tell(record, 'call.hangup', { callId: serverId });
       return;
     }
     record.noAnswerTimer = this.deps.clock.setTimeout(() => {
@@ -385,7 +335,7 @@ export class CallManager {
   /** Answers again after a resume when the first answer's outcome is still unknown. */
   private answerAgain(record: CallRecord): void {
     record.answerLost = false;
-    this.deps.request('call.answer', { callId: record.serverId }).catch((error: unknown) => {
+    this.deps.request('call.answer', { callId: record.serverId! }).catch((error: unknown) => {
       const relayError = asRelayError(error);
       if (lostWithConnection(error)) record.answerLost = true;
       // Not ringing here any more, yet still ours: the first answer did arrive.
@@ -396,41 +346,6 @@ export class CallManager {
           tellRelay: 'hangup',
         });
       }
-    });
-  }
-
-  /**
-   * Sends a request about a call, without waiting. Lost with the connection, it is sent again
-   * after a resume; refused for the rate limit or because the other side is not reading yet
-   * (`peer_backlogged`), a little later (a hangup always, a signal while the call lives). Other
-   * failures are final.
-   */
-  private tell(
-    record: CallRecord,
-    method: 'call.signal' | 'call.hangup' | 'call.reject',
-    params: Record<string, unknown>,
-  ): void {
-    this.deps.request(method, params).catch((error: unknown) => {
-      if (error instanceof RelayError && RETRIED_LATER.has(error.code)) {
-        // Refused unhandled (our rate limit, or the other side not reading yet): the same
-        // again a little later.
-        this.deps.clock.setTimeout(() => {
-          if (method !== 'call.signal' || !this.table.ended(record.id))
-            this.tell(record, method, params);
-        }, RATE_LIMIT_RETRY_MS);
-        return;
-      }
-      if (!lostWithConnection(error)) return;
-      // A lost reject is retried as a hangup: that ends the call whatever its state by then.
-      const retry = method === 'call.reject' ? 'call.hangup' : method;
-      this.retries.push({
-        record,
-        method: retry,
-        params: {
-          callId: params.callId,
-          ...(retry === 'call.signal' ? { signal: params.signal } : {}),
-        },
-      });
     });
   }
 
@@ -446,7 +361,7 @@ export class CallManager {
   }
 
   private relaySignal(record: CallRecord, signal: unknown): void {
-    this.tell(record, 'call.signal', { callId: record.serverId, signal });
+    this.requests.tell(record, 'call.signal', { callId: record.serverId!, signal });
   }
 
   private finish(
@@ -458,9 +373,8 @@ export class CallManager {
     if (this.table.ended(record.id)) return;
     this.deps.clock.clearTimeout(record.noAnswerTimer);
     if (tellRelay && record.serverId) {
-      this.tell(record, tellRelay === 'hangup' ? 'call.hangup' : 'call.reject', {
-        callId: record.serverId,
-      });
+      const method = tellRelay === 'hangup' ? 'call.hangup' : 'call.reject';
+      this.requests.tell(record, method, { callId: record.serverId });
     }
     if (reason === 'hangup' || reason === 'cancelled' || reason === 'declined') {
       if (!record.remoteHungUp) record.peer?.send({ t: 'hangup' } satisfies PeerMessage);

@@ -1,7 +1,8 @@
 import type { StoreApi } from 'zustand/vanilla';
+import type { InviteParams } from '../../protocol/index.js';
 import type { Peer } from '../peer/createPeer.js';
 import type { CallDirection, CallSnapshot, RelayClientState } from '../types.js';
-import { CallMedia } from './CallMedia.js';
+import { LocalMedia } from '../media/LocalMedia.js';
 import { newCallSnapshot } from './newCallSnapshot.js';
 
 /** What the manager keeps per call beside its snapshot. */
@@ -9,7 +10,7 @@ export interface CallRecord {
   id: string;
   serverId: string | null;
   peer: Peer | null;
-  media: CallMedia;
+  media: LocalMedia;
   /** Signals from the other side that arrived before our peer existed. */
   inbox: unknown[];
   /** Our peer's signals produced before the Relay gave the call an id. */
@@ -20,7 +21,7 @@ export interface CallRecord {
   /** Our call.answer went out but its reply was lost with the connection: settled on resume. */
   answerLost: boolean;
   /** The params of an outgoing call's call.invite, once its media and peer are ready. */
-  invite: Record<string, unknown> | undefined;
+  invite: InviteParams | undefined;
   /** Its call.invite went out (the Relay may have it); false while it waits to be sent. */
   inviteSent: boolean;
   /** Signals received, as JSON: a signal re-sent after a drop may arrive twice. */
@@ -51,7 +52,7 @@ export class CallTable {
       id,
       serverId: null,
       peer: null,
-      media: new CallMedia(),
+      media: new LocalMedia(),
       inbox: [],
       outbox: [],
       noAnswerTimer: undefined,

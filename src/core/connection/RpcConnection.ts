@@ -5,6 +5,9 @@ import {
   RelayRpcError,
   WS_PATH,
   type ErrorCode,
+  type Method,
+  type MethodParams,
+  type MethodResult,
 } from '../../protocol/index.js';
 import type { ClientClock, WebSocketFactory, WebSocketLike } from '../types.js';
 
@@ -68,10 +71,11 @@ export class RpcConnection {
     });
   }
 
-  request<T = Record<string, unknown>>(method: string, params?: object): Promise<T> {
+  /** Sends a request; rejects with a RelayRpcError, `timeout`, `closed` or `not_connected`. */
+  request<M extends Method>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
     if (this.closed) return Promise.reject(notConnected());
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<MethodResult<M>>((resolve, reject) => {
       const timer = this.options.clock.setTimeout(() => {
         this.pending.delete(id);
         reject(
@@ -84,7 +88,7 @@ export class RpcConnection {
   }
 
   /** Sends a JSON-RPC notification: no id, so the Relay acts on it without replying. */
-  notify(method: string, params?: object): void {
+  notify<M extends Method>(method: M, params: MethodParams<M>): void {
     if (!this.closed) this.ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
   }
 
@@ -185,3 +189,9 @@ interface RpcMessage {
   result?: unknown;
   error?: { code: number; message: string; data?: { code?: string } };
 }
+
+/** A typed signaling request, as the managers get it from the client. */
+export type RequestFn = <M extends Method>(
+  method: M,
+  params: MethodParams<M>,
+) => Promise<MethodResult<M>>;

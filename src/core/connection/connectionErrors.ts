@@ -65,3 +65,22 @@ export function projectOf(token: string): string {
     'The token is not a Relay JWT (no project in it). Pass `project` or fetch a valid token.',
   );
 }
+
+/**
+ * The request may not have taken effect for want of a connection: it was not sent
+ * (`not_connected`), or the connection went before its reply. It may go again after a resume.
+ */
+export const lostWithConnection = (error: unknown) =>
+  error instanceof RelayError &&
+  (error.code === ErrorCodes.closed ||
+    error.code === ErrorCodes.timeout ||
+    error.code === ErrorCodes.notConnected);
+
+/**
+ * Refusals after which a request is sent again a little later instead of failing: our rate
+ * limit, or the other side not reading yet (`peer_backlogged`).
+ */
+export const RETRIED_LATER: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.rateLimited,
+  ErrorCodes.peerBacklogged,
+]);

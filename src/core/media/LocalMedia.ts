@@ -1,8 +1,8 @@
-import { getLocalMedia } from '../media/getLocalMedia.js';
+import { getLocalMedia } from './getLocalMedia.js';
 import type { MediaOptions } from '../types.js';
 
-/** The local media of one call, and the tracks the library must stop when it ends. */
-export class CallMedia {
+/** The local media of one call or room, and the tracks the library must stop when it ends. */
+export class LocalMedia {
   stream: MediaStream | null = null;
   /** Tracks the library acquired (never the app's own localStream tracks). */
   private readonly owned = new Set<MediaStreamTrack>();
@@ -21,7 +21,7 @@ export class CallMedia {
       video: options.video ?? true,
     });
     if (this.released) {
-      // The call ended while the browser was asking: do not leave the camera on.
+      // The call or room ended while the browser was asking: do not leave the camera on.
       for (const track of stream.getTracks()) track.stop();
       return stream;
     }

@@ -1,0 +1,110 @@
+import type { IceServer, ReauthenticateResult } from '../protocol/index.js';
+import type { MediaSessionFactory } from './rooms/MediaSession.js';
+import type { ClientClock, RelayClientState, WebSocketFactory } from './types.js';
+
+export interface RelayClientOptions {
+  /** Relay base URL, e.g. `https://relay.example.com` (the socket path is added). */
+  url: string;
+  /** Project id. Default: the `sub` claim of the first JWT. */
+  project?: string;
+  /** ICE servers to use instead of the list the Relay hands out. Default: the Relay's list. */
+  iceServers?: IceServer[];
+  /**
+   * Which ICE candidates calls may use: `'all'`, or `'relay'` to send all media through a TURN
+   * server (hides the user's IP addresses; needs a TURN server in the ICE servers).
+   * Passed to RTCPeerConnection as `iceTransportPolicy`. Default: `'all'`.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
+  /** WebSocket constructor. Default: the global WebSocket. */
+  WebSocket?: WebSocketFactory;
+  /** Time source and timers. Default: Date.now and the global timers. */
+  clock?: ClientClock;
+  /** Capture devices. Default: navigator.mediaDevices when present. */
+  mediaDevices?: MediaDevices;
+  /** Permissions API. Default: navigator.permissions when present. */
+  permissions?: Permissions;
+  /** Keep-alive ping interval, in ms. Default: 5000. */
+  pingIntervalMs?: number;
+  /** A ping unanswered this long means the socket is dead, in ms. Default: 4000. */
+  pingTimeoutMs?: number;
+  /** First reconnect delay, in ms; doubles per attempt, with full jitter. Default: 500. */
+  reconnectBaseMs?: number;
+  /** Longest reconnect delay, in ms. Default: 15000. */
+  reconnectMaxMs?: number;
+  /** A request the Relay does not answer fails after this long, in ms. Default: 10000. */
+  requestTimeoutMs?: number;
+  /**
+   * An outgoing call nobody answers ends with `no-answer` after this long, in ms. A call placed
+   * while the client is not connected waits for the connection as long, then ends with a
+   * `not_connected` error. Default: 45000.
+   */
+  noAnswerTimeoutMs?: number;
+  /**
+   * When the page is hidden for good (`pagehide`: the tab closes, the user navigates away, or
+   * the page enters the back/forward cache), hang up every call, leave every room and close the
+   * connection, so the others see `hangup` (or the participant leaving) at once instead of a
+   * call frozen until the Relay notices. A page restored from the back/forward cache
+   * reconnects. Default: true.
+   */
+  hangUpOnPageHide?: boolean;
+  /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */
+  random?: () => number;
+  /**
+   * @internal How rooms carry media. Default: a mesh of peers (`MeshSession`). Tests in Node
+   * (no WebRTC) pass a fake.
+   */
+  createMediaSession?: MediaSessionFactory;
+  /** @internal Web Audio for the active speaker. Default: the global AudioContext, if any. */
+  AudioContext?: typeof AudioContext | null;
+}
+
+export const defaultClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** The store of a client that has not connected yet. */
+export function initialState(options: RelayClientOptions): RelayClientState {
+  return {
+    status: 'idle',
+    error: null,
+    sessionId: null,
+    resource: null,
+    scopes: [],
+    expiresAt: null,
+    clockOffset: 0,
+    iceServers: options.iceServers ?? [],
+    calls: {},
+    rooms: {},
+    roomInvites: {},
+  };
+}
+
+/** The Web Audio constructor for the active speaker: the option's, else the global one. */
+export function audioContextOf(options: RelayClientOptions): typeof AudioContext | undefined {
+  if (options.AudioContext === null) return undefined;
+  return (
+    options.AudioContext ?? (globalThis as { AudioContext?: typeof AudioContext }).AudioContext
+  );
+}
+
+/**
+ * What the store shows of the session once `relay.connect` or `relay.reauthenticate` answered
+ * (sent at `sent`, answered at `now`): its scopes and expiry, the clock skew, the ICE servers.
+ */
+export function sessionState(
+  result: ReauthenticateResult,
+  sent: number,
+  now: number,
+  options: RelayClientOptions,
+): Partial<RelayClientState> {
+  return {
+    expiresAt: result.expiresAt,
+    scopes: result.scopes,
+    clockOffset: result.serverTime - (sent + now) / 2,
+    ...(Array.isArray(result.iceServers) && !options.iceServers
+      ? { iceServers: result.iceServers }
+      : {}),
+  };
+}

@@ -1,0 +1,106 @@
+import { ErrorCodes, RelayError, type IceServer, type MethodParams } from '../../protocol/index.js';
+import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import type { RoomJoinOptions, RoomSnapshot } from '../types.js';
+import type { MediaSessionFactory } from './MediaSession.js';
+import type { RoomManager, RoomManagerDeps, RoomMethod } from './RoomManager.js';
+
+export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession'> {
+  /** How rooms carry media. Default: a MeshSession on `iceServers` and `createPeer`. */
+  createMediaSession: MediaSessionFactory | undefined;
+  iceServers(): IceServer[];
+  createPeer(options: CreatePeerOptions): Promise<Peer>;
+}
+
+/**
+ * The rooms of a client, loaded on first use: the room machinery (reducer, manager, mesh,
+ * outbox, audio levels) is its own chunk, fetched when the app joins a room or the Relay first
+ * says something about one (an invitation), so an app that only calls never loads it. Until
+ * it is there, what is asked of it waits and is carried out in order.
+ */
+export class LazyRooms {
+  private manager: RoomManager | null = null;
+  private loading: Promise<RoomManager> | null = null;
+
+  constructor(private readonly deps: LazyRoomsDeps) {}
+
+  joinRoom(name: string, options: RoomJoinOptions): Promise<RoomSnapshot> {
+    return this.use((rooms) => rooms.joinRoom(name, options)).catch((error: unknown) => ({
+      ...notJoined(name),
+      error: error instanceof RelayError ? error : loadError(error),
+    }));
+  }
+
+  tell<M extends RoomMethod>(
+    name: string,
+    method: M,
+    params: Omit<MethodParams<M>, 'roomId'>,
+  ): Promise<void> {
+    return this.use((rooms) => rooms.tell(name, method, params));
+  }
+
+  /** Carries out `act` now when loaded, after what waits when loading, else on a fresh load. */
+  run(act: (rooms: RoomManager) => void): void {
+    if (this.manager) act(this.manager);
+    else void this.load().then(act, () => undefined);
+  }
+
+  /** Like `run`, but only when rooms were ever used: there is nothing to do otherwise. */
+  ifUsed(act: (rooms: RoomManager) => void): void {
+    if (this.manager) act(this.manager);
+    else if (this.loading) void this.loading.then(act, () => undefined);
+  }
+
+  /** Room notifications (every `room.*` method) go to the rooms; false for the others. */
+  onNotification(method: string, params: Record<string, unknown>): boolean {
+    if (!method.startsWith('room.')) return false;
+    this.run((rooms) => rooms.onNotification(method, params));
+    return true;
+  }
+
+  private use<T>(act: (rooms: RoomManager) => Promise<T>): Promise<T> {
+    return this.manager ? act(this.manager) : this.load().then(act);
+  }
+
+  private load(): Promise<RoomManager> {
+    this.loading ??= Promise.all([import('./RoomManager.js'), import('./MediaSession.js')]).then(
+      ([{ RoomManager }, { meshSessions }]) => {
+        const { iceServers, createPeer, createMediaSession, ...deps } = this.deps;
+        this.manager = new RoomManager({
+          ...deps,
+          createMediaSession: createMediaSession ?? meshSessions(iceServers, createPeer),
+        });
+        return this.manager;
+      },
+      (error: unknown) => {
+        this.loading = null; // the next use tries again
+        throw loadError(error);
+      },
+    );
+    return this.loading;
+  }
+}
+
+function loadError(cause: unknown): RelayError {
+  return new RelayError(
+    ErrorCodes.internal,
+    'Could not load the room code of relaycall. Check the network and reload the page.',
+    { cause },
+  );
+}
+
+function notJoined(name: string): RoomSnapshot {
+  return {
+    name,
+    id: null,
+    state: 'left',
+    participantId: null,
+    participants: {},
+    localStream: null,
+    audioMuted: false,
+    videoMuted: false,
+    activeSpeakerId: null,
+    maxParticipants: null,
+    leftReason: 'failed',
+    error: null,
+  };
+}

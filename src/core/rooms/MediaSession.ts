@@ -1,0 +1,181 @@
+import type { IceServer } from '../../protocol/index.js';
+import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+
+/** What a MediaSession reports, per participant. */
+export interface MediaSessionCallbacks {
+  /** A signal for the participant, to send through the Relay (`room.signal`). */
+  onSignal(participantId: string, data: unknown): void;
+  /** The participant's media arrived. */
+  onStream(participantId: string, stream: MediaStream): void;
+  /** Media flows with the participant. */
+  onConnected(participantId: string): void;
+  /**
+   * The connection with the participant closed by itself (a failure, or the other side's peer
+   * went away). Not reported for `remove()` and `destroy()`.
+   */
+  onClosed(participantId: string): void;
+}
+
+/**
+ * How a room carries media between this client and the other participants: the seam between
+ * the room logic and the transport. `MeshSession` peers with every participant; an SFU session
+ * would send one upstream and receive the others from the server, behind the same interface.
+ */
+export interface MediaSession {
+  /** Starts exchanging media with a participant; `initiator`: this side offers. */
+  add(participantId: string, initiator: boolean): void;
+  /** Stops exchanging media with a participant (no `onClosed`). */
+  remove(participantId: string): void;
+  /** A signal from the participant (`room.signal`). Held until `add()` when it is unknown. */
+  signal(participantId: string, data: unknown): void;
+  /** Turns the local track of a kind on or off without renegotiation (mute). */
+  setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void;
+  /** Sends `next` in place of `old` to everyone, without renegotiation (device switch). */
+  replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void>;
+  /** Closes everything (no `onClosed`). The local tracks keep running: they are the caller's. */
+  destroy(): void;
+}
+
+export interface MediaSessionOptions {
+  /** The local media to send, or null to receive only. */
+  stream: MediaStream | null;
+  callbacks: MediaSessionCallbacks;
+}
+
+/** Makes the MediaSession of a room. */
+export type MediaSessionFactory = (options: MediaSessionOptions) => MediaSession;
+
+export interface MeshSessionOptions extends MediaSessionOptions {
+  /** The ICE servers of now (the Relay's, once connected), read for each new peer. */
+  iceServers(): IceServer[];
+  createPeer(options: CreatePeerOptions): Promise<Peer>;
+}
+
+/** Signals held per participant for a peer that does not exist yet, at most. */
+const MAX_HELD = 128;
+
+interface Entry {
+  initiator: boolean;
+  peer: Peer | null;
+  /** Signals that arrived before the peer existed. */
+  inbox: unknown[];
+  /** Signals applied, as JSON: one sent again after a resume arrives twice. */
+  seen: Set<string>;
+  /** An offer was applied: a second one means the other side made a new peer. */
+  offered: boolean;
+}
+
+const isOffer = (data: unknown) => (data as { type?: unknown } | null)?.type === 'offer';
+
+/** A mesh: one simple-peer connection per other participant, all sending the same local media. */
+export class MeshSession implements MediaSession {
+  private readonly entries = new Map<string, Entry>();
+  /** Signals from participants not added yet (they may offer before we know them). */
+  private readonly early = new Map<string, unknown[]>();
+  private destroyed = false;
+
+  constructor(private readonly options: MeshSessionOptions) {}
+
+  add(participantId: string, initiator: boolean): void {
+    if (this.destroyed) return;
+    // What it sent before we knew it goes to the new peer (remove() forgets it).
+    const early = this.early.get(participantId) ?? [];
+    this.remove(participantId);
+    const entry: Entry = { initiator, peer: null, inbox: [], seen: new Set(), offered: false };
+    this.entries.set(participantId, entry);
+    void this.start(participantId, entry);
+    for (const data of early) this.signal(participantId, data);
+  }
+
+  remove(participantId: string): void {
+    const entry = this.entries.get(participantId);
+    this.entries.delete(participantId);
+    this.early.delete(participantId);
+    entry?.peer?.destroy();
+  }
+
+  signal(participantId: string, data: unknown): void {
+    if (this.destroyed) return;
+    let entry = this.entries.get(participantId);
+    if (!entry) {
+      const held = this.early.get(participantId) ?? [];
+      held.push(data);
+      this.early.set(participantId, held.slice(-MAX_HELD));
+      return;
+    }
+    const key = JSON.stringify(data);
+    if (entry.seen.has(key)) return;
+    if (isOffer(data) && !entry.initiator && entry.offered) {
+      // A fresh offer on a negotiated connection: the other side's peer is new (it lost its
+      // session and rejoined). Start over with a new peer for it.
+      this.add(participantId, false);
+      entry = this.entries.get(participantId)!;
+    }
+    entry.seen.add(key);
+    if (isOffer(data)) entry.offered = true;
+    if (entry.peer) entry.peer.signal(data);
+    else entry.inbox.push(data);
+  }
+
+  setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
+    for (const track of this.options.stream?.getTracks() ?? []) {
+      if (track.kind === kind) track.enabled = enabled;
+    }
+  }
+
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    const stream = this.options.stream;
+    if (!stream) return;
+    const peers = [...this.entries.values()].flatMap((entry) => (entry.peer ? [entry.peer] : []));
+    // Each peer swaps the track in the shared stream once; later ones find it swapped already.
+    await Promise.all(peers.map((peer) => peer.replaceTrack(old, next, stream)));
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const id of [...this.entries.keys()]) this.remove(id);
+    this.early.clear();
+  }
+
+  private async start(participantId: string, entry: Entry): Promise<void> {
+    const { callbacks } = this.options;
+    const current = () => this.entries.get(participantId) === entry;
+    let peer: Peer;
+    try {
+      peer = await this.options.createPeer({
+        initiator: entry.initiator,
+        iceServers: this.options.iceServers(),
+        ...(this.options.stream ? { stream: this.options.stream } : {}),
+      });
+    } catch {
+      // No WebRTC here, or the browser refused: the participant stays without media.
+      if (!current()) return;
+      this.entries.delete(participantId);
+      callbacks.onClosed(participantId);
+      return;
+    }
+    if (!current()) {
+      peer.destroy();
+      return;
+    }
+    entry.peer = peer;
+    peer.onSignal((data) => current() && callbacks.onSignal(participantId, data));
+    peer.onStream((stream) => current() && callbacks.onStream(participantId, stream));
+    peer.onConnect(() => current() && callbacks.onConnected(participantId));
+    peer.onError(() => undefined); // `close` follows
+    peer.onClose(() => {
+      if (!current()) return;
+      this.entries.delete(participantId);
+      callbacks.onClosed(participantId);
+    });
+    for (const data of entry.inbox.splice(0)) peer.signal(data);
+  }
+}
+
+/** Rooms as meshes: a MeshSession per room, on the client's ICE servers and peers. */
+export function meshSessions(
+  iceServers: () => IceServer[],
+  createPeer: (options: CreatePeerOptions) => Promise<Peer>,
+): MediaSessionFactory {
+  return (options) => new MeshSession({ ...options, iceServers, createPeer });
+}

@@ -1,0 +1,334 @@
+import type { StoreApi } from 'zustand/vanilla';
+import {
+  ErrorCodes,
+  RelayError,
+  Scopes,
+  type Method,
+  type MethodParams,
+} from '../../protocol/index.js';
+import { RequestOutbox, type SendOptions } from '../connection/RequestOutbox.js';
+import type { RequestFn } from '../connection/RpcConnection.js';
+import { LocalMedia } from '../media/LocalMedia.js';
+import type { ClientClock, RelayClientState, RoomJoinOptions, RoomSnapshot } from '../types.js';
+import { AudioLevelMeter } from './AudioLevelMeter.js';
+import type { MediaSession, MediaSessionFactory } from './MediaSession.js';
+import {
+  initialRoomsState,
+  type RoomAction,
+  type RoomEffect,
+  type RoomEventName,
+  type RoomServerEvent,
+  type RoomsState,
+} from './roomActions.js';
+import { newRoomSnapshot } from './roomDraft.js';
+import { roomReducer } from './roomReducer.js';
+
+export interface RoomManagerDeps {
+  store: StoreApi<RelayClientState>;
+  clock: ClientClock;
+  mediaDevices: MediaDevices | undefined;
+  /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
+  request: RequestFn;
+  /** Whether a request sent now goes out. */
+  isConnected(): boolean;
+  /** Resolves once connected; rejects with `not_connected` when the client gives up. */
+  whenConnected(): Promise<void>;
+  /** Makes each room's MediaSession (a MeshSession on the client's peers). */
+  createMediaSession: MediaSessionFactory;
+  /** Web Audio, for the active speaker; none (Node): no audio levels. */
+  AudioContext: typeof AudioContext | undefined;
+}
+
+/** A room's media on this client: its local tracks, its peers and its level meter. */
+interface RoomMedia {
+  local: LocalMedia;
+  session: MediaSession | null;
+  meter: AudioLevelMeter | null;
+}
+
+const ROOM_EVENTS = new Set<string>([
+  'room.joined',
+  'room.updated',
+  'room.left',
+  'room.signal',
+  'room.invited',
+  'room.muted',
+  'room.ended',
+] satisfies RoomEventName[]);
+
+/** Requests about a joined room that the app waits for. */
+export type RoomMethod = Extract<Method, 'room.invite' | 'room.mute' | 'room.remove' | 'room.end'>;
+
+/**
+ * The rooms of a client: runs the room reducer and carries out its effects (media, peers
+ * through a MediaSession, requests through an outbox, timers), and publishes the rooms and
+ * invitations in the client store.
+ */
+export class RoomManager {
+  private state: RoomsState = initialRoomsState();
+  private readonly outbox: RequestOutbox;
+  private readonly media = new Map<string, RoomMedia>();
+  private readonly options = new Map<string, RoomJoinOptions>();
+  private readonly waiters = new Map<string, ((room: RoomSnapshot) => void)[]>();
+  private readonly timers = new Set<unknown>();
+  /** Actions dispatched while effects run wait their turn, so effects run in order. */
+  private readonly queue: RoomAction[] = [];
+  private dispatching = false;
+
+  constructor(private readonly deps: RoomManagerDeps) {
+    this.outbox = new RequestOutbox({
+      clock: deps.clock,
+      request: deps.request,
+      isConnected: deps.isConnected,
+    });
+  }
+
+  joinRoom(name: string, options: RoomJoinOptions): Promise<RoomSnapshot> {
+    const room = this.state.rooms[name];
+    if (room && room.state !== 'left' && room.state !== 'joining') return Promise.resolve(room);
+    const joined = new Promise<RoomSnapshot>((resolve) => {
+      this.waiters.set(name, [...(this.waiters.get(name) ?? []), resolve]);
+    });
+    if (!room || room.state === 'left') {
+      this.options.set(name, options);
+      const { status, scopes } = this.deps.store.getState();
+      const refused =
+        status === 'connected' && !scopes.includes(Scopes.joinRooms)
+          ? new RelayError(
+              ErrorCodes.forbidden,
+              'Your token may not join rooms. Ask for a token with rooms:join.',
+            )
+          : undefined;
+      this.dispatch({ type: 'join', name, metadata: options.metadata, refused });
+    }
+    return joined;
+  }
+
+  leaveRoom(name: string): void {
+    this.dispatch({ type: 'leave', name });
+  }
+
+  dismissRoom(name: string): void {
+    this.dispatch({ type: 'dismiss', name });
+    if (!this.state.rooms[name]) this.options.delete(name);
+  }
+
+  declineRoom(roomId: string): void {
+    this.dispatch({ type: 'decline', roomId });
+  }
+
+  setMuted(name: string, kind: 'audio' | 'video', muted: boolean): void {
+    this.dispatch({ type: 'setMuted', name, kind, muted });
+  }
+
+  /**
+   * Sends a request about a joined room (invite, moderation); rejects with a RelayError. A room
+   * this client ended is left once the Relay confirms (it tells only the others).
+   */
+  async tell<M extends RoomMethod>(
+    name: string,
+    method: M,
+    params: Omit<MethodParams<M>, 'roomId'>,
+  ): Promise<void> {
+    const room = this.state.rooms[name];
+    const internal = this.state.internal[name];
+    if (!room?.id || internal?.phase !== 'in' || internal.rejoining) {
+      throw new RelayError(
+        ErrorCodes.invalidState,
+        `Not in the room "${name}" (yet): join it first, and wait until it is joined.`,
+      );
+    }
+    const send = this.outbox.send.bind(this.outbox) as (
+      method: Method,
+      params: unknown,
+      options: SendOptions,
+    ) => Promise<unknown>;
+    await send(method, { ...params, roomId: room.id }, { key: name });
+    if (method === 'room.end') this.dispatch({ type: 'ended', name, roomId: room.id });
+  }
+
+  onNotification(method: string, params: Record<string, unknown>): boolean {
+    if (!ROOM_EVENTS.has(method)) return false;
+    this.dispatch({ type: 'event', event: { method, params } as unknown as RoomServerEvent });
+    return true;
+  }
+
+  /** The socket dropped: rooms show `reconnecting` (media keeps flowing peer to peer). */
+  connectionLost(): void {
+    this.dispatch({ type: 'connectionLost' });
+  }
+
+  /** Connected (the store says so already): a resumed session, or a fresh one to rejoin on. */
+  connected(resumed: boolean): void {
+    this.outbox.connected(resumed);
+    this.dispatch({ type: 'connected', resumed });
+  }
+
+  /** Leaves every room (disconnect, page hidden): each room.leave goes before the socket closes. */
+  leaveAll(): void {
+    for (const name of Object.keys(this.state.rooms)) this.leaveRoom(name);
+  }
+
+  /** Leaves and forgets every room, and every timer. */
+  destroy(): void {
+    for (const name of Object.keys(this.state.rooms)) this.dismissRoom(name);
+    this.outbox.clear();
+    for (const timer of this.timers) this.deps.clock.clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private dispatch(action: RoomAction): void {
+    this.queue.push(action);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) this.step(next);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private step(action: RoomAction): void {
+    const before = this.state;
+    const { state, effects } = roomReducer(before, action);
+    this.state = state;
+    if (state.rooms !== before.rooms || state.roomInvites !== before.roomInvites) {
+      this.deps.store.setState({ rooms: state.rooms, roomInvites: state.roomInvites });
+    }
+    for (const effect of effects) this.run(effect);
+    if (state.rooms !== before.rooms) {
+      this.settleWaiters();
+      this.measure();
+    }
+  }
+
+  private run(effect: RoomEffect): void {
+    const media =
+      'name' in effect && effect.name !== null ? this.media.get(effect.name) : undefined;
+    switch (effect.type) {
+      case 'acquireMedia':
+        return void this.acquire(effect.name, effect.attempt);
+      case 'join':
+        return void this.join(effect);
+      case 'request': {
+        const { method, params } = effect.request;
+        this.outbox.send(method, params, { key: effect.name }).catch(() => undefined);
+        return;
+      }
+      case 'dropRequests':
+        return this.outbox.drop(effect.name);
+      case 'createPeer':
+        return this.session(effect.name)?.add(effect.participantId, effect.initiator);
+      case 'destroyPeer':
+        return media?.session?.remove(effect.participantId);
+      case 'signalPeer':
+        return this.session(effect.name)?.signal(effect.participantId, effect.signal);
+      case 'setTrackEnabled':
+        media?.local.setEnabled(effect.kind, effect.enabled);
+        return media?.session?.setTrackEnabled(effect.kind, effect.enabled);
+      case 'stopMedia':
+        this.media.delete(effect.name);
+        media?.session?.destroy();
+        media?.meter?.destroy();
+        return media?.local.release();
+      case 'schedule': {
+        const timer = this.deps.clock.setTimeout(() => {
+          this.timers.delete(timer);
+          this.dispatch(effect.action);
+        }, effect.delayMs);
+        this.timers.add(timer);
+        return;
+      }
+    }
+  }
+
+  private async acquire(name: string, attempt: number): Promise<void> {
+    const options = this.options.get(name) ?? {};
+    const local = new LocalMedia();
+    this.media.set(name, { local, session: null, meter: null });
+    try {
+      // Neither audio nor video, and no stream of the app's: this participant only receives.
+      const none = options.audio === false && options.video === false && !options.localStream;
+      const stream = none ? null : await local.acquire(this.deps.mediaDevices, options);
+      this.dispatch({ type: 'mediaReady', name, attempt, stream });
+    } catch (error) {
+      this.dispatch({ type: 'mediaFailed', name, attempt, error: asRelayError(error) });
+    }
+  }
+
+  /** Sends the room.join of an attempt once connected, unless the attempt is over by then. */
+  private async join(effect: Extract<RoomEffect, { type: 'join' }>): Promise<void> {
+    const { name, attempt } = effect;
+    const current = () => {
+      const internal = this.state.internal[name];
+      return internal?.attempt === attempt && internal.phase === 'join';
+    };
+    try {
+      await this.deps.whenConnected();
+      if (!current()) return;
+      const result = await this.outbox.send('room.join', effect.params, {
+        key: name,
+        wanted: current,
+      });
+      this.dispatch({ type: 'joined', name, attempt, result });
+    } catch (error) {
+      this.dispatch({ type: 'joinFailed', name, attempt, error: asRelayError(error) });
+    }
+  }
+
+  /** The room's MediaSession, made on first use with the room's local media. */
+  private session(name: string): MediaSession | null {
+    const media = this.media.get(name);
+    if (!media) return null;
+    media.session ??= this.deps.createMediaSession({
+      stream: media.local.stream,
+      callbacks: {
+        onSignal: (participantId, signal) =>
+          this.dispatch({ type: 'peerSignal', name, participantId, signal }),
+        onStream: (participantId, stream) =>
+          this.dispatch({ type: 'peerStream', name, participantId, stream }),
+        onConnected: (participantId) =>
+          this.dispatch({ type: 'peerConnected', name, participantId }),
+        onClosed: (participantId) => this.dispatch({ type: 'peerClosed', name, participantId }),
+      },
+    });
+    return media.session;
+  }
+
+  /** Resolves the joinRoom() promises of rooms that are joined or left. */
+  private settleWaiters(): void {
+    for (const [name, waiters] of this.waiters) {
+      const room = this.state.rooms[name];
+      if (room?.state === 'joining') continue;
+      this.waiters.delete(name);
+      const settled = room ?? { ...newRoomSnapshot(name), state: 'left', leftReason: 'left' };
+      for (const resolve of waiters) resolve(settled);
+    }
+  }
+
+  /** Points each room's level meter at its participants' streams (where Web Audio exists). */
+  private measure(): void {
+    const AudioContextClass = this.deps.AudioContext;
+    if (!AudioContextClass) return;
+    for (const [name, media] of this.media) {
+      const room = this.state.rooms[name];
+      const streams = new Map<string, MediaStream>();
+      for (const p of Object.values(room?.participants ?? {})) {
+        if (p.stream) streams.set(p.id, p.stream);
+      }
+      if (streams.size === 0 && !media.meter) continue;
+      media.meter ??= new AudioLevelMeter(this.deps.clock, AudioContextClass, (levels) =>
+        this.dispatch({ type: 'audioLevels', name, levels }),
+      );
+      media.meter.setStreams(streams);
+    }
+  }
+}
+
+function asRelayError(error: unknown): RelayError {
+  return error instanceof RelayError
+    ? error
+    : new RelayError(ErrorCodes.internal, 'Joining the room failed unexpectedly.', {
+        cause: error,
+      });
+}

@@ -1,0 +1,144 @@
+import type { Participant, ParticipantState } from '../../protocol/index.js';
+import type { ParticipantSnapshot, RoomSnapshot } from '../types.js';
+import type { RoomEffect, RoomInternal, RoomRequest, RoomsState } from './roomActions.js';
+
+/**
+ * The reducer's working copy: every change makes new objects along its path (copy on write), so
+ * the state it started from is never touched and unchanged rooms keep their identity.
+ */
+export class RoomDraft {
+  readonly effects: RoomEffect[] = [];
+
+  constructor(public state: RoomsState) {}
+
+  room(name: string): RoomSnapshot | undefined {
+    return this.state.rooms[name];
+  }
+
+  internal(name: string): RoomInternal | undefined {
+    return this.state.internal[name];
+  }
+
+  emit(...effects: RoomEffect[]): void {
+    this.effects.push(...effects);
+  }
+
+  request(name: string | null, request: RoomRequest): void {
+    this.effects.push({ type: 'request', name, request });
+  }
+
+  putRoom(name: string, room: RoomSnapshot | undefined, internal?: RoomInternal): void {
+    const rooms = { ...this.state.rooms };
+    const internals = { ...this.state.internal };
+    if (room) rooms[name] = room;
+    else delete rooms[name];
+    if (internal) internals[name] = internal;
+    else if (!room) delete internals[name];
+    this.state = { ...this.state, rooms, internal: internals };
+  }
+
+  patchRoom(name: string, patch: Partial<RoomSnapshot>): void {
+    const room = this.state.rooms[name];
+    if (room)
+      this.state = { ...this.state, rooms: { ...this.state.rooms, [name]: { ...room, ...patch } } };
+  }
+
+  patchInternal(name: string, patch: Partial<RoomInternal>): void {
+    const internal = this.state.internal[name];
+    if (!internal) return;
+    this.state = {
+      ...this.state,
+      internal: { ...this.state.internal, [name]: { ...internal, ...patch } },
+    };
+  }
+
+  /** Replaces (or with undefined removes) one participant's snapshot. */
+  putParticipant(name: string, id: string, participant: ParticipantSnapshot | undefined): void {
+    const room = this.state.rooms[name];
+    if (!room) return;
+    const participants = { ...room.participants };
+    if (participant) participants[id] = participant;
+    else delete participants[id];
+    this.patchRoom(name, { participants });
+  }
+
+  patchParticipant(name: string, id: string, patch: Partial<ParticipantSnapshot>): void {
+    const participant = this.state.rooms[name]?.participants[id];
+    if (participant) this.putParticipant(name, id, { ...participant, ...patch });
+  }
+
+  putEntry<K extends 'roomInvites' | 'names'>(
+    key: K,
+    id: string,
+    value: RoomsState[K][string] | undefined,
+  ): void {
+    const map = { ...this.state[key] } as Record<string, RoomsState[K][string]>;
+    if (value === undefined) {
+      if (!(id in map)) return;
+      delete map[id];
+    } else map[id] = value;
+    this.state = { ...this.state, [key]: map };
+  }
+}
+
+/** Participants one peers with: those in the room, connected to the Relay or not. */
+export const peersWith = (state: ParticipantState) => state === 'joined' || state === 'away';
+
+/**
+ * The mesh rule: of two participants, the one with the smaller id (string order) offers, so
+ * both sides agree without asking each other and no two offers cross.
+ */
+export const isInitiator = (ownId: string, otherId: string) => ownId < otherId;
+
+/** A participant as the Relay describes it, with what this client knows of its media. */
+export function participantSnapshot(
+  participant: Participant,
+  room: RoomSnapshot,
+  ownId: string | null,
+  previous: ParticipantSnapshot | undefined,
+): ParticipantSnapshot {
+  const isLocal = participant.id === ownId;
+  return {
+    id: participant.id,
+    resource: participant.resource,
+    state: participant.state,
+    isLocal,
+    metadata: participant.metadata,
+    // Our own flags are ours: the Relay's copy may lag behind a room.update in flight.
+    audioMuted: isLocal ? room.audioMuted : participant.audioMuted,
+    videoMuted: isLocal ? room.videoMuted : participant.videoMuted,
+    moderator: participant.moderator,
+    stream: isLocal ? room.localStream : (previous?.stream ?? null),
+    connected: isLocal || (previous?.connected ?? false),
+    speaking: previous?.speaking ?? false,
+  };
+}
+
+export function newRoomSnapshot(name: string): RoomSnapshot {
+  return {
+    name,
+    id: null,
+    state: 'joining',
+    participantId: null,
+    participants: {},
+    localStream: null,
+    audioMuted: false,
+    videoMuted: false,
+    activeSpeakerId: null,
+    maxParticipants: null,
+    leftReason: null,
+    error: null,
+  };
+}
+
+export function newRoomInternal(attempt: number, metadata: unknown): RoomInternal {
+  return {
+    attempt,
+    phase: 'media',
+    metadata,
+    rejoining: false,
+    peers: {},
+    ghosts: [],
+    heldSignals: [],
+  };
+}

@@ -1,0 +1,127 @@
+import type { Participant } from '../../protocol/index.js';
+import { isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
+
+// The participants of a joined room, and this client's peers with them (see roomReducer).
+
+/** An audio level (RMS in [0, 1], smoothed) from which a participant counts as speaking. */
+export const SPEAKING_LEVEL = 0.04;
+/** Peer signals held while rejoining, per room, at most (the oldest are dropped). */
+const MAX_HELD_SIGNALS = 256;
+
+/**
+ * A participant arrived or changed (`room.joined`, `room.updated`): upserted by id. It gets a
+ * peer once joined (not while it rings); an id that is someone else's now gets a new one.
+ */
+export function upsertParticipant(d: RoomDraft, name: string, p: Participant): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  if (!room || !internal) return;
+  const before = room.participants[p.id];
+  if (p.id === room.participantId) {
+    if (before) d.putParticipant(name, p.id, participantSnapshot(p, room, p.id, before));
+    return;
+  }
+  const replaced = before !== undefined && before.resource !== p.resource;
+  const peers = { ...internal.peers };
+  if (peers[p.id] !== undefined && peers[p.id] !== p.resource) {
+    // The id is someone else's now: the old peer goes.
+    delete peers[p.id];
+    d.emit({ type: 'destroyPeer', name, participantId: p.id });
+  }
+  d.putParticipant(
+    name,
+    p.id,
+    participantSnapshot(p, room, room.participantId, replaced ? undefined : before),
+  );
+  if (peersWith(p.state) && !peers[p.id] && internal.phase === 'in' && room.participantId) {
+    peers[p.id] = p.resource;
+    d.emit({
+      type: 'createPeer',
+      name,
+      participantId: p.id,
+      initiator: isInitiator(room.participantId, p.id),
+    });
+  }
+  d.patchInternal(name, { peers, ghosts: internal.ghosts.filter((id) => id !== p.id) });
+}
+
+export function removeParticipant(d: RoomDraft, name: string, id: string): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  if (!room || !internal) return;
+  if (internal.peers[id] !== undefined) {
+    const peers = { ...internal.peers };
+    delete peers[id];
+    d.patchInternal(name, { peers });
+    d.emit({ type: 'destroyPeer', name, participantId: id });
+  }
+  d.patchInternal(name, { ghosts: internal.ghosts.filter((ghost) => ghost !== id) });
+  d.putParticipant(name, id, undefined);
+  if (room.activeSpeakerId === id) d.patchRoom(name, { activeSpeakerId: null });
+}
+
+export function peerSignal(d: RoomDraft, name: string, to: string, signal: unknown): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  if (!room || !internal || internal.phase === 'out' || internal.peers[to] === undefined) return;
+  if (internal.rejoining || !room.id) {
+    const held = [...internal.heldSignals, { to, signal }].slice(-MAX_HELD_SIGNALS);
+    d.patchInternal(name, { heldSignals: held });
+    return;
+  }
+  d.request(name, { method: 'room.signal', params: { roomId: room.id, to, signal } });
+}
+
+/**
+ * A peer closed by itself (ICE failure, the other side's peer gone). One that had connected
+ * is made again while its participant is in the room: the other side may have restarted.
+ */
+export function peerClosed(d: RoomDraft, name: string, id: string): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  if (!room || !internal || internal.peers[id] === undefined) return;
+  const participant = room.participants[id];
+  if (internal.ghosts.includes(id)) {
+    removeParticipant(d, name, id);
+    return;
+  }
+  d.patchParticipant(name, id, { connected: false, stream: null });
+  const again =
+    participant?.connected === true &&
+    peersWith(participant.state) &&
+    internal.phase === 'in' &&
+    room.participantId !== null;
+  const peers = { ...internal.peers };
+  if (again) peers[id] = participant.resource;
+  else delete peers[id];
+  d.patchInternal(name, { peers });
+  if (again) {
+    d.emit({
+      type: 'createPeer',
+      name,
+      participantId: id,
+      initiator: isInitiator(room.participantId!, id),
+    });
+  }
+}
+
+/**
+ * Who speaks: every participant at or above SPEAKING_LEVEL. The active speaker is the loudest
+ * other participant speaking, and stays until another one speaks (or it leaves).
+ */
+export function audioLevels(d: RoomDraft, name: string, levels: Readonly<Record<string, number>>) {
+  const room = d.room(name);
+  if (!room || (room.state !== 'joined' && room.state !== 'reconnecting')) return;
+  let loudest: { id: string; level: number } | null = null;
+  for (const p of Object.values(room.participants)) {
+    const level = levels[p.id] ?? 0;
+    const speaking = level >= SPEAKING_LEVEL;
+    if (speaking !== p.speaking) d.patchParticipant(name, p.id, { speaking });
+    if (speaking && !p.isLocal && (!loudest || level > loudest.level)) {
+      loudest = { id: p.id, level };
+    }
+  }
+  if (loudest && loudest.id !== room.activeSpeakerId) {
+    d.patchRoom(name, { activeSpeakerId: loudest.id });
+  }
+}

@@ -1,0 +1,77 @@
+'use client';
+import type { CSSProperties, ReactNode } from 'react';
+import type { ParticipantSnapshot } from '../core/index.js';
+import { ParticipantTile } from './ParticipantTile.js';
+import { defaultRoomLabels, type RoomLabels } from './roomLabels.js';
+import { participantName } from './roomParticipants.js';
+import { RoomProvider } from './RoomContext.js';
+import { useRoom } from './useRoom.js';
+
+/** What `renderTile` gets besides the participant. */
+export interface RoomTileContext {
+  /** The participant is the room's active speaker. */
+  activeSpeaker: boolean;
+  /** Its name: the metadata's `name` when a string, else its resource. */
+  name: string;
+}
+
+export interface RoomGridProps {
+  /** The room to show. Default: the enclosing `<RoomProvider>`'s. Joins nothing by itself. */
+  name?: string;
+  /** Renders a participant's tile. Default: `<ParticipantTile>`. */
+  renderTile?: (participant: ParticipantSnapshot, tile: RoomTileContext) => ReactNode;
+  /**
+   * Audio output device id for the participants' tiles, applied with setSinkId where the browser
+   * supports it. Default: the system's output.
+   */
+  sinkId?: string | null;
+  /** Added to the grid's root (`relaycall-room`). */
+  className?: string;
+  /** Texts to translate; unspecified ones keep their English default. */
+  labels?: Partial<RoomLabels>;
+  /** Rendered after the grid, in the room's context: hooks there may omit the room's name. */
+  children?: ReactNode;
+}
+
+/**
+ * The participants of a room in a responsive grid of tiles, you first: the active speaker
+ * highlighted, ringing invitees as placeholders. Built on `useRoom` and `ParticipantTile`.
+ */
+export function RoomGrid(props: RoomGridProps) {
+  const { renderTile, sinkId, className, children } = props;
+  const room = useRoom(props.name);
+  const labels = { ...defaultRoomLabels, ...props.labels };
+  const { participants, activeSpeakerId } = room;
+  // Near-square: 1, 2, 2×2, 3×3…; fewer columns where tiles would be narrower than the minimum.
+  const columns = Math.max(1, Math.ceil(Math.sqrt(participants.length)));
+  const style = { '--relaycall-room-columns': columns } as CSSProperties;
+  return (
+    <RoomProvider name={room.name}>
+      <ul
+        className={className ? `relaycall-room ${className}` : 'relaycall-room'}
+        aria-label={labels.room(room.name)}
+        data-state={room.state}
+        style={style}
+      >
+        {participants.map((participant) => {
+          const activeSpeaker = participant.id === activeSpeakerId;
+          return (
+            <li key={participant.id} className="relaycall-room__cell">
+              {renderTile ? (
+                renderTile(participant, { activeSpeaker, name: participantName(participant) })
+              ) : (
+                <ParticipantTile
+                  participant={participant}
+                  activeSpeaker={activeSpeaker}
+                  sinkId={sinkId}
+                  labels={props.labels}
+                />
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {children}
+    </RoomProvider>
+  );
+}

@@ -1,0 +1,25 @@
+import type { VideoTileLabels } from './VideoTile.js';
+
+/** Every text `<RoomGrid>` and `<ParticipantTile>` show; pass some to `labels` to translate them. */
+export interface RoomLabels extends VideoTileLabels {
+  /** Accessible name of the grid, from the room's name. */
+  room: (name: string) => string;
+  /** Caption of your own tile, from your name. */
+  you: (name: string) => string;
+  /** Shown on the tile of someone invited whose devices are ringing. */
+  ringing: string;
+  /** Shown while a participant's connection to the Relay is lost (it may come back). */
+  away: string;
+  /** Shown while the media connection with a participant is being set up. */
+  connecting: string;
+}
+
+export const defaultRoomLabels: RoomLabels = {
+  play: 'Play',
+  microphoneMuted: 'Microphone muted',
+  room: (name) => `Room ${name}`,
+  you: (name) => `${name} (you)`,
+  ringing: 'Ringing…',
+  away: 'Reconnecting…',
+  connecting: 'Connecting…',
+};

@@ -1,0 +1,748 @@
+/**
+ * The room logic of the client without a Relay or WebRTC: the pure reducer (actions in, state
+ * and effects out), the request outbox on a ManualClock, and the RoomManager carrying out the
+ * effects on a fake MediaSession and a scripted Relay.
+ */
+import { describe, expect, it } from 'vitest';
+import { createStore } from 'zustand/vanilla';
+import { RelayError, RelayRpcError, type Participant, type RelayClientState } from 'relaycall/core';
+import { ManualClock } from 'relaycall/testing';
+import { RequestOutbox } from '../../src/core/connection/RequestOutbox.js';
+import { initialState } from '../../src/core/clientOptions.js';
+import {
+  initialRoomsState,
+  type RoomAction,
+  type RoomEffect,
+  type RoomsState,
+} from '../../src/core/rooms/roomActions.js';
+import { REJOIN_GRACE_MS, roomReducer } from '../../src/core/rooms/roomReducer.js';
+import { RoomManager } from '../../src/core/rooms/RoomManager.js';
+import {
+  MeshSession,
+  type MediaSession,
+  type MediaSessionOptions,
+} from '../../src/core/rooms/MediaSession.js';
+import type { Peer } from '../../src/core/peer/createPeer.js';
+
+const track = (kind: string) => ({ kind, enabled: true, stop() {} }) as unknown as MediaStreamTrack;
+const stream = (...kinds: string[]) => {
+  const tracks = kinds.map(track);
+  return { getTracks: () => tracks, getAudioTracks: () => [] } as unknown as MediaStream;
+};
+
+const participant = (id: string, resource: string, patch: Partial<Participant> = {}) =>
+  ({
+    id,
+    resource,
+    state: 'joined',
+    audioMuted: false,
+    videoMuted: false,
+    moderator: false,
+    ...patch,
+  }) satisfies Participant;
+
+/** Runs actions through the reducer, keeping the state and every effect. */
+function run(state: RoomsState, ...actions: RoomAction[]) {
+  const effects: RoomEffect[] = [];
+  for (const action of actions) {
+    const result = roomReducer(state, action);
+    state = result.state;
+    effects.push(...result.effects);
+  }
+  return { state, effects };
+}
+
+const event = (method: string, params: Record<string, unknown>): RoomAction =>
+  ({ type: 'event', event: { method, params: { seq: 1, from: null, ...params } } }) as RoomAction;
+
+const peers = (effects: RoomEffect[]) =>
+  effects.flatMap((e) =>
+    e.type === 'createPeer'
+      ? [`+${e.participantId}${e.initiator ? '*' : ''}`]
+      : e.type === 'destroyPeer'
+        ? [`-${e.participantId}`]
+        : [],
+  );
+const requests = (effects: RoomEffect[]) =>
+  effects.flatMap((e) => (e.type === 'request' ? [e.request] : []));
+
+const local = stream('audio', 'video');
+
+/** bob ('p-b') joins "standup" where ann ('p-a') and cat ('p-c') are. */
+function joinedRoom() {
+  let { state, effects } = run(initialRoomsState(), {
+    type: 'join',
+    name: 'standup',
+    metadata: { name: 'Bob' },
+  });
+  expect(effects).toEqual([{ type: 'acquireMedia', name: 'standup', attempt: 1 }]);
+  expect(state.rooms.standup).toMatchObject({ state: 'joining', participants: {} });
+  ({ state, effects } = run(state, {
+    type: 'mediaReady',
+    name: 'standup',
+    attempt: 1,
+    stream: local,
+  }));
+  expect(effects).toEqual([
+    { type: 'setTrackEnabled', name: 'standup', kind: 'audio', enabled: true },
+    { type: 'setTrackEnabled', name: 'standup', kind: 'video', enabled: true },
+    {
+      type: 'join',
+      name: 'standup',
+      attempt: 1,
+      params: { name: 'standup', metadata: { name: 'Bob' }, audioMuted: false, videoMuted: false },
+    },
+  ]);
+  const result = {
+    roomId: 'r1',
+    name: 'standup',
+    media: 'mesh' as const,
+    participantId: 'p-b',
+    participants: [participant('p-a', 'ann'), participant('p-b', 'bob'), participant('p-c', 'cat')],
+    maxParticipants: 6,
+  };
+  ({ state, effects } = run(state, { type: 'joined', name: 'standup', attempt: 1, result }));
+  return { state, effects };
+}
+
+describe('the room reducer', () => {
+  it('joins, then peers with everyone: the smaller id offers', () => {
+    const { state, effects } = joinedRoom();
+    expect(peers(effects)).toEqual(['+p-a', '+p-c*']);
+    const room = state.rooms.standup!;
+    expect(room).toMatchObject({
+      id: 'r1',
+      state: 'joined',
+      participantId: 'p-b',
+      localStream: local,
+      maxParticipants: 6,
+    });
+    expect(room.participants['p-b']).toMatchObject({
+      isLocal: true,
+      stream: local,
+      connected: true,
+    });
+    expect(room.participants['p-a']).toMatchObject({
+      isLocal: false,
+      stream: null,
+      connected: false,
+    });
+  });
+
+  it('is idempotent while joining or joined', () => {
+    const { state } = joinedRoom();
+    const again = roomReducer(state, { type: 'join', name: 'standup', metadata: null });
+    expect(again.state).toBe(state);
+    expect(again.effects).toEqual([]);
+  });
+
+  it('follows the peers: streams, connection, a participant leaving destroys its peer', () => {
+    let { state } = joinedRoom();
+    const remote = stream('audio');
+    let effects: RoomEffect[];
+    ({ state, effects } = run(
+      state,
+      { type: 'peerStream', name: 'standup', participantId: 'p-a', stream: remote },
+      { type: 'peerConnected', name: 'standup', participantId: 'p-a' },
+      { type: 'peerSignal', name: 'standup', participantId: 'p-a', signal: { type: 'answer' } },
+    ));
+    expect(state.rooms.standup!.participants['p-a']).toMatchObject({
+      stream: remote,
+      connected: true,
+    });
+    expect(requests(effects)).toEqual([
+      { method: 'room.signal', params: { roomId: 'r1', to: 'p-a', signal: { type: 'answer' } } },
+    ]);
+    ({ state, effects } = run(
+      state,
+      event('room.left', { roomId: 'r1', participant: participant('p-a', 'ann'), reason: 'left' }),
+    ));
+    expect(peers(effects)).toEqual(['-p-a']);
+    expect(Object.keys(state.rooms.standup!.participants).sort()).toEqual(['p-b', 'p-c']);
+    // Signals from the Relay go to the peer; none for a room this client is not in.
+    ({ effects } = run(state, event('room.signal', { roomId: 'r1', from: 'p-c', signal: 1 })));
+    expect(effects).toEqual([
+      { type: 'signalPeer', name: 'standup', participantId: 'p-c', signal: 1 },
+    ]);
+    expect(
+      run(state, event('room.signal', { roomId: 'r9', from: 'p-c', signal: 1 })).effects,
+    ).toEqual([]);
+  });
+
+  it('peers with an invitee once it arrives, not while it rings', () => {
+    let { state } = joinedRoom();
+    let effects: RoomEffect[];
+    const dan = participant('p-d', 'dan', { state: 'ringing' });
+    ({ state, effects } = run(state, event('room.joined', { roomId: 'r1', participant: dan })));
+    expect(peers(effects)).toEqual([]);
+    expect(state.rooms.standup!.participants['p-d']?.state).toBe('ringing');
+    ({ state, effects } = run(
+      state,
+      event('room.joined', { roomId: 'r1', participant: { ...dan, state: 'joined' } }),
+    ));
+    expect(peers(effects)).toEqual(['+p-d*']);
+    // Away (its Relay connection dropped): the peer stays.
+    ({ effects } = run(
+      state,
+      event('room.updated', { roomId: 'r1', participant: { ...dan, state: 'away' } }),
+    ));
+    expect(peers(effects)).toEqual([]);
+  });
+
+  it('leaves when removed by a moderator, without telling the Relay', () => {
+    const { state: joined } = joinedRoom();
+    const { state, effects } = run(
+      joined,
+      event('room.left', {
+        roomId: 'r1',
+        participant: participant('p-b', 'bob'),
+        reason: 'removed',
+      }),
+    );
+    expect(state.rooms.standup).toMatchObject({
+      state: 'left',
+      leftReason: 'removed',
+      localStream: null,
+      participants: {},
+    });
+    expect(effects).toEqual([
+      { type: 'dropRequests', name: 'standup' },
+      { type: 'stopMedia', name: 'standup' },
+    ]);
+    expect(state.names).toEqual({});
+  });
+
+  it('leaves when the room ends, and tells the Relay when leaving itself', () => {
+    const { state: joined } = joinedRoom();
+    const ended = run(joined, event('room.ended', { roomId: 'r1', reason: 'ended' }));
+    expect(ended.state.rooms.standup).toMatchObject({ state: 'left', leftReason: 'ended' });
+    expect(requests(ended.effects)).toEqual([]);
+    const left = run(joined, { type: 'leave', name: 'standup' });
+    expect(left.state.rooms.standup).toMatchObject({ state: 'left', leftReason: 'left' });
+    expect(requests(left.effects)).toEqual([{ method: 'room.leave', params: { roomId: 'r1' } }]);
+    expect(left.effects.map((e) => e.type)).toEqual(['dropRequests', 'request', 'stopMedia']);
+    const dismissed = run(left.state, { type: 'dismiss', name: 'standup' });
+    expect(dismissed.state.rooms).toEqual({});
+  });
+
+  it('leaves a room the Relay lets it into after it left while joining', () => {
+    const joining = run(
+      initialRoomsState(),
+      { type: 'join', name: 'late', metadata: undefined },
+      { type: 'mediaReady', name: 'late', attempt: 1, stream: null },
+      { type: 'leave', name: 'late' },
+    );
+    const result = {
+      roomId: 'r7',
+      name: 'late',
+      media: 'mesh' as const,
+      participantId: 'p-z',
+      participants: [participant('p-z', 'zed')],
+      maxParticipants: 6,
+    };
+    const { state, effects } = run(joining.state, {
+      type: 'joined',
+      name: 'late',
+      attempt: 1,
+      result,
+    });
+    expect(state.rooms.late?.state).toBe('left');
+    expect(requests(effects)).toEqual([{ method: 'room.leave', params: { roomId: 'r7' } }]);
+  });
+
+  it('turns its track off when a moderator mutes it, and tells the others', () => {
+    const { state: joined } = joinedRoom();
+    const { state, effects } = run(joined, event('room.muted', { roomId: 'r1', kind: 'audio' }));
+    expect(effects).toEqual([
+      { type: 'setTrackEnabled', name: 'standup', kind: 'audio', enabled: false },
+      {
+        type: 'request',
+        name: 'standup',
+        request: { method: 'room.update', params: { roomId: 'r1', audioMuted: true } },
+      },
+    ]);
+    expect(state.rooms.standup).toMatchObject({ audioMuted: true });
+    expect(state.rooms.standup!.participants['p-b']).toMatchObject({ audioMuted: true });
+  });
+
+  it('joins muted for the kinds it has no track of', () => {
+    const { effects, state } = run(
+      initialRoomsState(),
+      { type: 'join', name: 'listen', metadata: undefined },
+      { type: 'mediaReady', name: 'listen', attempt: 1, stream: stream('audio') },
+    );
+    expect(state.rooms.listen).toMatchObject({ audioMuted: false, videoMuted: true });
+    expect(effects.at(-1)).toMatchObject({
+      type: 'join',
+      params: { name: 'listen', audioMuted: false, videoMuted: true },
+    });
+  });
+
+  it('fails a join the Relay refuses, or the media', () => {
+    const refused = run(
+      initialRoomsState(),
+      { type: 'join', name: 'x', metadata: undefined },
+      { type: 'mediaReady', name: 'x', attempt: 1, stream: null },
+      {
+        type: 'joinFailed',
+        name: 'x',
+        attempt: 1,
+        error: new RelayRpcError(-32012, 'room_full', 'full'),
+      },
+    );
+    expect(refused.state.rooms.x).toMatchObject({
+      state: 'left',
+      leftReason: 'failed',
+      error: { code: 'room_full' },
+    });
+    const denied = run(
+      initialRoomsState(),
+      { type: 'join', name: 'y', metadata: undefined },
+      {
+        type: 'mediaFailed',
+        name: 'y',
+        attempt: 1,
+        error: new RelayError('media_permission_denied', 'no'),
+      },
+    );
+    expect(denied.state.rooms.y).toMatchObject({
+      state: 'left',
+      error: { code: 'media_permission_denied' },
+    });
+  });
+
+  it('shows reconnecting while the socket is down, and joined again on a resume', () => {
+    const { state: joined } = joinedRoom();
+    const down = run(joined, { type: 'connectionLost' });
+    expect(down.state.rooms.standup?.state).toBe('reconnecting');
+    const back = run(down.state, { type: 'connected', resumed: true });
+    expect(back.state.rooms.standup?.state).toBe('joined');
+    expect(back.effects).toEqual([]);
+  });
+
+  it('rejoins as the same participant after a fresh session, keeping the peers that are still there', () => {
+    let { state } = joinedRoom();
+    let effects: RoomEffect[];
+    // ann's peer is up; dan is in the room too.
+    ({ state } = run(
+      state,
+      { type: 'peerConnected', name: 'standup', participantId: 'p-a' },
+      event('room.joined', { roomId: 'r1', participant: participant('p-d', 'dan') }),
+      { type: 'connectionLost' },
+    ));
+    ({ state, effects } = run(state, { type: 'connected', resumed: false }));
+    expect(state.rooms.standup?.state).toBe('reconnecting');
+    expect(effects).toEqual([
+      {
+        type: 'join',
+        name: 'standup',
+        attempt: 2,
+        params: {
+          name: 'standup',
+          metadata: { name: 'Bob' },
+          participantId: 'p-b',
+          audioMuted: false,
+          videoMuted: false,
+        },
+      },
+    ]);
+    // Our peers' signals wait for the new room id.
+    ({ state, effects } = run(state, {
+      type: 'peerSignal',
+      name: 'standup',
+      participantId: 'p-a',
+      signal: 'ice',
+    }));
+    expect(effects).toEqual([]);
+    // A stale answer to the first attempt changes nothing.
+    expect(
+      run(state, {
+        type: 'joinFailed',
+        name: 'standup',
+        attempt: 1,
+        error: new RelayError('connection_closed', 'x'),
+      }).state,
+    ).toBe(state);
+    const result = {
+      roomId: 'r2',
+      name: 'standup',
+      media: 'mesh' as const,
+      participantId: 'p-b',
+      // ann is back; cat's id is someone else's now; dan has not rejoined yet.
+      participants: [
+        participant('p-a', 'ann'),
+        participant('p-b', 'bob'),
+        participant('p-c', 'cy'),
+      ],
+      maxParticipants: 6,
+    };
+    ({ state, effects } = run(state, { type: 'joined', name: 'standup', attempt: 2, result }));
+    expect(peers(effects)).toEqual(['-p-c', '+p-c*']);
+    expect(requests(effects)).toEqual([
+      { method: 'room.signal', params: { roomId: 'r2', to: 'p-a', signal: 'ice' } },
+    ]);
+    expect(effects).toContainEqual({
+      type: 'schedule',
+      delayMs: REJOIN_GRACE_MS,
+      action: { type: 'rejoinGraceOver', name: 'standup', attempt: 2 },
+    });
+    const room = state.rooms.standup!;
+    expect(room).toMatchObject({ id: 'r2', state: 'joined', participantId: 'p-b' });
+    expect(room.participants['p-a']).toMatchObject({ connected: true, state: 'joined' });
+    expect(room.participants['p-c']).toMatchObject({ resource: 'cy', connected: false });
+    expect(room.participants['p-d']).toMatchObject({ resource: 'dan', state: 'away' });
+    expect(state.names).toEqual({ r2: 'standup' });
+
+    // dan rejoins in time: his peer is kept. Had he not, the grace would end it.
+    const back = run(
+      state,
+      event('room.joined', { roomId: 'r2', participant: participant('p-d', 'dan') }),
+    );
+    expect(peers(back.effects)).toEqual([]);
+    expect(
+      peers(run(back.state, { type: 'rejoinGraceOver', name: 'standup', attempt: 2 }).effects),
+    ).toEqual([]);
+    const gone = run(state, { type: 'rejoinGraceOver', name: 'standup', attempt: 2 });
+    expect(peers(gone.effects)).toEqual(['-p-d']);
+    expect(gone.state.rooms.standup!.participants['p-d']).toBeUndefined();
+  });
+
+  it('makes a peer again when one that had connected closes by itself', () => {
+    let { state } = joinedRoom();
+    ({ state } = run(state, { type: 'peerConnected', name: 'standup', participantId: 'p-c' }));
+    const closed = run(state, { type: 'peerClosed', name: 'standup', participantId: 'p-c' });
+    expect(peers(closed.effects)).toEqual(['+p-c*']);
+    expect(closed.state.rooms.standup!.participants['p-c']).toMatchObject({ connected: false });
+    // One that never connected (no WebRTC, say) is not made again.
+    const never = run(state, { type: 'peerClosed', name: 'standup', participantId: 'p-a' });
+    expect(peers(never.effects)).toEqual([]);
+  });
+
+  it('keeps invitations until answered, declined, or over', () => {
+    let { state } = run(
+      initialRoomsState(),
+      event('room.invited', { roomId: 'r5', name: 'retro', by: 'ann', metadata: { topic: 'q3' } }),
+      event('room.invited', { roomId: 'r6', name: 'planning', by: 'cat' }),
+      event('room.invited', { roomId: 'r8', name: 'lunch', by: 'dan' }),
+    );
+    expect(state.roomInvites.r5).toEqual({
+      roomId: 'r5',
+      name: 'retro',
+      by: 'ann',
+      metadata: { topic: 'q3' },
+    });
+    const declined = run(state, { type: 'decline', roomId: 'r5' });
+    state = declined.state;
+    expect(requests(declined.effects)).toEqual([
+      { method: 'room.decline', params: { roomId: 'r5' } },
+    ]);
+    // Answered on another device of ours, or the room ended.
+    ({ state } = run(
+      state,
+      event('room.joined', { roomId: 'r6', participant: participant('p-x', 'bob') }),
+      event('room.ended', { roomId: 'r8', reason: 'empty' }),
+    ));
+    expect(state.roomInvites).toEqual({});
+    // Joining by name takes the invitation.
+    ({ state } = run(state, event('room.invited', { roomId: 'r9', name: 'retro', by: 'ann' })));
+    ({ state } = run(state, { type: 'join', name: 'retro', metadata: undefined }));
+    expect(state.roomInvites).toEqual({});
+  });
+
+  it('tells who speaks, and keeps the active speaker until another one speaks', () => {
+    let { state } = joinedRoom();
+    const levels = (l: Record<string, number>) =>
+      ({ type: 'audioLevels', name: 'standup', levels: l }) as const;
+    ({ state } = run(state, levels({ 'p-a': 0.2, 'p-b': 0.5, 'p-c': 0.1 })));
+    let room = state.rooms.standup!;
+    // The local participant speaks too, but the active speaker is one of the others.
+    expect(room.activeSpeakerId).toBe('p-a');
+    expect(Object.values(room.participants).map((p) => p.speaking)).toEqual([true, true, true]);
+    ({ state } = run(state, levels({})));
+    room = state.rooms.standup!;
+    expect(room.activeSpeakerId).toBe('p-a');
+    expect(Object.values(room.participants).some((p) => p.speaking)).toBe(false);
+    // Nothing changed: the same state, so nobody re-renders.
+    expect(run(state, levels({ 'p-a': 0.001 })).state).toBe(state);
+    ({ state } = run(state, levels({ 'p-c': 0.3 })));
+    expect(state.rooms.standup!.activeSpeakerId).toBe('p-c');
+  });
+});
+
+describe('the request outbox', () => {
+  function outbox(script: ((method: string) => Promise<unknown>)[], connected = { value: true }) {
+    const clock = new ManualClock();
+    const sent: string[] = [];
+    const box = new RequestOutbox({
+      clock,
+      isConnected: () => connected.value,
+      request: ((method: string) => {
+        sent.push(method);
+        const next = script.shift();
+        return next ? next(method) : Promise.resolve({});
+      }) as never,
+    });
+    return { clock, box, sent, connected };
+  }
+  const backlogged = () => Promise.reject(new RelayRpcError(-32010, 'peer_backlogged', 'busy'));
+  const closed = () => Promise.reject(new RelayError('connection_closed', 'closed'));
+
+  it('sends a refused request again with backoff on the client clock', async () => {
+    const { clock, box, sent } = outbox([backlogged, backlogged]);
+    const done = box.send('room.signal', { roomId: 'r1', to: 'p-a', signal: 1 });
+    await flush();
+    expect(clock.pending()).toEqual([500]);
+    clock.advance(500);
+    await flush();
+    expect(clock.pending()).toEqual([1_000]);
+    clock.advance(999);
+    expect(sent).toHaveLength(2);
+    clock.advance(1);
+    await expect(done).resolves.toEqual({});
+    expect(sent).toHaveLength(3);
+    expect(box.size).toBe(0);
+  });
+
+  it('gives up after its attempts, with the refusal', async () => {
+    const { clock, box } = outbox(Array.from({ length: 8 }, () => backlogged));
+    const done = box.send('room.update', { roomId: 'r1', audioMuted: true });
+    const outcome = done.catch((error: unknown) => error);
+    for (let i = 0; i < 8; i++) {
+      await flush();
+      clock.advance(clock.pending()[0] ?? 0);
+    }
+    expect(await outcome).toMatchObject({ code: 'peer_backlogged' });
+  });
+
+  it('holds requests while disconnected, resends lost ones to a resumed session only', async () => {
+    const { box, sent, connected } = outbox([closed, closed]);
+    const first = box.send('room.leave', { roomId: 'r1' });
+    const second = box.send('room.leave', { roomId: 'r2' });
+    await flush();
+    connected.value = false;
+    const held = box.send('room.leave', { roomId: 'r3' });
+    expect(sent).toEqual(['room.leave', 'room.leave']);
+    connected.value = true;
+    box.connected(true);
+    await expect(Promise.all([first, second, held])).resolves.toHaveLength(3);
+    expect(sent).toHaveLength(5);
+
+    const again = outbox([closed]);
+    const lost = again.box.send('room.leave', { roomId: 'r1' });
+    await flush();
+    again.box.connected(false);
+    await expect(lost).rejects.toMatchObject({ code: 'connection_closed' });
+  });
+
+  it('drops what a left room had not sent', async () => {
+    const { box, connected } = outbox([], { value: false });
+    const signal = box.send('room.signal', { roomId: 'r1', to: 'p', signal: 1 }, { key: 'a' });
+    const other = box.send('room.signal', { roomId: 'r2', to: 'p', signal: 1 }, { key: 'b' });
+    box.drop('a');
+    await expect(signal).rejects.toMatchObject({ code: 'connection_closed' });
+    connected.value = true;
+    box.connected(true);
+    await expect(other).resolves.toEqual({});
+  });
+});
+
+describe('the room manager', () => {
+  /** A MediaSession that records what it is asked. */
+  class FakeSession implements MediaSession {
+    readonly calls: string[] = [];
+    constructor(readonly options: MediaSessionOptions) {}
+    add(id: string, initiator: boolean) {
+      this.calls.push(`add ${id}${initiator ? '*' : ''}`);
+    }
+    remove(id: string) {
+      this.calls.push(`remove ${id}`);
+    }
+    signal(id: string, data: unknown) {
+      this.calls.push(`signal ${id} ${JSON.stringify(data)}`);
+    }
+    setTrackEnabled(kind: string, enabled: boolean) {
+      this.calls.push(`${kind} ${enabled ? 'on' : 'off'}`);
+    }
+    async replaceTrack() {}
+    destroy() {
+      this.calls.push('destroy');
+    }
+  }
+
+  function manager(answers: Record<string, (params: never) => unknown>) {
+    const clock = new ManualClock();
+    const store = createStore<RelayClientState>()(() => ({
+      ...initialState({ url: 'http://relay.test' }),
+      status: 'connected',
+      scopes: ['rooms:join'],
+    }));
+    const sessions: FakeSession[] = [];
+    const sent: [string, unknown][] = [];
+    const rooms = new RoomManager({
+      store,
+      clock,
+      mediaDevices: undefined,
+      isConnected: () => true,
+      whenConnected: async () => {},
+      request: (async (method: string, params: never) => {
+        sent.push([method, params]);
+        return answers[method]?.(params) ?? {};
+      }) as never,
+      createMediaSession: (options) => {
+        const session = new FakeSession(options);
+        sessions.push(session);
+        return session;
+      },
+      AudioContext: undefined,
+    });
+    return { clock, store, sessions, sent, rooms };
+  }
+
+  it('joins without media, peers through the MediaSession, and publishes the room', async () => {
+    const { store, sessions, sent, rooms } = manager({
+      'room.join': (params: { name: string }) => ({
+        roomId: 'r1',
+        name: params.name,
+        media: 'mesh',
+        participantId: 'p-b',
+        participants: [participant('p-a', 'ann'), participant('p-b', 'bob')],
+        maxParticipants: 6,
+      }),
+    });
+    const first = rooms.joinRoom('standup', { audio: false, video: false });
+    const second = rooms.joinRoom('standup', {});
+    const [snapshot, same] = await Promise.all([first, second]);
+    expect(snapshot).toMatchObject({ state: 'joined', audioMuted: true, videoMuted: true });
+    expect(same).toBe(snapshot);
+    expect(store.getState().rooms.standup).toBe(snapshot);
+    expect(sent.filter(([method]) => method === 'room.join')).toHaveLength(1);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.options.stream).toBeNull();
+    expect(sessions[0]!.calls).toEqual(['add p-a']);
+
+    // The peer's signals go to the Relay; the Relay's to the peer.
+    sessions[0]!.options.callbacks.onSignal('p-a', { type: 'answer' });
+    rooms.onNotification('room.signal', { seq: 1, roomId: 'r1', from: 'p-a', signal: 'ice' });
+    await flush();
+    expect(sent.at(-1)).toEqual([
+      'room.signal',
+      { roomId: 'r1', to: 'p-a', signal: { type: 'answer' } },
+    ]);
+    expect(sessions[0]!.calls.at(-1)).toBe('signal p-a "ice"');
+
+    rooms.leaveRoom('standup');
+    await flush();
+    expect(sessions[0]!.calls.at(-1)).toBe('destroy');
+    expect(sent.at(-1)).toEqual(['room.leave', { roomId: 'r1' }]);
+    expect(store.getState().rooms.standup).toMatchObject({ state: 'left', leftReason: 'left' });
+  });
+
+  it('refuses a join at once when the token lacks rooms:join', async () => {
+    const { store, sent, rooms } = manager({});
+    store.setState({ scopes: ['calls:dial'] });
+    const snapshot = await rooms.joinRoom('standup', {});
+    expect(snapshot).toMatchObject({
+      state: 'left',
+      leftReason: 'failed',
+      error: { code: 'forbidden' },
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it('rejects a moderation request for a room it is not in', async () => {
+    const { rooms } = manager({});
+    await expect(rooms.tell('nowhere', 'room.end', {})).rejects.toMatchObject({
+      code: 'invalid_state',
+    });
+  });
+});
+
+describe('the mesh session', () => {
+  /** A peer that records the signals it is given and lets the test fire its events. */
+  function fakePeers() {
+    const made: {
+      initiator: boolean;
+      signals: unknown[];
+      destroyed: boolean;
+      fire: Record<string, (arg?: unknown) => void>;
+    }[] = [];
+    const createPeer = async ({ initiator }: { initiator: boolean }) => {
+      const record = {
+        initiator,
+        signals: [] as unknown[],
+        destroyed: false,
+        fire: {} as Record<string, (arg?: unknown) => void>,
+      };
+      made.push(record);
+      const on = (event: string) => (listener: (arg?: unknown) => void) => {
+        record.fire[event] = listener;
+        return () => undefined;
+      };
+      return {
+        initiator,
+        onSignal: on('signal'),
+        onConnect: on('connect'),
+        onStream: on('stream'),
+        onData: on('data'),
+        onClose: on('close'),
+        onError: on('error'),
+        signal: (data: unknown) => void record.signals.push(data),
+        destroy: () => void (record.destroyed = true),
+      } as unknown as Peer;
+    };
+    return { made, createPeer };
+  }
+
+  function session() {
+    const { made, createPeer } = fakePeers();
+    const told: string[] = [];
+    const mesh = new MeshSession({
+      stream: null,
+      iceServers: () => [],
+      createPeer,
+      callbacks: {
+        onSignal: (id, data) => told.push(`signal ${id} ${JSON.stringify(data)}`),
+        onStream: (id) => told.push(`stream ${id}`),
+        onConnected: (id) => told.push(`connected ${id}`),
+        onClosed: (id) => told.push(`closed ${id}`),
+      },
+    });
+    return { mesh, made, told };
+  }
+
+  it('holds signals until the peer exists, drops copies, and reports the peer', async () => {
+    const { mesh, made, told } = session();
+    mesh.signal('p-a', { type: 'offer', sdp: '1' });
+    mesh.add('p-a', false);
+    mesh.signal('p-a', { candidate: 'c1' });
+    mesh.signal('p-a', { candidate: 'c1' });
+    await flush();
+    expect(made).toHaveLength(1);
+    expect(made[0]!.signals).toEqual([{ type: 'offer', sdp: '1' }, { candidate: 'c1' }]);
+    made[0]!.fire.signal!({ type: 'answer' });
+    made[0]!.fire.connect!();
+    expect(told).toEqual(['signal p-a {"type":"answer"}', 'connected p-a']);
+    made[0]!.fire.close!();
+    expect(told.at(-1)).toBe('closed p-a');
+  });
+
+  it('starts over when the other side offers again (its peer is new), and reports no close for remove()', async () => {
+    const { mesh, made, told } = session();
+    mesh.add('p-a', false);
+    await flush();
+    mesh.signal('p-a', { type: 'offer', sdp: '1' });
+    mesh.signal('p-a', { type: 'offer', sdp: '2' });
+    await flush();
+    expect(made).toHaveLength(2);
+    expect(made[0]!.destroyed).toBe(true);
+    expect(made[1]!.signals).toEqual([{ type: 'offer', sdp: '2' }]);
+    made[0]!.fire.close!();
+    mesh.remove('p-a');
+    expect(made[1]!.destroyed).toBe(true);
+    made[1]!.fire.close!();
+    expect(told).toEqual([]);
+  });
+});
+
+/** Lets settled promises run their callbacks. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
