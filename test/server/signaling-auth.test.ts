@@ -36,6 +36,38 @@ describe('authentication', () => {
     expect(result.sessionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('answers a second relay.connect with invalid_state, whatever its params, and stays open', async () => {
+    const pair = await relay.token({ resource: 'alice' });
+    const { client } = await connectWith(relay.wsUrl, {
+      project: PROJECT.id,
+      token: pair.jwt_token,
+    });
+    for (const params of [{ project: PROJECT.id, token: pair.jwt_token }, [], 'x', null]) {
+      await expect(client.call('relay.connect', params)).rejects.toMatchObject({
+        code: 'invalid_state',
+        rpcCode: -32007,
+      });
+    }
+    await client.settle();
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+  });
+
+  it('negotiates the protocol version: 2 for a client that speaks it, 1 for one naming none', async () => {
+    const pair = await relay.token({ resource: 'alice' });
+    const v2 = await connectWith(relay.wsUrl, {
+      project: PROJECT.id,
+      token: pair.jwt_token,
+      protocol: 2,
+    });
+    expect(v2.result.protocol).toBe(2);
+    const future = await connectWith(relay.wsUrl, {
+      project: PROJECT.id,
+      token: pair.jwt_token,
+      protocol: 9,
+    });
+    expect(future.result.protocol).toBe(2);
+  });
+
   it('refuses other methods before relay.connect without closing', async () => {
     const client = await TestClient.open(relay.wsUrl);
     await expect(client.call('call.invite', { to: 'bob' })).rejects.toMatchObject({

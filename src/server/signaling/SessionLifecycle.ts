@@ -16,7 +16,7 @@ import { RemoteSession } from '../cluster/RemoteSession.js';
 import type { TokenService, VerifiedToken } from '../TokenService.js';
 import { mintTurnServer, type TurnOptions } from '../turnCredentials.js';
 import { internalError, type Connection } from './Connection.js';
-import type { ParamReader } from './parseRequest.js';
+import { readParams } from './parseRequest.js';
 import { Session, type SessionBuffer } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
 
@@ -68,7 +68,7 @@ export class SessionLifecycle {
   ) {}
 
   /** `relay.connect` on a socket: verifies the token, then resumes or creates the session. */
-  async connect(connection: Connection, p: ParamReader): Promise<Attached> {
+  async connect(connection: Connection, params: unknown): Promise<Attached> {
     if (connection.session) {
       throw new RelayRpcError(
         RpcErrorCodes.invalidState,
@@ -76,6 +76,8 @@ export class SessionLifecycle {
         'This socket is already connected. Use relay.reauthenticate to present a fresher token.',
       );
     }
+    // Checked before the params: a connected socket is told so whatever it sent.
+    const p = readParams('relay.connect', params, this.options.limits);
     const project = p.string('project');
     const token = p.string('token');
     const sessionId = p.optionalString('sessionId');

@@ -333,7 +333,7 @@ export class SignalingServer {
   ): Promise<Handled> {
     const { limits } = this.options;
     if (method === 'relay.connect') {
-      const attached = await this.lifecycle.connect(connection, readParams(method, params, limits));
+      const attached = await this.lifecycle.connect(connection, params);
       if (attached.result) {
         this.options.clock.clearTimeout(connection.authTimer);
         connection.authTimer = undefined;
