@@ -27,11 +27,14 @@ function Controls() {
   if (room.state === 'idle' || room.state === 'left') {
     return <button onClick={() => room.join()}>Join</button>;
   }
+  if (room.state === 'joining') return <p>Joining…</p>;
+  // invite() rejects when the Relay refuses (bob offline: unavailable; room full: room_full).
+  const invite = () => room.invite('bob').catch((error: Error) => alert(error.message));
   return (
     <>
       <button onClick={room.toggleAudio}>{room.audioMuted ? 'Unmute' : 'Mute'}</button>
       <button onClick={room.toggleVideo}>{room.videoMuted ? 'Camera on' : 'Camera off'}</button>
-      <button onClick={() => room.invite('bob')}>Invite bob</button>
+      <button onClick={invite}>Invite bob</button>
       <button onClick={room.leave}>Leave</button>
     </>
   );

@@ -88,6 +88,43 @@ describe.each(topologies)('rooms on $name', (topology) => {
     expect(again.participants).toHaveLength(1);
   });
 
+  it('rings invitees on any node: one joins as the ringing participant, another declines', async () => {
+    const d = await start();
+    const ann = await d.connect('ann', 0, { scopes: ROOMS });
+    const ben = await d.connect('ben', 1, { scopes: ROOMS });
+    const cat = await d.connect('cat', 2, { scopes: ROOMS });
+    const a = await join(ann);
+    await ann.call('room.invite', { roomId: a.roomId, to: 'ben', metadata: { why: 'standup' } });
+    const ringing = await ann.next('room.joined');
+    expect(ringing).toMatchObject({ participant: { resource: 'ben', state: 'ringing' } });
+    expect(await ben.next('room.invited')).toMatchObject({
+      roomId: a.roomId,
+      name: 'standup',
+      by: 'ann',
+      metadata: { why: 'standup' },
+    });
+    const b = await join(ben);
+    expect(b).toMatchObject({
+      roomId: a.roomId,
+      participantId: (ringing.participant as { id: string }).id,
+    });
+    expect(await ann.next('room.joined')).toMatchObject({
+      participant: { id: b.participantId, state: 'joined' },
+    });
+
+    await ben.call('room.invite', { roomId: b.roomId, to: 'cat' });
+    expect(await cat.next('room.invited')).toMatchObject({ roomId: a.roomId, by: 'ben' });
+    await cat.call('room.decline', { roomId: a.roomId });
+    for (const client of [ann, ben]) {
+      expect(await client.next('room.left', (p) => p.reason === 'declined')).toMatchObject({
+        participant: { resource: 'cat' },
+      });
+    }
+    await expect(cat.call('room.decline', { roomId: a.roomId })).rejects.toMatchObject({
+      code: 'room_not_found',
+    });
+  });
+
   it('lets a moderator on one node remove a participant on another, for good', async () => {
     const d = await start();
     const mod = await d.connect('mod', 0, { scopes: MODERATOR });

@@ -12,7 +12,8 @@ import { systemClock, type Clock } from '../clock.js';
 import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
 import { Backlogs, type BufferRoom } from './Backlogs.js';
-import type { Adopted, ClusterHost, HandedOver } from './ClusterHost.js';
+import { adoptSession } from './adoptSession.js';
+import type { Adopted, ClusterHost } from './ClusterHost.js';
 import { ClusterRooms } from './ClusterRooms.js';
 import type { ClusterOptions } from './ClusterOptions.js';
 import { DeadNodeSweep } from './DeadNodeSweep.js';
@@ -81,7 +82,7 @@ export class Cluster {
       options.pub,
       prefix,
       this.nodeId,
-      (node) => this.presence.alive(node),
+      this.presence,
       this.timeoutMs,
     );
     this.sweep = new DeadNodeSweep(
@@ -152,42 +153,21 @@ export class Cluster {
   ): Promise<Adopted | undefined> {
     const records = this.records;
     if (!records) return undefined;
-    const found = await records.load(sessionId);
-    if (!found || found.projectId !== projectId || found.resource !== resource) return undefined;
-    if (found.node === this.nodeId) return { record: found, calls: [] };
-    if (!(await this.presence.alive(found.node))) {
-      // Its node died: resumable for the grace period after it was last seen alive.
-      const seen = await this.presence.lastSeen(found.node);
-      if (this.clock.now() - seen > this.ttlMs + (this.host?.resumeGraceMs ?? 0)) return undefined;
-      return { record: found, calls: [] };
-    }
-    const handed = await new Promise<HandedOver | undefined | 'silent'>((resolve) =>
-      this.bus.request(
-        found.node,
-        { type: 'handover', sessionId },
-        this.timeoutMs,
-        (error, result) => resolve(error ? 'silent' : (result as HandedOver | undefined)),
-      ),
+    return adoptSession(
+      {
+        nodeId: this.nodeId,
+        records,
+        presence: this.presence,
+        bus: this.bus,
+        foreign: this.foreign,
+        clock: this.clock,
+        deadAfterMs: this.ttlMs + (this.host?.resumeGraceMs ?? 0),
+        timeoutMs: this.timeoutMs,
+      },
+      sessionId,
+      projectId,
+      resource,
     );
-    // Listed as alive but silent: it died within the presence lag. Its calls went with it.
-    if (handed === 'silent') return { record: found, calls: [] };
-    if (!handed) return undefined;
-    // Read again: the old node's last journal writes went to Redis before its answer.
-    const record = await records.load(sessionId);
-    if (!record) return undefined;
-    const calls = [
-      ...handed.owned.map((callId) => ({ callId, owner: found.node })),
-      // Calls this node owns need no forwarding: the session is local now.
-      ...handed.foreign.filter((call) => call.owner !== this.nodeId),
-    ];
-    for (const { callId, owner } of calls) this.foreign.add(callId, owner, sessionId);
-    const rooms = handed.rooms ?? [];
-    // Third nodes owning its calls or rooms now reach it here.
-    for (const owner of new Set([...calls, ...rooms].map((c) => c.owner))) {
-      if (owner === found.node) continue;
-      this.bus.send(owner, { type: 'moved', sessionId, node: this.nodeId });
-    }
-    return { record, calls, rooms };
   }
 
   /**
@@ -406,7 +386,7 @@ export class Cluster {
       if (params.reason === 'answered-elsewhere') this.foreign.passed(callId, session.id);
       else this.foreign.forget(callId, session.id);
     }
-    this.rooms.notified(session, String(message.method), params);
+    this.rooms.notified(session, owner, String(message.method), params);
     session.notify(String(message.method), params);
     this.backlogs.check(session, owner);
   }

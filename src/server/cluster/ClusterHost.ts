@@ -12,6 +12,8 @@ export interface ClusterHost {
     method: string,
     params: Record<string, unknown>,
   ): { result: unknown; after?: () => void };
+  /** Runs `run` with legs of other nodes the room engine may ring too (see LocalLegDirectory). */
+  includingLegs<T>(legs: readonly Session[], run: () => T): T;
   /** A session held elsewhere dropped, came back, or ended, for the calls this node owns. */
   legEvent(session: Session, event: 'detached' | 'resumed' | 'ended'): void;
   /** Closes this node's sessions of a revoked family. */

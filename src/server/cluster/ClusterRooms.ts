@@ -1,13 +1,24 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, ServerEvents, type RoomJoinResult, type Scope } from '../../protocol/index.js';
+import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
 import type { ClusterHost } from './ClusterHost.js';
 import { ForeignRooms } from './ForeignRooms.js';
 import type { BusMessage, NodeBus } from './NodeBus.js';
+import type { Presence } from './Presence.js';
+import type { RemoteSession } from './RemoteSession.js';
 import type { RemoteSessions } from './RemoteSessions.js';
 import { RoomOwners } from './RoomOwners.js';
 
 /** A room of a session this node holds, as handed over to another node. */
+/** A session of another node that a room invitation may ring. */
+export interface RoomReceiver {
+  sessionId: string;
+  node: string;
+  resource: string;
+  scopes: Scope[];
+}
+
 export interface HandedRoom {
   roomId: string;
   owner: string;
@@ -30,10 +41,25 @@ export class ClusterRooms {
     pub: Redis,
     prefix: string,
     readonly nodeId: string,
-    alive: (node: string) => Promise<boolean>,
+    private readonly presence: Presence,
     private readonly timeoutMs: number,
   ) {
-    this.owners = new RoomOwners(pub, prefix, nodeId, alive);
+    this.owners = new RoomOwners(pub, prefix, nodeId, (node) => presence.alive(node));
+  }
+
+  /** Sessions of `resource` on other nodes that an invitation may ring (with `rooms:join`). */
+  async receiversOf(projectId: string, resource: string): Promise<RoomReceiver[]> {
+    const present = await this.presence.othersOf(projectId, resource);
+    return present
+      .filter((p) => can(p.scopes, 'joinRooms'))
+      .map(({ sessionId, node, scopes }) => ({ sessionId, node, resource, scopes }));
+  }
+
+  /** The proxies through which this node's rooms reach those sessions. */
+  proxiesOf(projectId: string, receivers: readonly RoomReceiver[]): RemoteSession[] {
+    return receivers.map((r) =>
+      this.proxies.of(r.sessionId, r.node, projectId, r.resource, r.scopes),
+    );
   }
 
   /** The node holding a room one of this node's sessions is in, when it is another node. */
@@ -47,8 +73,10 @@ export class ClusterRooms {
     owner: string,
     method: string,
     params: Record<string, unknown>,
+    receivers?: RoomReceiver[],
   ): Promise<unknown> {
     const message = {
+      ...(receivers ? { receivers } : {}),
       type: 'room',
       sessionId: session.id,
       projectId: session.projectId,
@@ -63,7 +91,10 @@ export class ClusterRooms {
           const joined = result as RoomJoinResult;
           this.foreign.add(joined.roomId, owner, session.id, joined.participantId);
           session.rooms.add(joined.roomId);
-        } else if ((!error && method === 'room.leave') || error?.code === ErrorCodes.roomNotFound) {
+        } else if (
+          (!error && (method === 'room.leave' || method === 'room.decline')) ||
+          error?.code === ErrorCodes.roomNotFound
+        ) {
           this.left(session, String(params.roomId));
         }
         if (error) reject(error);
@@ -74,32 +105,42 @@ export class ClusterRooms {
 
   /** On the room's node: a room request of a session of another node, through its proxy. */
   receive(host: ClusterHost, from: string, message: BusMessage): unknown {
+    const projectId = String(message.projectId);
+    const receivers = Array.isArray(message.receivers)
+      ? this.proxiesOf(projectId, message.receivers as RoomReceiver[])
+      : [];
     const scopes = message.scopes as Scope[];
     const proxy = this.proxies.of(
       String(message.sessionId),
       from,
-      String(message.projectId),
+      projectId,
       String(message.resource),
       scopes,
     );
     // Its node checked the token; a re-authentication may have changed the scopes since.
     proxy.scopes = scopes;
-    const handled = host.callRequest(
-      proxy,
-      String(message.method),
-      message.params as Record<string, unknown>,
+    const handled = host.includingLegs(receivers, () =>
+      host.callRequest(proxy, String(message.method), message.params as Record<string, unknown>),
     );
     if (handled.after) queueMicrotask(handled.after);
     return handled.result;
   }
 
   /** A room of another node told one of this node's sessions something: it may be out of it. */
-  notified(session: Session, method: string, params: Record<string, unknown>): void {
+  notified(session: Session, owner: string, method: string, params: Record<string, unknown>): void {
     const roomId = String(params.roomId);
+    if (method === ServerEvents.roomInvited) {
+      // Rung into a room of another node: its decline goes there. Not a participant yet.
+      if (!session.rooms.has(roomId)) this.foreign.add(roomId, owner, session.id, '');
+      return;
+    }
     if (this.foreign.ownerOf(roomId) === undefined) return;
+    const invitedOnly = this.foreign.participantOf(roomId, session.id) === '';
     const participant = params.participant as { id?: unknown } | undefined;
     if (
       method === ServerEvents.roomEnded ||
+      // What ends an invitation: another device answered, declined, unanswered, removed.
+      (invitedOnly && (method === ServerEvents.roomLeft || method === ServerEvents.roomJoined)) ||
       (method === ServerEvents.roomLeft &&
         participant?.id === this.foreign.participantOf(roomId, session.id))
     ) {

@@ -28,8 +28,14 @@ export interface LegDirectory {
   ofResource(projectId: string, resource: string): Leg[];
 }
 
-/** The legs of this node: its sessions. */
+/**
+ * The legs of this node (its sessions), and for the length of one synchronous engine call the
+ * legs of other nodes a cluster looked up for it in Redis beforehand (the engine never waits:
+ * presence is read first, then the engine runs with what was found).
+ */
 export class LocalLegDirectory implements LegDirectory {
+  private elsewhere: readonly Leg[] = [];
+
   constructor(private readonly router: SessionRouter) {}
 
   get(legId: string): Leg | undefined {
@@ -37,6 +43,20 @@ export class LocalLegDirectory implements LegDirectory {
   }
 
   ofResource(projectId: string, resource: string): Leg[] {
-    return this.router.ofResource(projectId, resource);
+    const local: Leg[] = this.router.ofResource(projectId, resource);
+    if (this.elsewhere.length === 0) return local;
+    return local.concat(
+      this.elsewhere.filter((leg) => leg.projectId === projectId && leg.resource === resource),
+    );
+  }
+
+  /** Runs `run` with `legs` of other nodes found too. */
+  including<T>(legs: readonly Leg[], run: () => T): T {
+    this.elsewhere = legs;
+    try {
+      return run();
+    } finally {
+      this.elsewhere = [];
+    }
   }
 }

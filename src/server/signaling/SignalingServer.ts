@@ -96,12 +96,8 @@ export class SignalingServer {
         this.lifecycle.terminate(session, CloseCodes.resumeOverflow, 'resume buffer overflow'),
       );
     this.calls = new CallManager(options.router, limits, options.clock, overflowed);
-    const rooms = new RoomManager(
-      new LocalLegDirectory(options.router),
-      limits,
-      options.clock,
-      (leg) => overflowed(leg as Session),
-    );
+    const legs = new LocalLegDirectory(options.router);
+    const rooms = new RoomManager(legs, limits, options.clock, (leg) => overflowed(leg as Session));
     this.engines = { calls: this.calls, rooms, clock: options.clock };
     const engines: LegEvents[] = [this.calls, rooms];
     this.legs = {
@@ -119,7 +115,8 @@ export class SignalingServer {
     if (cluster)
       rooms.onRoomGone = (projectId, name) => cluster.rooms.owners.release(projectId, name);
     this.routing =
-      options.cluster && new ClusterRouting(options.cluster, this.engines, this.lifecycle, limits);
+      options.cluster &&
+      new ClusterRouting(options.cluster, this.engines, this.lifecycle, limits, legs);
     this.scheduleHeartbeat();
   }
 

@@ -8,6 +8,7 @@ import {
   type RelayLimits,
 } from '../../protocol/index.js';
 import type { Cluster } from '../cluster/Cluster.js';
+import type { LocalLegDirectory } from '../rooms/Leg.js';
 import { internalError } from './Connection.js';
 import type { Engines, Handled } from './handlers.js';
 import { handle } from './handlers.js';
@@ -26,6 +27,8 @@ export class ClusterRouting {
     private readonly engines: Engines,
     private readonly lifecycle: SessionLifecycle,
     private readonly limits: RelayLimits,
+    /** Legs the room engine reaches, with those of other nodes found for one request. */
+    private readonly legs: LocalLegDirectory,
   ) {}
 
   /** Joins the other nodes: they may now ring this node's sessions and route to them. */
@@ -43,6 +46,7 @@ export class ClusterRouting {
         else if (event === 'resumed') legs.resumed(session);
         else legs.ended(session);
       },
+      includingLegs: (found, run) => this.legs.including(found, run),
       revokeFamily: (familyId) => lifecycle.closeFamily(familyId),
       handOver: (sessionId, node) => lifecycle.handOver(sessionId, node),
       maxCallsPerSession: limits.maxCallsPerSession,
@@ -55,15 +59,20 @@ export class ClusterRouting {
     return (
       method === 'call.invite' ||
       method === 'room.join' ||
+      method === 'room.invite' ||
       this.cluster.ownerOf(idOf(params, 'callId') ?? '') !== undefined ||
       this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '') !== undefined
     );
   }
 
-  /** Answers a request that {@link crossesNodes}, or undefined when this node answers it itself. */
+  /**
+   * Answers a request that {@link crossesNodes}, or undefined when this node answers it itself.
+   * Every room request is routed from here, the invitation included.
+   */
   async route(session: Session, method: string, params: unknown): Promise<Handled | undefined> {
     if (method === 'call.invite') return this.inviteAcross(session, params);
     if (method === 'room.join') return this.joinAcross(session, params);
+    if (method === 'room.invite') return this.inviteToRoom(session, params);
     const roomOwner = this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '');
     if (roomOwner && isMethod(method) && METHODS[method].routing === 'room') {
       const p = params as Record<string, unknown>;
@@ -115,6 +124,27 @@ export class ClusterRouting {
       params as Record<string, unknown>,
     );
     return { result };
+  }
+
+  /**
+   * A room invitation that also rings the invitee's sessions on other nodes: they are looked up
+   * here, then handed to the room's node (this one or another) with the request.
+   */
+  private async inviteToRoom(session: Session, params: unknown): Promise<Handled> {
+    const p = readParams('room.invite', params, this.limits);
+    const roomId = p.string('roomId');
+    const to = p.resource('to');
+    authorize(session.scopes, 'dial');
+    const { rooms } = this.cluster;
+    const receivers = await rooms.receiversOf(session.projectId, to).catch(() => []);
+    const owner = rooms.ownerOf(roomId);
+    if (owner) {
+      const p2 = params as Record<string, unknown>;
+      return { result: await rooms.forward(session, owner, 'room.invite', p2, receivers) };
+    }
+    return this.legs.including(rooms.proxiesOf(session.projectId, receivers), () =>
+      handle(this.engines, session, 'room.invite', readParams('room.invite', params, this.limits)),
+    );
   }
 
   /** An invite that also rings the callee's sessions on other nodes. */
