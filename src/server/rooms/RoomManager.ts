@@ -19,16 +19,10 @@ import { isParticipantId, newParticipantId } from './participantId.js';
 import { copy, newMember, type Member, type Room } from './Room.js';
 import * as errors from './roomErrors.js';
 import { RoomNotifier } from './RoomNotifier.js';
-import { RoomRegistry } from './RoomRegistry.js';
+import { addTo, removeFrom } from './indexSets.js';
+import { RoomRegistry, type RoomStats } from './RoomRegistry.js';
 
-/** What the engine holds, for health and metrics. */
-export interface RoomStats {
-  rooms: number;
-  /** Joined and away participants, across rooms. */
-  participants: number;
-  /** Participants being rung, across rooms. */
-  ringing: number;
-}
+export type { RoomStats } from './RoomRegistry.js';
 
 /**
  * Multi-party mesh rooms of this node: join by name, leave, invite (ring), decline, signal
@@ -78,13 +72,7 @@ export class RoomManager {
   }
 
   stats(): RoomStats {
-    const stats: RoomStats = { rooms: this.rooms.size, participants: 0, ringing: 0 };
-    for (const room of this.rooms.values()) {
-      const present = room.present().length;
-      stats.participants += present;
-      stats.ringing += room.size - present;
-    }
-    return stats;
+    return this.rooms.stats();
   }
 
   /** The rooms a leg is a participant of, as `room.join` would answer it now. */
@@ -406,16 +394,4 @@ export class RoomManager {
   private result(room: Room, member: Member): RoomJoinResult {
     return room.snapshot(member.participant.id, this.limits.maxRoomParticipants);
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set?.delete(value)) return;
-  if (set.size === 0) map.delete(key);
 }

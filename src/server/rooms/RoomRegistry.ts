@@ -3,6 +3,15 @@ import type { RelayLimits } from '../../protocol/index.js';
 import { Room } from './Room.js';
 import { tooManyRoomsPerProject } from './roomErrors.js';
 
+/** What the engine holds, for health and metrics. */
+export interface RoomStats {
+  rooms: number;
+  /** Joined and away participants, across rooms. */
+  participants: number;
+  /** Participants being rung, across rooms. */
+  ringing: number;
+}
+
 /** The rooms of this node, by id and by project and name, within maxRoomsPerProject. */
 export class RoomRegistry {
   private readonly byId = new Map<string, Room>();
@@ -54,6 +63,16 @@ export class RoomRegistry {
 
   values(): IterableIterator<Room> {
     return this.byId.values();
+  }
+
+  stats(): RoomStats {
+    const stats: RoomStats = { rooms: this.byId.size, participants: 0, ringing: 0 };
+    for (const room of this.byId.values()) {
+      const present = room.present().length;
+      stats.participants += present;
+      stats.ringing += room.size - present;
+    }
+    return stats;
   }
 }
 
