@@ -2,6 +2,7 @@ import { ErrorCodes, RelayError, type IceServer, type MethodParams } from '../..
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
 import type { RoomJoinOptions, RoomSnapshot } from '../types.js';
 import type { MediaSessionFactory } from './MediaSession.js';
+import { newRoomSnapshot } from './newRoomSnapshot.js';
 import type { RoomManager, RoomManagerDeps, RoomMethod } from './RoomManager.js';
 
 export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession'> {
@@ -89,18 +90,5 @@ function loadError(cause: unknown): RelayError {
 }
 
 function notJoined(name: string): RoomSnapshot {
-  return {
-    name,
-    id: null,
-    state: 'left',
-    participantId: null,
-    participants: {},
-    localStream: null,
-    audioMuted: false,
-    videoMuted: false,
-    activeSpeakerId: null,
-    maxParticipants: null,
-    leftReason: 'failed',
-    error: null,
-  };
+  return { ...newRoomSnapshot(name), state: 'left', leftReason: 'failed' };
 }

@@ -20,7 +20,7 @@ import {
   type RoomServerEvent,
   type RoomsState,
 } from './roomActions.js';
-import { newRoomSnapshot } from './roomDraft.js';
+import { newRoomSnapshot } from './newRoomSnapshot.js';
 import { roomReducer } from './roomReducer.js';
 
 export interface RoomManagerDeps {

@@ -114,23 +114,6 @@ export function participantSnapshot(
   };
 }
 
-export function newRoomSnapshot(name: string): RoomSnapshot {
-  return {
-    name,
-    id: null,
-    state: 'joining',
-    participantId: null,
-    participants: {},
-    localStream: null,
-    audioMuted: false,
-    videoMuted: false,
-    activeSpeakerId: null,
-    maxParticipants: null,
-    leftReason: null,
-    error: null,
-  };
-}
-
 export function newRoomInternal(attempt: number, metadata: unknown): RoomInternal {
   return {
     attempt,

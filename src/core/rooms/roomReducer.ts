@@ -5,10 +5,10 @@ import {
   RoomDraft,
   isInitiator,
   newRoomInternal,
-  newRoomSnapshot,
   participantSnapshot,
   peersWith,
 } from './roomDraft.js';
+import { newRoomSnapshot } from './newRoomSnapshot.js';
 import {
   audioLevels,
   peerClosed,

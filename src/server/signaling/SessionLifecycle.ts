@@ -36,7 +36,9 @@ export interface LifecycleOptions {
   limits: RelayLimits;
   clock: Clock;
   iceServers: IceServer[];
+  /** A TURN server whose credentials are minted per session and added to `iceServers`. */
   turn?: TurnOptions;
+  /** Other Relay nodes, through Redis: calls and rooms between sessions on different nodes. */
   cluster?: Cluster;
 }
 
@@ -179,7 +181,7 @@ export class SessionLifecycle {
   /** Ends a session for good, closing its socket with `code` when one is attached. */
   terminate(session: Session, code?: number, reason = ''): void {
     if (session.ended) return;
-    const { clock, router, cluster } = this.options;
+    const { clock, cluster } = this.options;
     clock.clearTimeout(session.expiryTimer);
     clock.clearTimeout(session.graceTimer);
     // A node shutting down leaves its sessions' records, so their clients resume them on another
@@ -189,13 +191,18 @@ export class SessionLifecycle {
       cluster?.untrack(session);
     }
     for (const engine of this.engines) engine.ended(session);
+    this.release(session, code ?? CloseCodes.normal, reason);
+  }
+
+  /** The session is no longer this node's: it leaves the router and its socket is closed. */
+  private release(session: Session, code: number, reason: string): void {
     session.ended = true;
-    router.remove(session);
+    this.options.router.remove(session);
     const link = session.link as Connection | null;
     session.link = null;
     if (link) {
       link.session = null;
-      link.close(code ?? CloseCodes.normal, reason);
+      link.close(code, reason);
     }
   }
 
@@ -208,7 +215,7 @@ export class SessionLifecycle {
 
   /** Another node resumes one of this node's sessions: let go of it, keep its calls. */
   handOver(sessionId: string, node: string) {
-    const { router, cluster, clock } = this.options;
+    const { cluster, clock } = this.options;
     const session = this.local(sessionId);
     if (!session || session.ended || !cluster) return undefined;
     const calls = [...session.calls];
@@ -231,14 +238,7 @@ export class SessionLifecycle {
       owned,
       ownedRooms.map((room) => room.roomId),
     );
-    session.ended = true;
-    router.remove(session);
-    const link = session.link as Connection | null;
-    session.link = null;
-    if (link) {
-      link.session = null;
-      link.close(CloseCodes.sessionTakenOver, 'session resumed on another node');
-    }
+    this.release(session, CloseCodes.sessionTakenOver, 'session resumed on another node');
     return { owned, foreign, rooms };
   }
 

@@ -8,13 +8,7 @@ import {
   RpcErrorCodes,
   closeCodeOf,
   toRpcError,
-  type IceServer,
-  type RelayLimits,
 } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
-import type { Cluster } from '../cluster/Cluster.js';
-import type { TokenService } from '../TokenService.js';
-import type { TurnOptions } from '../turnCredentials.js';
 import { LocalLegDirectory } from '../rooms/Leg.js';
 import { RoomManager } from '../rooms/RoomManager.js';
 import { CallManager } from './CallManager.js';
@@ -25,23 +19,14 @@ import { Connection, type ConnectionContext, type RequestId } from './Connection
 import { handle, type Engines, type Handled } from './handlers.js';
 import { parseRequest, readParams } from './parseRequest.js';
 import type { Session } from './Session.js';
-import { SessionLifecycle, type LegEvents } from './SessionLifecycle.js';
-import type { SessionRouter } from './SessionRouter.js';
+import { SessionLifecycle, type LegEvents, type LifecycleOptions } from './SessionLifecycle.js';
 import { WriteBatch } from './WriteBatch.js';
-export interface SignalingOptions {
-  tokens: TokenService;
-  router: SessionRouter;
-  limits: RelayLimits;
-  clock: Clock;
-  iceServers: IceServer[];
-  /** A TURN server whose credentials are minted per session and added to `iceServers`. */
-  turn?: TurnOptions;
+
+export interface SignalingOptions extends LifecycleOptions {
   /** When set, only these Origin headers may open a socket. */
   allowedOrigins?: string[];
   /** Take client addresses from X-Forwarded-For (behind a trusted proxy only). */
   trustProxy?: boolean;
-  /** Other Relay nodes, through Redis: calls between sessions on different nodes. */
-  cluster?: Cluster;
 }
 
 const MAX_MALFORMED = 20;
