@@ -1,4 +1,8 @@
 import type { Participant, RoomJoinResult, RoomMedia } from '../../protocol/index.js';
+import type { CallLedger } from './callLedger.js';
+
+/** What a room is: a named mesh room (`room.*`), or a 1:1 call (`call.*`), a room of two. */
+export type RoomKindName = 'room' | 'call';
 
 /** A participant as its room keeps it: what the others are shown, and how it is reached. */
 export interface Member {
@@ -14,10 +18,13 @@ export interface Member {
 
 /**
  * A room of one project: its participants, by id and by leg. It holds no behaviour but
- * bookkeeping; the RoomManager decides who is told what.
+ * bookkeeping; the RoomEngine moves participants, and the room's kind decides who is told what.
+ * A call is a room of kind `call`: no name, its caller joined and its callee ringing.
  */
 export class Room {
   readonly media: RoomMedia = 'mesh';
+  /** A call's own bookkeeping (its two parties, early signals); undefined for rooms. */
+  call: CallLedger | undefined;
   /** Resources a moderator removed: refused (join and invite) while the room lives. */
   readonly removed = new Set<string>();
   /** In the order they arrived (the order results list them in). */
@@ -27,7 +34,9 @@ export class Room {
   constructor(
     readonly id: string,
     readonly projectId: string,
+    /** Empty for a call. */
     readonly name: string,
+    readonly kind: RoomKindName = 'room',
   ) {}
 
   /** Participants counted against maxRoomParticipants: joined, away and ringing. */

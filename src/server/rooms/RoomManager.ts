@@ -1,9 +1,7 @@
 import {
   ServerEvents,
   type EventParams,
-  type LeftReason,
   type RelayLimits,
-  type RoomEndReason,
   type RoomInviteParams,
   type RoomJoinParams,
   type RoomJoinResult,
@@ -16,11 +14,11 @@ import type { Clock } from '../clock.js';
 import { authorize, can } from '../signaling/authorize.js';
 import type { Leg, LegDirectory } from './Leg.js';
 import { isParticipantId, newParticipantId } from './participantId.js';
-import { copy, newMember, type Member, type Room } from './Room.js';
+import { copy, type Member, type Room } from './Room.js';
+import { RoomEngine } from './RoomEngine.js';
 import * as errors from './roomErrors.js';
-import { RoomNotifier } from './RoomNotifier.js';
-import { addTo, removeFrom } from './indexSets.js';
-import { RoomRegistry, type RoomStats } from './RoomRegistry.js';
+import { NamedRoomKind } from './namedRoomKind.js';
+import type { RoomStats } from './RoomRegistry.js';
 
 export type { RoomStats } from './RoomRegistry.js';
 
@@ -38,48 +36,56 @@ export type { RoomStats } from './RoomRegistry.js';
  * (declined, unanswered, removed, gone) or `room.ended`.
  */
 export class RoomManager {
-  private readonly rooms: RoomRegistry;
-  private readonly tell: RoomNotifier;
-  /** Rooms each leg is being rung into (by leg id). */
-  private readonly invitations = new Map<string, Set<string>>();
-  /** Told when a room of this node ends (a cluster lets another node hold that name next). */
-  onRoomGone: ((projectId: string, name: string) => void) | undefined;
+  private readonly engine: RoomEngine;
+  private readonly kind: NamedRoomKind;
 
   constructor(
     private readonly directory: LegDirectory,
     private readonly limits: RelayLimits,
-    private readonly clock: Clock,
+    clock: Clock,
     /** Called when a leg's resume buffer overflowed; must defer ending it (not re-enter). */
     onOverflow: (leg: Leg) => void,
+    /** The node's membership engine, shared with calls; a room-only one when not given. */
+    engine?: RoomEngine,
   ) {
-    this.rooms = new RoomRegistry(limits);
-    this.tell = new RoomNotifier(directory, onOverflow);
+    this.engine = engine ?? new RoomEngine(directory, limits, clock, onOverflow);
+    this.kind = new NamedRoomKind(this.engine.tell);
+    this.engine.register(this.kind);
   }
 
-  /** Rooms on this node. */
+  /** Told when a room of this node ends (a cluster lets another node hold that name next). */
+  get onRoomGone(): ((projectId: string, name: string) => void) | undefined {
+    return this.kind.onRoomGone;
+  }
+
+  set onRoomGone(listener: ((projectId: string, name: string) => void) | undefined) {
+    this.kind.onRoomGone = listener;
+  }
+
+  /** Rooms on this node (calls are not counted). */
   get size(): number {
-    return this.rooms.size;
+    return this.engine.registry.count('room');
   }
 
   /** Whether a room of that name lives on this node. */
   holdsName(projectId: string, name: string): boolean {
-    return this.rooms.named(projectId, name) !== undefined;
+    return this.engine.registry.named(projectId, name) !== undefined;
   }
 
   /** Whether the room lives on this node. */
   owns(roomId: string): boolean {
-    return this.rooms.get(roomId) !== undefined;
+    return this.room(roomId) !== undefined;
   }
 
   stats(): RoomStats {
-    return this.rooms.stats();
+    return this.engine.registry.stats();
   }
 
   /** The rooms a leg is a participant of, as `room.join` would answer it now. */
   roomsOf(leg: Leg): RoomJoinResult[] {
     const results: RoomJoinResult[] = [];
     for (const roomId of leg.rooms) {
-      const room = this.rooms.get(roomId);
+      const room = this.room(roomId);
       const member = room?.memberOf(leg.id);
       if (room && member) results.push(this.result(room, member));
     }
@@ -93,7 +99,7 @@ export class RoomManager {
    */
   join(leg: Leg, params: RoomJoinParams): RoomJoinResult {
     authorize(leg.scopes, 'joinRooms');
-    const found = this.rooms.named(leg.projectId, params.name);
+    const found = this.engine.registry.named(leg.projectId, params.name);
     const already = found?.memberOf(leg.id);
     if (found && already) return this.result(found, already);
     if (found?.removed.has(leg.resource)) throw errors.removedFromRoom();
@@ -104,26 +110,25 @@ export class RoomManager {
     if (found && !invited && found.size >= this.limits.maxRoomParticipants) {
       throw errors.roomFull(this.limits.maxRoomParticipants, 'Try again when someone leaves.');
     }
-    const room = found ?? this.rooms.create(leg.projectId, params.name);
-    const member = invited ? this.answer(room, invited, leg) : this.enter(room, leg, params);
+    const room = found ?? this.engine.registry.create(leg.projectId, params.name);
+    const rung = invited ? this.engine.attach(room, invited, leg) : [];
+    const member = invited ?? this.engine.enter(room, leg, this.freeId(room, params));
     const { participant } = member;
     participant.moderator = can(leg.scopes, 'moderateRooms');
     participant.audioMuted = params.audioMuted ?? false;
     participant.videoMuted = params.videoMuted ?? false;
     if (params.metadata !== undefined) participant.metadata = params.metadata;
-    leg.rooms.add(room.id);
     const joined = { roomId: room.id, from: participant.id, participant: copy(participant) };
-    this.tell.present(room, ServerEvents.roomJoined, joined, member);
+    this.engine.tell.present(room, ServerEvents.roomJoined, joined, member);
     // The other sessions rung for it stop ringing: one of their resource took the invitation.
-    for (const legId of invited?.rung ?? []) this.tell.leg(legId, ServerEvents.roomJoined, joined);
-    invited?.rung.clear();
+    for (const legId of rung) this.engine.tell.leg(legId, ServerEvents.roomJoined, joined);
     return this.result(room, member);
   }
 
   /** Leaves a room; the room ends when nobody is left in it (ringing invitees do not count). */
   leave(leg: Leg, roomId: string): void {
     const { room, member } = this.present(leg, roomId, 'leave it');
-    this.depart(room, member, 'left', member.participant.id);
+    this.engine.depart(room, member, 'left', member.participant.id, leg.id);
   }
 
   /**
@@ -143,20 +148,10 @@ export class RoomManager {
       .ofResource(leg.projectId, params.to)
       .filter((l) => l.attached && can(l.scopes, 'joinRooms') && !l.rooms.has(room.id));
     if (rung.length === 0) throw errors.nobodyToRing(params.to);
-    const member = newMember(
-      newParticipantId(),
-      params.to,
-      null,
-      rung.map((l) => l.id),
-    );
-    room.add(member);
-    member.ringTimer = this.clock.setTimeout(
-      () => this.depart(room, member, 'no-answer', null),
-      this.limits.ringTimeoutMs,
-    );
+    const member = this.engine.ring(room, params.to, rung);
     const from = inviter.participant.id;
     const participant = copy(member.participant);
-    this.tell.present(room, ServerEvents.roomJoined, { roomId: room.id, from, participant });
+    this.engine.tell.present(room, ServerEvents.roomJoined, { roomId: room.id, from, participant });
     const invited: EventParams<'room.invited'> = {
       roomId: room.id,
       from,
@@ -164,22 +159,18 @@ export class RoomManager {
       by: leg.resource,
     };
     if (params.metadata !== undefined) invited.metadata = params.metadata;
-    for (const target of rung) {
-      addTo(this.invitations, target.id, room.id);
-      this.tell.send(target, ServerEvents.roomInvited, invited);
-    }
+    for (const target of rung) this.engine.tell.send(target, ServerEvents.roomInvited, invited);
   }
 
   /** A rung session declines: the invitation ends (`declined`) on every session it rang. */
   decline(leg: Leg, roomId: string): void {
-    const room = this.rooms.get(roomId);
+    const room = this.room(roomId);
     const member = room?.ringingOn(leg.id);
     if (!room || !member) {
       throw room?.memberOf(leg.id) ? errors.inRoomNotInvited() : errors.noInvitation();
     }
-    member.rung.delete(leg.id);
-    removeFrom(this.invitations, leg.id, roomId);
-    this.depart(room, member, 'declined', member.participant.id);
+    this.engine.unring(room, member, leg.id);
+    this.engine.depart(room, member, 'declined', member.participant.id, leg.id);
   }
 
   /**
@@ -194,7 +185,7 @@ export class RoomManager {
     if (!receiver) return;
     if (!receiver.acceptsSignal()) throw errors.peerBacklogged();
     const from = member.participant.id;
-    this.tell.send(receiver, ServerEvents.roomSignal, {
+    this.engine.tell.send(receiver, ServerEvents.roomSignal, {
       roomId: room.id,
       from,
       signal: params.signal,
@@ -211,7 +202,7 @@ export class RoomManager {
     participant.audioMuted = audioMuted;
     participant.videoMuted = videoMuted;
     const updated = { roomId: room.id, from: participant.id, participant: copy(participant) };
-    this.tell.present(room, ServerEvents.roomUpdated, updated, member);
+    this.engine.tell.present(room, ServerEvents.roomUpdated, updated, member);
   }
 
   /**
@@ -222,7 +213,7 @@ export class RoomManager {
     const { room, member: moderator } = this.moderator(leg, params.roomId, 'mute its participants');
     const target = this.target(room, params.participantId, 'mute');
     const from = moderator.participant.id;
-    this.tell.leg(target.legId, ServerEvents.roomMuted, {
+    this.engine.tell.leg(target.legId, ServerEvents.roomMuted, {
       roomId: room.id,
       from,
       kind: params.kind,
@@ -231,7 +222,11 @@ export class RoomManager {
     if (target.participant[flag]) return;
     target.participant[flag] = true;
     const participant = copy(target.participant);
-    this.tell.present(room, ServerEvents.roomUpdated, { roomId: room.id, from, participant });
+    this.engine.tell.present(room, ServerEvents.roomUpdated, {
+      roomId: room.id,
+      from,
+      participant,
+    });
   }
 
   /**
@@ -251,10 +246,10 @@ export class RoomManager {
     room.removed.add(target.participant.resource);
     const targetLeg = target.legId;
     const from = moderator.participant.id;
-    this.depart(room, target, 'removed', from);
+    this.engine.depart(room, target, 'removed', from, leg.id);
     // Told after the others, as they are; it is no longer among those present.
     const participant = copy(target.participant);
-    this.tell.leg(targetLeg, ServerEvents.roomLeft, {
+    this.engine.tell.leg(targetLeg, ServerEvents.roomLeft, {
       roomId: room.id,
       from,
       participant,
@@ -265,17 +260,17 @@ export class RoomManager {
   /** A moderator ends the room for everyone in it and everyone rung into it. */
   end(leg: Leg, roomId: string): void {
     const { room, member } = this.moderator(leg, roomId, 'end it');
-    this.close(room, 'ended', member.participant.id, leg.id);
+    this.engine.close(room, 'ended', member.participant.id, leg.id);
   }
 
   /** The leg's socket dropped: its participants are `away` until it resumes or ends. */
   detached(leg: Leg): void {
-    this.setPresence(leg, 'away');
+    this.engine.detached(leg, 'room');
   }
 
   /** The leg resumed: its participants are `joined` again. */
   resumed(leg: Leg): void {
-    this.setPresence(leg, 'joined');
+    this.engine.resumed(leg, 'room');
   }
 
   /**
@@ -284,90 +279,22 @@ export class RoomManager {
    * detached goes on being rung (it may resume and join).
    */
   ended(leg: Leg): void {
-    for (const roomId of [...leg.rooms]) {
-      const room = this.rooms.get(roomId);
-      const member = room?.memberOf(leg.id);
-      if (room && member) this.depart(room, member, 'disconnected', null);
-    }
-    leg.rooms.clear();
-    for (const roomId of [...(this.invitations.get(leg.id) ?? [])]) {
-      const room = this.rooms.get(roomId);
-      const member = room?.ringingOn(leg.id);
-      if (!room || !member) continue;
-      member.rung.delete(leg.id);
-      if (member.rung.size === 0) this.depart(room, member, 'disconnected', null);
-    }
-    this.invitations.delete(leg.id);
+    this.engine.ended(leg, 'room');
   }
 
-  /** A new participant: the id asked for when well-formed and free, else a fresh one. */
-  private enter(room: Room, leg: Leg, params: RoomJoinParams): Member {
+  private room(roomId: string): Room | undefined {
+    return this.engine.room(roomId, 'room');
+  }
+
+  /** A new participant's id: the one asked for when well-formed and free, else a fresh one. */
+  private freeId(room: Room, params: RoomJoinParams): string {
     const asked = params.participantId;
-    const id = isParticipantId(asked) && !room.member(asked) ? asked : newParticipantId();
-    const member = newMember(id, leg.resource, leg.id);
-    room.add(member);
-    return member;
-  }
-
-  /** A session of a ringing participant's resource joins as that participant. */
-  private answer(room: Room, invited: Member, leg: Leg): Member {
-    this.clock.clearTimeout(invited.ringTimer);
-    invited.ringTimer = undefined;
-    invited.rung.delete(leg.id);
-    for (const legId of [leg.id, ...invited.rung]) removeFrom(this.invitations, legId, room.id);
-    room.attach(invited, leg.id);
-    return invited;
-  }
-
-  /** Takes a participant out of its room, tells who must know, and ends the room when empty. */
-  private depart(room: Room, member: Member, reason: LeftReason, from: string | null): void {
-    // Once only: a ring timer, a removal and a leg's end may race for the same participant.
-    if (!this.rooms.holds(room) || room.member(member.participant.id) !== member) return;
-    this.clock.clearTimeout(member.ringTimer);
-    member.ringTimer = undefined;
-    if (member.legId !== null) this.directory.get(member.legId)?.rooms.delete(room.id);
-    room.delete(member);
-    const left = { roomId: room.id, from, participant: copy(member.participant), reason };
-    this.tell.present(room, ServerEvents.roomLeft, left);
-    for (const legId of member.rung) {
-      removeFrom(this.invitations, legId, room.id);
-      this.tell.leg(legId, ServerEvents.roomLeft, left);
-    }
-    member.rung.clear();
-    if (!room.occupied) this.close(room, 'empty', null, null);
-  }
-
-  /** Ends a room for everyone in it and rung into it but `by` (the leg that ended it). */
-  private close(room: Room, reason: RoomEndReason, from: string | null, by: string | null): void {
-    if (!this.rooms.delete(room)) return;
-    this.onRoomGone?.(room.projectId, room.name);
-    const ended = { roomId: room.id, from, reason };
-    for (const member of room.members()) {
-      this.clock.clearTimeout(member.ringTimer);
-      member.ringTimer = undefined;
-      const legs = member.legId === null ? [...member.rung] : [member.legId];
-      for (const legId of legs) {
-        this.directory.get(legId)?.rooms.delete(room.id);
-        removeFrom(this.invitations, legId, room.id);
-        if (legId !== by) this.tell.leg(legId, ServerEvents.roomEnded, ended);
-      }
-    }
-  }
-
-  private setPresence(leg: Leg, state: 'away' | 'joined'): void {
-    for (const roomId of leg.rooms) {
-      const room = this.rooms.get(roomId);
-      const member = room?.memberOf(leg.id);
-      if (!room || !member || member.participant.state === state) continue;
-      member.participant.state = state;
-      const updated = { roomId, from: null, participant: copy(member.participant) };
-      this.tell.present(room, ServerEvents.roomUpdated, updated, member);
-    }
+    return isParticipantId(asked) && !room.member(asked) ? asked : newParticipantId();
   }
 
   /** The room and the leg's (joined or away) participant in it, else room_not_found. */
   private present(leg: Leg, roomId: string, toDo: string): { room: Room; member: Member } {
-    const room = this.rooms.get(roomId);
+    const room = this.room(roomId);
     const member = room?.memberOf(leg.id);
     if (!room || !member) throw errors.notInRoom(toDo);
     return { room, member };
@@ -376,7 +303,7 @@ export class RoomManager {
   /** The moderating leg's participant: it needs `rooms:moderate` and to be in the room. */
   private moderator(leg: Leg, roomId: string, action: string): { room: Room; member: Member } {
     authorize(leg.scopes, 'moderateRooms');
-    const room = this.rooms.get(roomId);
+    const room = this.room(roomId);
     if (!room) throw errors.noSuchRoom();
     const member = room.memberOf(leg.id);
     if (!member) throw errors.notModeratorHere(action);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RelayLimits } from '../../protocol/index.js';
-import { Room } from './Room.js';
+import { Room, type RoomKindName } from './Room.js';
 import { tooManyRoomsPerProject } from './roomErrors.js';
 
 /** What the engine holds, for health and metrics. */
@@ -12,20 +12,27 @@ export interface RoomStats {
   ringing: number;
 }
 
-/** The rooms of this node, by id and by project and name, within maxRoomsPerProject. */
+/**
+ * The rooms of this node, calls included, by id; named rooms also by project and name, within
+ * maxRoomsPerProject (calls have no name and count against maxCallsPerSession instead).
+ */
 export class RoomRegistry {
   private readonly byId = new Map<string, Room>();
+  private readonly counts: Record<RoomKindName, number> = { room: 0, call: 0 };
   private readonly byName = new Map<string, Room>();
   private readonly perProject = new Map<string, number>();
 
   constructor(private readonly limits: RelayLimits) {}
 
-  get size(): number {
-    return this.byId.size;
+  /** Rooms of a kind. */
+  count(kind: RoomKindName): number {
+    return this.counts[kind];
   }
 
-  get(roomId: string): Room | undefined {
-    return this.byId.get(roomId);
+  /** The room of that id, when it is of that kind. */
+  get(roomId: string, kind: RoomKindName): Room | undefined {
+    const room = this.byId.get(roomId);
+    return room?.kind === kind ? room : undefined;
   }
 
   named(projectId: string, name: string): Room | undefined {
@@ -45,8 +52,17 @@ export class RoomRegistry {
     }
     const room = new Room(randomUUID(), projectId, name);
     this.byId.set(room.id, room);
+    this.counts.room += 1;
     this.byName.set(nameKey(projectId, name), room);
     this.perProject.set(projectId, count + 1);
+    return room;
+  }
+
+  /** A new call: a room with a random id and no name. */
+  createCall(projectId: string): Room {
+    const room = new Room(randomUUID(), projectId, '', 'call');
+    this.byId.set(room.id, room);
+    this.counts.call += 1;
     return room;
   }
 
@@ -54,6 +70,8 @@ export class RoomRegistry {
   delete(room: Room): boolean {
     if (!this.holds(room)) return false;
     this.byId.delete(room.id);
+    this.counts[room.kind] -= 1;
+    if (room.kind === 'call') return true;
     this.byName.delete(nameKey(room.projectId, room.name));
     const count = (this.perProject.get(room.projectId) ?? 1) - 1;
     if (count > 0) this.perProject.set(room.projectId, count);
@@ -61,13 +79,11 @@ export class RoomRegistry {
     return true;
   }
 
-  values(): IterableIterator<Room> {
-    return this.byId.values();
-  }
-
+  /** What the named rooms hold (calls are counted apart). */
   stats(): RoomStats {
-    const stats: RoomStats = { rooms: this.byId.size, participants: 0, ringing: 0 };
+    const stats: RoomStats = { rooms: this.counts.room, participants: 0, ringing: 0 };
     for (const room of this.byId.values()) {
+      if (room.kind !== 'room') continue;
       const present = room.present().length;
       stats.participants += present;
       stats.ringing += room.size - present;

@@ -10,6 +10,7 @@ import {
   toRpcError,
 } from '../../protocol/index.js';
 import { LocalLegDirectory } from '../rooms/Leg.js';
+import { RoomEngine } from '../rooms/RoomEngine.js';
 import { RoomManager } from '../rooms/RoomManager.js';
 import { CallManager } from './CallManager.js';
 import { ClusterRouting } from './clusterRouting.js';
@@ -80,16 +81,13 @@ export class SignalingServer {
       queueMicrotask(() =>
         this.lifecycle.terminate(session, CloseCodes.resumeOverflow, 'resume buffer overflow'),
       );
-    this.calls = new CallManager(options.router, limits, options.clock, overflowed);
     const legs = new LocalLegDirectory(options.router);
-    const rooms = new RoomManager(legs, limits, options.clock, (leg) => overflowed(leg as Session));
+    // One membership engine: calls are rooms of two, held and moved with the rooms.
+    const engine = new RoomEngine(legs, limits, options.clock, (leg) => overflowed(leg as Session));
+    this.calls = new CallManager(engine, options.router, limits);
+    const rooms = new RoomManager(legs, limits, options.clock, () => undefined, engine);
     this.engines = { calls: this.calls, rooms, clock: options.clock };
-    const engines: LegEvents[] = [this.calls, rooms];
-    this.legs = {
-      detached: (session) => engines.forEach((engine) => engine.detached(session)),
-      resumed: (session) => engines.forEach((engine) => engine.resumed(session)),
-      ended: (session) => engines.forEach((engine) => engine.ended(session)),
-    };
+    this.legs = engine;
     this.lifecycle = new SessionLifecycle(options, [this.legs], {
       call: (callId) => this.calls.owns(callId),
       rooms: (session) =>
