@@ -24,7 +24,9 @@ export type { RoomStats } from './RoomRegistry.js';
 
 /**
  * Multi-party mesh rooms of this node: join by name, leave, invite (ring), decline, signal
- * between participants, mute flags, and moderation (mute, remove, end).
+ * between participants, mute flags, and moderation (mute, remove, end). It checks requests;
+ * the node's RoomEngine (shared with 1:1 calls) moves participants, and NamedRoomKind says
+ * what rooms tell of it.
  *
  * Who is told what: every participant present (joined or away) hears of every change, except
  * a participant of its own change made by its own request (join, leave, update), which its

@@ -85,6 +85,7 @@ export class SignalingServer {
     // One membership engine: calls are rooms of two, held and moved with the rooms.
     const engine = new RoomEngine(legs, limits, options.clock, (leg) => overflowed(leg as Session));
     this.calls = new CallManager(engine, options.router, limits);
+    // Its overflow callback is unused: the shared engine's notifier reports overflows.
     const rooms = new RoomManager(legs, limits, options.clock, () => undefined, engine);
     this.engines = { calls: this.calls, rooms, clock: options.clock };
     this.legs = engine;
