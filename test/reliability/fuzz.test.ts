@@ -3,6 +3,9 @@
  * WebSocket frames over many sockets in parallel (authenticated and not) and ≥ 10,000 hostile
  * REST requests, while a bystander call between two other sessions keeps signalling.
  *
+ * Authenticated lanes speak protocol version 2 and send room.* requests too (fuzz/roomFrames.ts),
+ * with tokens with and without the room scopes (fuzz/roomLanes.ts).
+ *
  * Asserted: every frame is answered with the documented JSON-RPC error (or result) for its
  * category, or its socket is closed with the documented close code; every REST request gets
  * its documented status and JSON error body; no uncaught exception or unhandled rejection;
@@ -23,6 +26,7 @@ import {
   createRelayServer,
   type RelayLimits,
   type RelayServer,
+  type Scope,
 } from 'relaycall/server';
 import { OTHER_PROJECT, PROJECT, TestClient, basic, rest } from '../server/helpers.js';
 import { Bystanders, type BystanderReport } from './fuzz/bystander.js';
@@ -104,6 +108,11 @@ const LIMITS = {
   slowReaderTimeoutMs: 2_000,
   authFailuresPerWindow: 20,
   authFailureWindowMs: 60 * 60_000,
+  // Rooms (fuzz/roomLanes.ts): two participants fill a room, a third room per session is the
+  // last. No invitation rings out during a run: what rings is decided by the lane alone.
+  maxRoomParticipants: 2,
+  maxRoomsPerSession: 3,
+  ringTimeoutMs: 10 * 60_000,
 } satisfies Partial<RelayLimits>;
 
 /**
@@ -204,6 +213,18 @@ const DOCUMENTED: Record<string, string[]> = {
   'session-limit': ['-32008 limit_exceeded', 'close 4011'],
   'hijack-resume': ['result'],
   'call-foreign': ['-32004 call_not_found', '-32001 not_authenticated'],
+  // Rooms (fuzz/roomFrames.ts): each frame expects one of these, per the model of its rooms.
+  'room-params': ['-32602 invalid_params', '-32003 forbidden', '-32001 not_authenticated'],
+  'room-forbidden': ['-32003 forbidden', '-32011 room_not_found', '-32001 not_authenticated'],
+  'room-unknown': ['-32011 room_not_found', '-32007 invalid_state', '-32001 not_authenticated'],
+  'room-limits': [
+    '-32008 limit_exceeded',
+    '-32012 room_full',
+    '-32005 unavailable',
+    '-32007 invalid_state',
+    '-32001 not_authenticated',
+  ],
+  'room-valid': ['result', '-32010 peer_backlogged', '-32001 not_authenticated'],
   'hostile-signal': [
     'result',
     '-32010 peer_backlogged',
@@ -283,8 +304,9 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
   const wsUrl = `${url.replace(/^http/, 'ws')}/api/relay/ws`;
   const port = Number(new URL(url).port);
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...LIMITS };
-  const issue = async (resource: string) =>
-    (await relay.issueToken({ project: PROJECT.id, resource, expiresInMinutes: 120 })).jwtToken;
+  const issue = async (resource: string, scopes?: Scope[]) =>
+    (await relay.issueToken({ project: PROJECT.id, resource, expiresInMinutes: 120, scopes }))
+      .jwtToken;
 
   // Tokens the Relay must refuse, and why.
   const refused = await refusedTokens(secret, relay, url);
@@ -324,7 +346,11 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
         messageBurst: LIMITS.messageBurst,
         maxResourceLength: limits.maxResourceLength,
         maxMetadataBytes: limits.maxMetadataBytes,
+        maxRoomParticipants: LIMITS.maxRoomParticipants,
+        maxRoomsPerSession: LIMITS.maxRoomsPerSession,
       },
+      // Sessions without rooms:join (default scopes): a room.invite of them rings nobody.
+      roomless: ['alice', 'bob', ...crowdNames],
       refused,
       decoys,
       crowd: crowdTokens,
@@ -542,6 +568,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
     unauthenticated: 0,
     sessions: expectedSockets,
     calls: 0,
+    rooms: 0,
   });
   expect(rss.peak - rss.before, `RSS peak growth, MiB ${at}`).toBeLessThan(PEAK_GROWTH_MIB);
   expect(rss.after - rss.before, `RSS growth after the run, MiB ${at}`).toBeLessThan(

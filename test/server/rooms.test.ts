@@ -784,6 +784,12 @@ describe('room params', () => {
     expect(read('room.join', { name: 'r', participantId: 42 })).toMatchObject({
       participantId: undefined,
     });
+    // However deep it nests (found by the fuzz: the depth check answered invalid_params).
+    let deep: unknown = 'p';
+    for (let i = 0; i < 40; i++) deep = [{ p: deep }];
+    expect(read('room.join', { name: 'r', participantId: deep })).toMatchObject({
+      participantId: undefined,
+    });
     expect(read('room.join', { name: 'r', participantId: 'p1' })).toMatchObject({
       participantId: 'p1',
     });

@@ -17,12 +17,12 @@ const roomId = (p: ParamReader): RoomIdParams => ({ roomId: p.string('roomId') }
 /** How each room method's params are read; each reader throws invalid_params naming the field. */
 export const ROOM_PARAMS: { readonly [M in RoomMethod]: Reader<M> } = {
   'room.join': (p) => {
-    // Not an error when malformed: a client that kept a bad id simply gets a new one.
-    const participantId = p.json('participantId');
     return {
       name: p.roomName('name'),
       metadata: p.metadata('metadata'),
-      participantId: typeof participantId === 'string' ? participantId : undefined,
+      // Not an error when malformed (whatever its type or depth): a client that kept a bad id
+      // simply gets a new one.
+      participantId: p.stringOrNothing('participantId'),
       audioMuted: p.optionalBoolean('audioMuted'),
       videoMuted: p.optionalBoolean('videoMuted'),
     };

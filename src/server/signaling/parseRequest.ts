@@ -159,6 +159,12 @@ export class ParamReader {
     return value;
   }
 
+  /** The value when it is a string, else undefined: for params whose bad values are ignored. */
+  stringOrNothing(name: string): string | undefined {
+    const value = this.values[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+
   optionalBoolean(name: string): boolean | undefined {
     const value = this.values[name];
     if (value !== undefined && typeof value !== 'boolean') throw this.fail(name, 'true or false');

@@ -4,10 +4,11 @@
  * A {@link FrameGen} keeps a model of one socket (authenticated or not, its calls, held early
  * signals, the run of malformed messages) and updates it as it generates, so every frame knows
  * its reply (JSON-RPC result or error code, or none for a notification) or the close code that
- * ends the socket.
+ * ends the socket. Room requests, with the model of the socket's rooms, are roomFrames.ts'.
  */
 import { CloseCodes, RpcErrorCodes, resourceProblem } from 'relaycall/server';
 import type { Rng } from './prng.js';
+import { RoomGen, type RoomCategory, type RoomModel } from './roomFrames.js';
 
 export type RpcId = string | number | null;
 /** A reply: `'result'`, or the JSON-RPC error code. */
@@ -33,6 +34,11 @@ export const CATEGORIES = [
   'hijack-resume',
   'call-foreign',
   'hostile-signal',
+  'room-params',
+  'room-forbidden',
+  'room-unknown',
+  'room-limits',
+  'room-valid',
   'slow-reader',
   'half-open',
   'bad-handshake',
@@ -53,6 +59,8 @@ export interface ExpectedReply {
   check?: (result: unknown) => string | undefined;
   /** Told of an error reply's JSON-RPC code. */
   onError?: (code: number) => void;
+  /** Told when the reply was none of `accept` (or never came): the frame's model is wrong. */
+  onUnexpected?: () => void;
 }
 
 export interface Frame {
@@ -69,6 +77,8 @@ export interface Frame {
   malformed: boolean;
   /** A signal to the partner, forwarded unless refused with peer_backlogged. */
   forward?: boolean;
+  /** A room.signal to the partner, forwarded unless refused with peer_backlogged. */
+  roomForward?: boolean;
 }
 
 /** What a socket knows about itself; the generator updates it frame by frame. */
@@ -91,6 +101,8 @@ export interface SocketModel {
   /** Consecutive malformed messages (parse_error, invalid_request). */
   malformedRun: number;
   nextId: number;
+  /** The session's rooms (protocol version 2), for sockets of lanes that connected. */
+  rooms?: RoomModel;
 }
 
 export interface RefusedToken {
@@ -108,11 +120,17 @@ export interface FuzzEnv {
     messageBurst: number;
     maxResourceLength: number;
     maxMetadataBytes: number;
+    maxRoomParticipants: number;
+    maxRoomsPerSession: number;
   };
   /** Calls of other sessions (the bystanders', other lanes'). */
   foreignCallIds(): readonly string[];
   /** Sessions of other resources (the bystanders', other lanes'). */
   foreignSessionIds(): readonly string[];
+  /** Rooms of other lanes (they may end at any time). */
+  foreignRoomIds(): readonly string[];
+  /** Resources with sessions that lack rooms:join (the bystanders, the crowd): never rung. */
+  roomless: readonly string[];
   /** Forged, expired, revoked and other-project JWTs. */
   refused: readonly RefusedToken[];
   /** Valid JWTs of other resources of the project. */
@@ -144,7 +162,8 @@ export type BatchCategory =
   | 'notification'
   | 'bad-token'
   | 'call-foreign'
-  | 'hostile-signal';
+  | 'hostile-signal'
+  | RoomCategory;
 
 export const AUTHED_BATCH_WEIGHTS: Record<BatchCategory, number> = {
   'invalid-json': 10,
@@ -158,6 +177,12 @@ export const AUTHED_BATCH_WEIGHTS: Record<BatchCategory, number> = {
   'bad-token': 7,
   'call-foreign': 10,
   'hostile-signal': 16,
+  // Rooms (roomFrames.ts): every room.* method, for lanes with and without the room scopes.
+  'room-params': 10,
+  'room-forbidden': 4,
+  'room-unknown': 7,
+  'room-limits': 5,
+  'room-valid': 12,
 };
 
 export const UNAUTHED_BATCH_WEIGHTS: Record<BatchCategory, number> = {
@@ -173,9 +198,15 @@ export const UNAUTHED_BATCH_WEIGHTS: Record<BatchCategory, number> = {
   'bad-token': 0,
   'call-foreign': 8,
   'hostile-signal': 8,
+  // Room methods before relay.connect: all not_authenticated, whatever their params.
+  'room-params': 3,
+  'room-forbidden': 1,
+  'room-unknown': 2,
+  'room-limits': 1,
+  'room-valid': 2,
 };
 
-interface Built {
+export interface Built {
   data: string;
   id: RpcId | undefined;
 }
@@ -183,6 +214,8 @@ interface Built {
 export class FrameGen {
   /** Set while generating a notification: requests are built without an id. */
   private noId = false;
+  /** Room requests (roomFrames.ts), with the model of the socket's rooms. */
+  readonly roomFrames: RoomGen = new RoomGen(this);
 
   constructor(
     readonly rng: Rng,
@@ -228,12 +261,18 @@ export class FrameGen {
         return this.callForeign();
       case 'hostile-signal':
         return this.hostileSignal();
+      case 'room-params':
+      case 'room-forbidden':
+      case 'room-unknown':
+      case 'room-limits':
+      case 'room-valid':
+        return this.roomFrames.frame(category);
     }
   }
 
-  // ---- building blocks ----------------------------------------------------------------
+  // ---- building blocks (the public ones are shared with roomFrames.ts) -----------------
 
-  private id(): RpcId | undefined {
+  id(): RpcId | undefined {
     if (this.noId) return undefined;
     const n = this.model.nextId++;
     // Mostly integers; some strings, unicode (lone surrogates included) up to the 128 limit.
@@ -241,7 +280,7 @@ export class FrameGen {
     return `${n}:${this.rng.unicode(this.rng.range(0, 100))}`;
   }
 
-  private request(method: unknown, params?: unknown, id: RpcId | undefined = this.id()): Built {
+  request(method: unknown, params?: unknown, id: RpcId | undefined = this.id()): Built {
     const message: Record<string, unknown> = { jsonrpc: '2.0' };
     if (id !== undefined) message.id = id;
     message.method = method;
@@ -249,13 +288,7 @@ export class FrameGen {
     return { data: JSON.stringify(message), id };
   }
 
-  private out(
-    category: Category,
-    sub: string,
-    built: Built,
-    accept: Outcome[],
-    malformed = false,
-  ): Frame {
+  out(category: Category, sub: string, built: Built, accept: Outcome[], malformed = false): Frame {
     const frame: Frame = {
       category: this.noId ? 'notification' : category,
       sub: this.noId ? `${category}/${sub}` : sub,
@@ -280,11 +313,11 @@ export class FrameGen {
   }
 
   /** Outcome of a well-formed request for a non-connect method: its own, or not_authenticated. */
-  private when(authed: Outcome[]): Outcome[] {
+  when(authed: Outcome[]): Outcome[] {
     return this.model.authed ? authed : [NOT_AUTH];
   }
 
-  private ghost(): string {
+  ghost(): string {
     return this.rng.chance(0.5)
       ? `ghost-${this.rng.string(this.rng.range(1, 40))}`
       : `👻${this.rng.unicode(this.rng.range(1, 60)).replace(CONTROL_CHARACTERS, 'x')}`;
@@ -355,7 +388,7 @@ export class FrameGen {
   }
 
   /** JSON text of `levels` nested containers around `leaf` (built as text: stringifying is slow). */
-  private nestText(levels: number, leaf = '1'): string {
+  nestText(levels: number, leaf = '1'): string {
     return this.rng.chance(0.5)
       ? `${'['.repeat(levels)}${leaf}${']'.repeat(levels)}`
       : `${'{"a":'.repeat(levels)}${leaf}${'}'.repeat(levels)}`;
@@ -367,7 +400,7 @@ export class FrameGen {
   }
 
   /** {@link json}, retried smaller until its JSON text is at most `maxBytes` bytes. */
-  private payload(depth: number, maxBytes: number): unknown {
+  payload(depth: number, maxBytes: number): unknown {
     for (let budget = maxBytes; budget >= 16; budget = Math.floor(budget / 2)) {
       const value = this.json(depth, budget);
       if (Buffer.byteLength(JSON.stringify(value) ?? '') <= maxBytes) return value;
@@ -389,20 +422,20 @@ export class FrameGen {
     return Math.floor((this.env.limits.maxFrameBytes - 1200) / 6);
   }
 
-  private randomLevels(): number {
+  randomLevels(): number {
     const r = this.rng;
     return r.pick([MAX_DEPTH + 1, r.range(MAX_DEPTH + 1, 64), r.range(64, 1000), this.maxLevels()]);
   }
 
   /** A padded request of exactly `bytes` bytes (ASCII padding). */
-  private sized(bytes: number, make: (pad: string, id: RpcId | undefined) => Built): Built {
+  sized(bytes: number, make: (pad: string, id: RpcId | undefined) => Built): Built {
     const id = this.id();
     const base = make('', id);
     const padLength = Math.max(0, bytes - Buffer.byteLength(base.data));
     return make(this.rng.string(1, 'abcdefghijklmnopqrstuvwxyz').repeat(padLength), id);
   }
 
-  private nearLimit(): number {
+  nearLimit(): number {
     const max = this.env.limits.maxFrameBytes;
     return this.rng.chance(0.6) ? max - this.rng.int(32) : this.rng.range(MAX_STRING + 200, max);
   }
@@ -996,6 +1029,10 @@ export class FrameGen {
         'deep-nesting',
         'call-foreign',
         'hostile-signal',
+        'room-params',
+        'room-unknown',
+        'room-limits',
+        'room-valid',
         ...(this.model.authed ? (['bad-token'] as const) : []),
       ]);
       const frame = this.generate(inner);

@@ -2,9 +2,11 @@
  * Lanes of hostile sockets. Each lane runs socket lives one after another; each life is drawn
  * from its own seeded generator (seed, lane, life), so a seed reproduces every frame.
  *
- * - authenticated lanes: connect, place an answered and maybe a ringing call to a partner
- *   session, send batches of hostile frames (each batch fenced by a ping), then end the socket
- *   one of the hostile ways (oversize, binary, bad UTF-8, malformed run, flood) or cleanly;
+ * - authenticated lanes: connect (protocol version 2), place an answered and maybe a ringing
+ *   call to a partner session, join rooms (roomLanes.ts: with and without the room scopes, a
+ *   partner and a filler in them), send batches of hostile frames (each batch fenced by a ping),
+ *   then end the socket one of the hostile ways (oversize, binary, bad UTF-8, malformed run,
+ *   flood) or cleanly;
  * - unauthenticated lanes: a batch of hostile frames before relay.connect, then a bad or
  *   crowded or hijacking relay.connect, a violation, or silence until the auth timeout;
  * - the slow-reader lane: a callee that stops reading while the caller sends big signals;
@@ -13,7 +15,13 @@
  */
 import { connect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { CloseCodes, RpcErrorCodes, type RelayLimits, type RelayServer } from 'relaycall/server';
+import {
+  CloseCodes,
+  RpcErrorCodes,
+  type RelayLimits,
+  type RelayServer,
+  type Scope,
+} from 'relaycall/server';
 import {
   AUTHED_BATCH_WEIGHTS,
   AUTHED_TERMINAL_WEIGHTS,
@@ -37,6 +45,7 @@ import {
   type RunLog,
 } from './socket.js';
 import { resetsAtEveryMoment } from './hardening.js';
+import { LaneRooms, PARTNER_SCOPES, laneScopes } from './roomLanes.js';
 import { rawExchange, upgradeRequest } from '../../server/rawHttp.js';
 
 const MALFORMED_LIMIT = 20;
@@ -52,18 +61,19 @@ export interface Harness {
   limits: RelayLimits;
   /** Client-side pacing of long-lived sockets: below messagesPerSecond / messageBurst. */
   pace: { rate: number; burst: number };
-  /** A fresh valid JWT for `resource` (in-process, like a back end). */
-  issue(resource: string): Promise<string>;
-  env: Omit<FuzzEnv, 'foreignCallIds' | 'foreignSessionIds'>;
+  /** A fresh valid JWT for `resource` (in-process, like a back end); default scopes unless given. */
+  issue(resource: string, scopes?: Scope[]): Promise<string>;
+  env: Omit<FuzzEnv, 'foreignCallIds' | 'foreignSessionIds' | 'foreignRoomIds'>;
   registry: Registry;
   /** Waits that outlive a life (sockets left to time out); awaited at the end. */
   background: Promise<void>[];
 }
 
-/** Calls and sessions of every lane and the bystanders, for "someone else's" call ids. */
+/** Calls, sessions and rooms of every lane and the bystanders, for "someone else's" ids. */
 export class Registry {
   private readonly calls = new Map<string, string[]>();
   private readonly sessions = new Map<string, string>();
+  private readonly rooms = new Map<string, string[]>();
 
   setCalls(owner: string, ids: string[]): void {
     this.calls.set(owner, ids);
@@ -73,9 +83,20 @@ export class Registry {
     this.sessions.set(owner, id);
   }
 
+  setRooms(owner: string, ids: string[]): void {
+    this.rooms.set(owner, ids);
+  }
+
   remove(owner: string): void {
     this.calls.delete(owner);
     this.sessions.delete(owner);
+    this.rooms.delete(owner);
+  }
+
+  foreignRooms(owner: string): string[] {
+    const out: string[] = [];
+    for (const [key, ids] of this.rooms) if (key !== owner) out.push(...ids);
+    return out;
   }
 
   foreignCalls(owner: string): string[] {
@@ -96,6 +117,7 @@ function envFor(h: Harness, owner: string): FuzzEnv {
     ...h.env,
     foreignCallIds: () => h.registry.foreignCalls(owner),
     foreignSessionIds: () => h.registry.foreignSessions(owner),
+    foreignRoomIds: () => h.registry.foreignRooms(owner),
   };
 }
 
@@ -152,6 +174,8 @@ function newModel(authed: boolean, resource: string): SocketModel {
 export class Partner {
   readonly open = new Set<string>();
   readonly signals = new Map<string, number>();
+  /** room.signal notifications received, by room id. */
+  readonly roomSignals = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private seen = 0;
 
@@ -162,8 +186,15 @@ export class Partner {
     sock.onNotification = (notification) => this.onNotification(notification);
   }
 
-  static async connect(h: Harness, resource: string, where: string): Promise<Partner> {
-    const { sock } = await openConnected(h, where, await h.issue(resource));
+  static async connect(
+    h: Harness,
+    resource: string,
+    where: string,
+    scopes?: Scope[],
+  ): Promise<Partner> {
+    const { sock } = await openConnected(h, where, await h.issue(resource, scopes), {
+      protocol: 2,
+    });
     return new Partner(sock, resource);
   }
 
@@ -187,6 +218,10 @@ export class Partner {
     else if (method === 'call.ended') this.open.delete(callId);
     else if (method === 'call.signal')
       this.signals.set(callId, (this.signals.get(callId) ?? 0) + 1);
+    else if (method === 'room.signal') {
+      const roomId = String(params.roomId);
+      this.roomSignals.set(roomId, (this.roomSignals.get(roomId) ?? 0) + 1);
+    }
     // Acknowledge now and then, as clients should, so the Relay can drop its replay copies.
     if (++this.seen % 32 === 0 && typeof params.seq === 'number') {
       this.sock.control('relay.ping', { ack: params.seq }).catch(() => undefined);
@@ -200,23 +235,36 @@ export class Partner {
 // ---- authenticated lanes ---------------------------------------------------------------
 
 export async function runAuthedLane(h: Harness, lane: number, budget: number): Promise<void> {
-  const token = await h.issue(`fz-a${lane}`);
-  let partner = await Partner.connect(h, `fz-p${lane}`, `authed lane ${lane} partner`);
+  const token = await h.issue(`fz-a${lane}`, laneScopes(lane));
+  const connectPartner = () =>
+    Partner.connect(h, `fz-p${lane}`, `authed lane ${lane} partner`, PARTNER_SCOPES);
+  let partner = await connectPartner();
+  const rooms = await LaneRooms.start(h, lane, partner);
   for (let life = 0; budget > 0; life++) {
-    if (!partner.sock.open) {
-      h.log.fail(`authed lane ${lane}`, `the partner's socket closed (${partner.sock.closeCode})`);
-      partner = await Partner.connect(h, `fz-p${lane}`, `authed lane ${lane} partner`);
+    if (!partner.sock.open || !rooms.filler.sock.open) {
+      if (!partner.sock.open) {
+        h.log.fail(
+          `authed lane ${lane}`,
+          `the partner's socket closed (${partner.sock.closeCode})`,
+        );
+      }
+      await partner.sock.close();
+      partner = await connectPartner();
+      await rooms.rebuild(partner);
     }
     const rng = new Rng(deriveSeed(h.seed, 'authed', lane, life));
     budget -= await authedLife(
       h,
       `authed lane ${lane} life ${life}`,
       `a${lane}`,
+      life,
       rng,
       token,
       partner,
+      rooms,
     );
   }
+  await rooms.close();
   await partner.sock.close();
 }
 
@@ -224,13 +272,19 @@ async function authedLife(
   h: Harness,
   where: string,
   owner: string,
+  life: number,
   rng: Rng,
   token: string,
   partner: Partner,
+  rooms: LaneRooms,
 ): Promise<number> {
   const pacer = new Pacer(h.pace.rate, h.pace.burst);
   await pacer.take(4);
-  const { sock, result: connected } = await openConnected(h, where, token);
+  // Version 2: the session may use rooms (docs/PROTOCOL.md, Versions).
+  const { sock, result: connected } = await openConnected(h, where, token, { protocol: 2 });
+  if (connected.protocol !== 2) {
+    h.log.fail(where, `relay.connect answered protocol ${String(connected.protocol)}, expected 2`);
+  }
   h.registry.setSession(owner, String(connected.sessionId));
   const model = newModel(true, String(connected.resource));
   // An answered call (signals are forwarded to the partner) and, half the time, a ringing one
@@ -251,22 +305,41 @@ async function authedLife(
   }
   h.registry.setCalls(owner, calls);
   const gen = new FrameGen(rng, model, envFor(h, owner));
+  await pacer.take(2);
+  const roomModel = await rooms.setUpLife(
+    where,
+    life,
+    rng,
+    sock,
+    gen,
+    String(connected.resource),
+    partner,
+  );
+  const shareRooms = () =>
+    h.registry.setRooms(
+      owner,
+      roomModel.rooms.flatMap((room) => (room.id !== undefined && !room.ended ? [room.id] : [])),
+    );
+  shareRooms();
   let frames = 0;
   const batches = rng.range(2, 8);
   for (let b = 0; b < batches && sock.open; b++) {
     const size = rng.range(4, 20);
     await pacer.take(size + 2);
     frames += sendBatch(sock, gen, size, AUTHED_BATCH_WEIGHTS, (frame) => {
-      if (!frame.forward) return;
-      if (!frame.reply) model.unconfirmed += 1;
+      // Signals to the partner (in the call or in a room): counted, less the refused ones.
+      const counts = frame.forward ? model : frame.roomForward ? roomModel : undefined;
+      if (!counts) return;
+      if (!frame.reply) counts.unconfirmed += 1;
       else {
         frame.reply.onError = (code) => {
-          if (code === RpcErrorCodes.peerBacklogged) model.forwarded -= 1;
+          if (code === RpcErrorCodes.peerBacklogged) counts.forwarded -= 1;
         };
       }
     });
     if (!(await sock.fence())) break;
     model.malformedRun = 0;
+    shareRooms();
   }
   if (sock.open) {
     const end = terminal(gen, rng.weighted(AUTHED_TERMINAL_WEIGHTS), () => token);
@@ -291,6 +364,7 @@ async function authedLife(
     h.log.fail(where, 'signals held for an unanswered call reached the callee');
   }
   h.registry.remove(owner);
+  await rooms.endLife(where, roomModel, partner);
   return frames;
 }
 

@@ -24,6 +24,8 @@ const DATA_CODES: Record<number, string[]> = {
   [RpcErrorCodes.limitExceeded]: ['limit_exceeded'],
   [RpcErrorCodes.rateLimited]: ['rate_limited'],
   [RpcErrorCodes.peerBacklogged]: ['peer_backlogged'],
+  [RpcErrorCodes.roomNotFound]: ['room_not_found'],
+  [RpcErrorCodes.roomFull]: ['room_full'],
 };
 
 interface CategoryTally {
@@ -241,6 +243,7 @@ export class FuzzSocket {
           this.where,
           `no reply to ${frame.category}/${frame.sub} (id ${key}, expected ${want.accept.join('|')}) by the next ping's reply; frame: ${preview(frame.data)}`,
         );
+        want.onUnexpected?.();
       }
     }
     this.pending.clear();
@@ -360,6 +363,7 @@ export class FuzzSocket {
         this.where,
         `unexpected reply ${outcomeLabel(reply)} for id ${key}; expected ${wanted?.join(', ') ?? 'no reply'}: ${preview(text)}`,
       );
+      for (const pending of list ?? []) pending.reply.onUnexpected?.();
       return;
     }
     list.splice(index, 1);
