@@ -107,7 +107,9 @@ const UNICODE_PIECES = [
 
 /** Mixes a seed with labels into a new 32-bit seed (FNV-1a, then murmur3's finalizer). */
 export function deriveSeed(seed: number, ...parts: (string | number)[]): number {
-  let hash = (0x811c9dc5 ^ seed) >>> 0;
+  // FNV-1a over the seed's digits and the parts. (XORing the seed into the offset basis too
+  // cancelled out against its first digit: seeds 0 to 9 all gave the same run.)
+  let hash = 0x811c9dc5;
   for (const char of `${seed}|${parts.join('|')}`) {
     hash ^= char.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 0x01000193) >>> 0;
