@@ -1,7 +1,13 @@
 #!/bin/sh
-# Runs a command inside a fresh network namespace where only loopback (127.0.0.1, ::1) exists,
-# so WebRTC can never gather or use this machine's real network addresses. Servers the command
-# needs (the test Relay, Vite) must start inside it too; vitest does that.
+# Runs a command inside a fresh network namespace where only loopback (127.0.0.1, ::1) and a
+# private veth pair exist, so WebRTC can never gather or use this machine's real network
+# addresses. Servers the command needs (the test Relay, Vite, Janus) must start inside it too;
+# vitest does that.
+#
+# The veth pair (va 10.77.0.1/24 <-> vb 10.77.0.2/24) is there for Janus, which ignores loopback
+# interfaces when gathering ICE candidates. Both ends are created inside the namespace and stay
+# there, so nothing it carries can leave it. If the kernel cannot create it, a warning is printed
+# and the command still runs (only the Janus tests need it).
 #   usage: scripts/loopback.sh <command> [args...]
 set -eu
 
@@ -35,5 +41,14 @@ if ! unshare $ns true 2>/dev/null; then
   exit 1
 fi
 
+# Inside: loopback up, then the veth pair (never moved out of the namespace), then the command.
+inside='PATH="$PATH:/usr/sbin:/sbin"
+ip link set lo up || exit 1
+if ! { ip link add va type veth peer name vb &&
+  ip addr add 10.77.0.1/24 dev va && ip addr add 10.77.0.2/24 dev vb &&
+  ip link set va up && ip link set vb up; } 2>/dev/null; then
+  echo "loopback.sh: warning: could not create the veth pair va/vb; the Janus tests need it (Janus gathers no ICE candidates on loopback)." >&2
+fi
+exec "$@"'
 # shellcheck disable=SC2086
-exec unshare $ns sh -c 'PATH="$PATH:/usr/sbin:/sbin" ip link set lo up && exec "$@"' sh "$@"
+exec unshare $ns sh -c "$inside" sh "$@"

@@ -1,3 +1,5 @@
 export { startTestRelay } from './startTestRelay.js';
 export type { TestRelay, TestRelayOptions } from './startTestRelay.js';
 export { ManualClock } from './ManualClock.js';
+export { startJanus } from './startJanus.js';
+export type { StartJanusOptions, TestJanus } from './startJanus.js';
