@@ -50,6 +50,7 @@ export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode, ErrorEdges>>> = {
   [E.peerBacklogged]: { rpc: R.peerBacklogged, http: 503 },
   [E.roomNotFound]: { rpc: R.roomNotFound, http: 404 },
   [E.roomFull]: { rpc: R.roomFull, http: 409 },
+  [E.sfuUnavailable]: { rpc: R.sfuUnavailable, http: 503 },
 };
 
 /** The JSON-RPC error answered for any error: its table row, else an internal error. */

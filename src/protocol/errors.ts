@@ -40,6 +40,7 @@ export const ErrorCodes = {
   peerBacklogged: 'peer_backlogged',
   roomNotFound: 'room_not_found',
   roomFull: 'room_full',
+  sfuUnavailable: 'sfu_unavailable',
   // Client side
   network: 'network_error',
   timeout: 'timeout',
@@ -78,6 +79,7 @@ export const RpcErrorCodes = {
   peerBacklogged: -32010,
   roomNotFound: -32011,
   roomFull: -32012,
+  sfuUnavailable: -32013,
 } as const;
 
 /** Base class of every error relaycall throws on purpose. */

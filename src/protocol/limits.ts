@@ -27,6 +27,11 @@ export const DEFAULT_LIMITS = {
    * media once per other participant, so past a handful the uplink, not the Relay, gives out.
    */
   maxRoomParticipants: 6,
+  /**
+   * Participants of an `sfu` room (a Relay with a media server, docs/DEPLOY.md#janus): each
+   * sends its media once, to the SFU, which forwards it to the others.
+   */
+  maxSfuParticipants: 25,
   /** Rooms a session may be in at once (apart from its calls). */
   maxRoomsPerSession: 4,
   /** Rooms that exist at once in a project. */

@@ -52,6 +52,7 @@ export const ServerEvents = {
   roomInvited: 'room.invited',
   roomMuted: 'room.muted',
   roomEnded: 'room.ended',
+  roomTalking: 'room.talking',
 } as const;
 
 /** An ICE server as handed to RTCPeerConnection. */

@@ -30,6 +30,7 @@ import type {
   RoomJoinResult,
   RoomLeftEvent,
   RoomMutedEvent,
+  RoomTalkingEvent,
   RoomMuteParams,
   RoomModerateParams,
   RoomParticipantEvent,
@@ -125,6 +126,7 @@ export interface EventMap {
   'room.invited': RoomInvitedEvent;
   'room.muted': RoomMutedEvent;
   'room.ended': RoomEndedEvent;
+  'room.talking': RoomTalkingEvent;
 }
 
 export type EventName = keyof EventMap;

@@ -27,8 +27,27 @@ export interface Participant {
   metadata?: unknown;
 }
 
-/** How a room carries media. Only `mesh` today: every participant peers with every other. */
-export type RoomMedia = 'mesh';
+/**
+ * How a room carries media:
+ * - `mesh`: every participant peers with every other (uploads its media once per other);
+ * - `sfu`: every participant sends its media once, to the Relay's media server (Janus), and
+ *   receives each other participant's from it. The Relay carries the negotiation: see
+ *   {@link SFU_PEER}.
+ */
+export type RoomMedia = 'mesh' | 'sfu';
+
+/**
+ * In an `sfu` room, the `to` of `room.signal` (and the `from` of its events) that stands for
+ * this participant's upload to the media server: an offer sent to it is answered by it, and
+ * ICE candidates go with it. A `room.signal` to another participant's id is about receiving
+ * that participant's media from the server: `{ type: 'subscribe', quality? }` asks for it (the
+ * offer comes back from that participant's id once it sends media), `{ type: 'answer' }` and
+ * candidates complete it, `{ type: 'quality', quality }` picks its simulcast layer.
+ */
+export const SFU_PEER = '@sfu';
+
+/** Which simulcast layer of a participant's video a subscriber receives through an SFU. */
+export type VideoQuality = 'low' | 'medium' | 'high';
 
 /** Why a participant left. */
 export type LeftReason = 'left' | 'removed' | 'disconnected' | 'declined' | 'no-answer';
@@ -52,6 +71,11 @@ export interface RoomJoinParams {
   participantId?: string;
   audioMuted?: boolean;
   videoMuted?: boolean;
+  /**
+   * How a room created by this join carries media (ignored when the room exists): `sfu` needs
+   * a Relay with a media server (else `sfu_unavailable`). Default `mesh`.
+   */
+  media?: RoomMedia;
 }
 
 export interface RoomJoinResult {
@@ -131,6 +155,12 @@ export interface RoomInvitedEvent extends RoomEvent {
 /** `room.muted`: a moderator muted this participant (the client turns its track off). */
 export interface RoomMutedEvent extends RoomEvent {
   kind: 'audio' | 'video';
+}
+
+/** `room.talking` (`sfu` rooms): the media server heard a participant start or stop talking. */
+export interface RoomTalkingEvent extends RoomEvent {
+  participantId: string;
+  talking: boolean;
 }
 
 export interface RoomEndedEvent extends RoomEvent {

@@ -24,6 +24,9 @@ import { MemoryStore } from './store/MemoryStore.js';
 import type { RelayStore } from './store/RelayStore.js';
 import { TokenService, generateSecret, type TokenPair } from './TokenService.js';
 import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
+import { JanusConnection } from './janus/JanusConnection.js';
+import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
+import { JanusSfu } from './janus/JanusSfu.js';
 import { ClusterRouter } from './cluster/ClusterRouter.js';
 import { connectCluster, type ClusterConfig } from './cluster/connectCluster.js';
 
@@ -54,6 +57,13 @@ export interface RelayServerOptions {
    * TURN server's `static-auth-secret`. Default: none. See docs/DEPLOY.md#turn.
    */
   turn?: TurnOptions;
+  /**
+   * A Janus server carrying the media of `sfu` rooms (created with `media: 'sfu'`). The Relay
+   * connects to its WebSocket API and reconnects whenever it drops; while it is away, `sfu`
+   * rooms refuse joins with `sfu_unavailable`, and mesh rooms and calls are unaffected.
+   * Default: none (mesh rooms only). See docs/DEPLOY.md#janus.
+   */
+  janus?: JanusOptions;
   /**
    * Run as one of several nodes behind a load balancer, sharing a Redis: presence of every
    * session, calls between sessions on different nodes, revocations on every node. Use it
@@ -145,6 +155,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     );
   }
   const turn = options.turn && checkTurnOptions(options.turn);
+  const janusOptions = options.janus && checkJanusOptions(options.janus);
   const secret = options.secret ?? (await store.getOrCreateSecret(generateSecret));
   const tokens = new TokenService(
     store,
@@ -157,15 +168,29 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
   for (const project of options.projects ?? []) await putProject(project);
   const member = options.cluster ? await connectCluster(options.cluster, clock, limits) : undefined;
   const cluster = member?.cluster;
+  const router = cluster
+    ? new ClusterRouter(
+        cluster.presence,
+        (id) => cluster.remoteSession(id),
+        () => undefined, // Redis trouble shows in /healthz; the next refresh rewrites presence
+      )
+    : new LocalSessionRouter();
+  const janus = janusOptions && new JanusConnection({ ...janusOptions, clock });
+  const sfu =
+    janus &&
+    new JanusSfu(janus, {
+      secret: janusOptions.secret,
+      clock,
+      maxPublishers: limits.maxSfuParticipants,
+      expiresAt: (member) =>
+        member.legId === null ? undefined : router.get(member.legId)?.expiresAt,
+      talkingLevel: janusOptions.talkingLevel,
+    });
+  janus?.start();
   const signaling = new SignalingServer({
     tokens,
-    router: cluster
-      ? new ClusterRouter(
-          cluster.presence,
-          (id) => cluster.remoteSession(id),
-          () => undefined, // Redis trouble shows in /healthz; the next refresh rewrites presence
-        )
-      : new LocalSessionRouter(),
+    router,
+    sfu,
     cluster,
     limits,
     clock,
@@ -190,6 +215,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     await signaling.startCluster();
   } catch (cause) {
     await signaling.close(0);
+    await janus?.close();
     await member?.close();
     throw new RelayError(
       ErrorCodes.unavailableService,
@@ -288,6 +314,8 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       closing = true;
       clock.clearTimeout(purgeTimer);
       await signaling.close();
+      await sfu?.close();
+      await janus?.close();
       await member?.close();
       if (server) {
         const http = server;

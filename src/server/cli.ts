@@ -9,12 +9,14 @@ import type { RelayStore } from './store/RelayStore.js';
 import { SqliteStore } from './store/SqliteStore.js';
 import { assertSecretStrength } from './TokenService.js';
 import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
+import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
 
 const USAGE = `Usage:
   relaycall serve [--host 127.0.0.1] [--port 8080]
                   [--store memory|sqlite:PATH|redis://[:PASSWORD@]HOST:PORT/DB]
                   [--project ID:TOKEN ...] [--ice-servers JSON] [--dev]
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
+                  [--janus ws://127.0.0.1:8188 --janus-secret SECRET]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
   relaycall [serve|token] --help
@@ -26,6 +28,8 @@ Environment:
   RELAYCALL_STORE     the store, like --store (keeps a Redis password off the command line)
   RELAYCALL_TURN_SECRET
                       TURN shared secret (coturn's static-auth-secret), like --turn-secret
+  RELAYCALL_JANUS_SECRET
+                      Janus token secret (token_auth_secret in janus.jcfg), like --janus-secret
 
 See README.md for the REST API and docs/PROTOCOL.md for the signaling protocol.`;
 
@@ -82,6 +86,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       'ice-servers': { type: 'string' },
       'turn-url': { type: 'string', multiple: true, default: [] },
       'turn-secret': { type: 'string' },
+      janus: { type: 'string' },
+      'janus-secret': { type: 'string' },
       dev: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,6 +98,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (env.RELAYCALL_SECRET !== undefined) assertSecretStrength(env.RELAYCALL_SECRET);
   const iceServers = parseIceServers(values['ice-servers']);
   const turn = parseTurn(values['turn-url'], values['turn-secret'] ?? env.RELAYCALL_TURN_SECRET);
+  const janus = parseJanus(values.janus, values['janus-secret'] ?? env.RELAYCALL_JANUS_SECRET);
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
@@ -121,6 +128,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     projects,
     iceServers,
     turn,
+    ...(janus ? { janus } : {}),
     // A Redis store means several nodes may share it: this one joins them.
     ...(/^rediss?:\/\//.test(storeSpec) ? { cluster: { url: storeSpec } } : {}),
   });
@@ -169,6 +177,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   // The secret is never printed.
   if (turn) console.log(`TURN credentials minted per session for ${turn.urls.join(', ')}`);
+  if (janus) console.log(`sfu rooms carried by Janus at ${janus.url}`);
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
 
   console.log(`${await stopped}: closing sessions and exiting.`);
@@ -313,6 +322,30 @@ function parseTurn(values: string[], secret: string | undefined): TurnOptions | 
   }
   try {
     return checkTurnOptions({ urls, secret });
+  } catch (error) {
+    if (error instanceof RelayError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function parseJanus(url: string | undefined, secret: string | undefined): JanusOptions | undefined {
+  if (url === undefined) {
+    if (secret !== undefined) {
+      throw new UsageError(
+        'A Janus secret is set (--janus-secret or RELAYCALL_JANUS_SECRET) but no --janus: add ' +
+          "the URL of Janus's WebSocket API, e.g. --janus ws://127.0.0.1:8188.",
+      );
+    }
+    return undefined;
+  }
+  if (secret === undefined) {
+    throw new UsageError(
+      '--janus needs the token secret of Janus (token_auth_secret in janus.jcfg): set ' +
+        'RELAYCALL_JANUS_SECRET, or pass --janus-secret.',
+    );
+  }
+  try {
+    return checkJanusOptions({ url, secret });
   } catch (error) {
     if (error instanceof RelayError) throw new UsageError(error.message);
     throw error;

@@ -20,6 +20,7 @@ export type {
 } from './store/RelayStore.js';
 export type { Clock } from './clock.js';
 export type { TurnOptions } from './turnCredentials.js';
+export type { JanusOptions } from './janus/JanusOptions.js';
 export type { ClusterConfig } from './cluster/connectCluster.js';
 export { systemClock } from './clock.js';
 export { createRestClient } from './RestClient.js';

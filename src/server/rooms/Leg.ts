@@ -19,6 +19,8 @@ export interface Leg {
   acceptsSignal(): boolean;
   /** Ids of the rooms this leg is a participant of (joined or away; not those it is rung into). */
   readonly rooms: Set<string>;
+  /** When its JWT expires, in ms since the epoch (credentials minted for it expire with it). */
+  readonly expiresAt?: number;
 }
 
 /** Finds legs by id, and the legs of a resource. */

@@ -22,7 +22,8 @@ export interface Member {
  * A call is a room of kind `call`: no name, its caller joined and its callee ringing.
  */
 export class Room {
-  readonly media: RoomMedia = 'mesh';
+  /** How the room carries media; set when it is created. */
+  media: RoomMedia = 'mesh';
   /** A call's own bookkeeping (its two parties, early signals); undefined for rooms. */
   call: CallLedger | undefined;
   /** Resources a moderator removed: refused (join and invite) while the room lives. */

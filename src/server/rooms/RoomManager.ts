@@ -9,6 +9,7 @@ import {
   type RoomMuteParams,
   type RoomSignalParams,
   type RoomUpdateParams,
+  SFU_PEER,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import { authorize, can } from '../signaling/authorize.js';
@@ -19,6 +20,7 @@ import { RoomEngine } from './RoomEngine.js';
 import * as errors from './roomErrors.js';
 import { NamedRoomKind } from './namedRoomKind.js';
 import type { RoomStats } from './RoomRegistry.js';
+import type { SfuMedia } from './SfuMedia.js';
 
 export type { RoomStats } from './RoomRegistry.js';
 
@@ -49,10 +51,30 @@ export class RoomManager {
     onOverflow: (leg: Leg) => void,
     /** The node's membership engine, shared with calls; a room-only one when not given. */
     engine?: RoomEngine,
+    /** The SFU carrying `sfu` rooms' media (a Relay started with --janus); none: mesh only. */
+    private readonly sfu?: SfuMedia,
   ) {
     this.engine = engine ?? new RoomEngine(directory, limits, clock, onOverflow);
-    this.kind = new NamedRoomKind(this.engine.tell);
+    this.kind = new NamedRoomKind(this.engine.tell, sfu);
     this.engine.register(this.kind);
+    sfu?.connect({
+      signal: (room, to, from, signal) => {
+        const target = room.member(to);
+        this.engine.tell.leg(target?.legId ?? null, ServerEvents.roomSignal, {
+          roomId: room.id,
+          from,
+          signal,
+        });
+      },
+      talking: (room, participantId, talking) => {
+        if (!room.member(participantId)) return;
+        const params = { roomId: room.id, from: null, participantId, talking };
+        this.engine.tell.present(room, ServerEvents.roomTalking, params);
+      },
+      lost: (room) => {
+        if (this.room(room.id) === room) this.engine.close(room, 'disconnected', null, null);
+      },
+    });
   }
 
   /** Told when a room of this node ends (a cluster lets another node hold that name next). */
@@ -109,10 +131,14 @@ export class RoomManager {
       throw errors.tooManyRoomsPerSession(this.limits.maxRoomsPerSession);
     }
     const invited = found?.ringingFor(leg.resource);
-    if (found && !invited && found.size >= this.limits.maxRoomParticipants) {
-      throw errors.roomFull(this.limits.maxRoomParticipants, 'Try again when someone leaves.');
+    const media = found?.media ?? params.media ?? 'mesh';
+    if (media === 'sfu' && !this.sfu) throw errors.sfuNotConfigured();
+    if (media === 'sfu' && !this.sfu?.available) throw errors.sfuUnavailable();
+    if (found && !invited && found.size >= this.maxParticipants(found)) {
+      throw errors.roomFull(this.maxParticipants(found), 'Try again when someone leaves.');
     }
     const room = found ?? this.engine.registry.create(leg.projectId, params.name);
+    room.media = media;
     const rung = invited ? this.engine.attach(room, invited, leg) : [];
     const member = invited ?? this.engine.enter(room, leg, this.freeId(room, params));
     const { participant } = member;
@@ -143,8 +169,8 @@ export class RoomManager {
     const { room, member: inviter } = this.present(leg, params.roomId, 'invite to it');
     if (room.removed.has(params.to)) throw errors.removedInvitee(params.to);
     if (room.ringingFor(params.to)) throw errors.alreadyRinging(params.to);
-    if (room.size >= this.limits.maxRoomParticipants) {
-      throw errors.roomFull(this.limits.maxRoomParticipants, 'Invite when someone leaves.');
+    if (room.size >= this.maxParticipants(room)) {
+      throw errors.roomFull(this.maxParticipants(room), 'Invite when someone leaves.');
     }
     const rung = this.directory
       .ofResource(leg.projectId, params.to)
@@ -181,6 +207,12 @@ export class RoomManager {
    */
   signal(leg: Leg, params: RoomSignalParams): void {
     const { room, member } = this.present(leg, params.roomId, 'signal in it');
+    if (room.media === 'sfu' && this.sfu) {
+      // The SFU answers: signals are about this participant's upload or downloads.
+      if (params.to !== SFU_PEER) this.target(room, params.to, 'signal');
+      this.sfu.signal(room, member, params.to, params.signal);
+      return;
+    }
     const target = this.target(room, params.to, 'signal');
     if (target === member) throw errors.signalToSelf();
     const receiver = target.legId === null ? undefined : this.directory.get(target.legId);
@@ -201,6 +233,12 @@ export class RoomManager {
     const audioMuted = params.audioMuted ?? participant.audioMuted;
     const videoMuted = params.videoMuted ?? participant.videoMuted;
     if (audioMuted === participant.audioMuted && videoMuted === participant.videoMuted) return;
+    if (room.media === 'sfu' && participant.audioMuted !== audioMuted) {
+      this.sfu?.muted(room, member, 'audio', audioMuted);
+    }
+    if (room.media === 'sfu' && participant.videoMuted !== videoMuted) {
+      this.sfu?.muted(room, member, 'video', videoMuted);
+    }
     participant.audioMuted = audioMuted;
     participant.videoMuted = videoMuted;
     const updated = { roomId: room.id, from: participant.id, participant: copy(participant) };
@@ -223,6 +261,8 @@ export class RoomManager {
     const flag = params.kind === 'audio' ? 'audioMuted' : 'videoMuted';
     if (target.participant[flag]) return;
     target.participant[flag] = true;
+    // Enforced in an SFU: the muted media stops there, whatever the client does.
+    if (room.media === 'sfu') this.sfu?.muted(room, target, params.kind, true);
     const participant = copy(target.participant);
     this.engine.tell.present(room, ServerEvents.roomUpdated, {
       roomId: room.id,
@@ -321,6 +361,10 @@ export class RoomManager {
   }
 
   private result(room: Room, member: Member): RoomJoinResult {
-    return room.snapshot(member.participant.id, this.limits.maxRoomParticipants);
+    return room.snapshot(member.participant.id, this.maxParticipants(room));
+  }
+
+  private maxParticipants(room: Room): number {
+    return room.media === 'sfu' ? this.limits.maxSfuParticipants : this.limits.maxRoomParticipants;
   }
 }

@@ -3,6 +3,7 @@ import type { Leg } from './Leg.js';
 import { copy, type Member, type Room } from './Room.js';
 import type { RoomKind } from './RoomKind.js';
 import type { RoomNotifier } from './RoomNotifier.js';
+import type { SfuMedia } from './SfuMedia.js';
 
 /**
  * Named mesh rooms (`room.*`): a participant leaving is announced to those present and to the
@@ -18,13 +19,18 @@ export class NamedRoomKind implements RoomKind {
   /** Told when a room of this node ends (a cluster lets another node hold that name next). */
   onRoomGone: ((projectId: string, name: string) => void) | undefined;
 
-  constructor(private readonly tell: RoomNotifier) {}
+  constructor(
+    private readonly tell: RoomNotifier,
+    /** Told of departures and ends in `sfu` rooms. */
+    private readonly sfu?: SfuMedia,
+  ) {}
 
   held(leg: Leg): Set<string> {
     return leg.rooms;
   }
 
   left(room: Room, member: Member, reason: string, from: string | null): void {
+    if (room.media === 'sfu') this.sfu?.left(room, member);
     const left = {
       roomId: room.id,
       from,
@@ -50,6 +56,7 @@ export class NamedRoomKind implements RoomKind {
   }
 
   closed(room: Room): void {
+    if (room.media === 'sfu') this.sfu?.closed(room);
     this.onRoomGone?.(room.projectId, room.name);
   }
 }

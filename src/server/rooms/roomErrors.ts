@@ -131,3 +131,19 @@ export function peerBacklogged(): RelayError {
       'forwarded. Send it again shortly.',
   );
 }
+
+export function sfuNotConfigured(): RelayError {
+  return new RelayError(
+    ErrorCodes.sfuUnavailable,
+    'This Relay has no media server for sfu rooms. Join with media "mesh", or start the Relay ' +
+      'with --janus (docs/DEPLOY.md#janus).',
+  );
+}
+
+export function sfuUnavailable(): RelayError {
+  return new RelayError(
+    ErrorCodes.sfuUnavailable,
+    "The Relay cannot reach its media server (Janus), which carries this room's media. Try " +
+      'again shortly; if it lasts, the operator should check that Janus is running.',
+  );
+}

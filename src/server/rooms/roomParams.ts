@@ -25,6 +25,7 @@ export const ROOM_PARAMS: { readonly [M in RoomMethod]: Reader<M> } = {
       participantId: p.stringOrNothing('participantId'),
       audioMuted: p.optionalBoolean('audioMuted'),
       videoMuted: p.optionalBoolean('videoMuted'),
+      media: p.optionalMedia('media'),
     };
   },
   'room.leave': roomId,
@@ -36,7 +37,7 @@ export const ROOM_PARAMS: { readonly [M in RoomMethod]: Reader<M> } = {
   'room.decline': roomId,
   'room.signal': (p) => ({
     roomId: p.string('roomId'),
-    to: p.participantId('to'),
+    to: p.signalTarget('to'),
     signal: p.json('signal', true),
   }),
   'room.update': (p) => {

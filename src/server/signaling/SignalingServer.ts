@@ -22,12 +22,15 @@ import { parseRequest, readParams } from './parseRequest.js';
 import type { Session } from './Session.js';
 import { SessionLifecycle, type LegEvents, type LifecycleOptions } from './SessionLifecycle.js';
 import { WriteBatch } from './WriteBatch.js';
+import type { SfuMedia } from '../rooms/SfuMedia.js';
 
 export interface SignalingOptions extends LifecycleOptions {
   /** When set, only these Origin headers may open a socket. */
   allowedOrigins?: string[];
   /** Take client addresses from X-Forwarded-For (behind a trusted proxy only). */
   trustProxy?: boolean;
+  /** The SFU carrying `sfu` rooms (a Relay started with a Janus); none: mesh rooms only. */
+  sfu?: SfuMedia;
 }
 
 const MAX_MALFORMED = 20;
@@ -86,7 +89,14 @@ export class SignalingServer {
     const engine = new RoomEngine(legs, limits, options.clock, (leg) => overflowed(leg as Session));
     this.calls = new CallManager(engine, options.router, limits);
     // Its overflow callback is unused: the shared engine's notifier reports overflows.
-    const rooms = new RoomManager(legs, limits, options.clock, () => undefined, engine);
+    const rooms = new RoomManager(
+      legs,
+      limits,
+      options.clock,
+      () => undefined,
+      engine,
+      options.sfu,
+    );
     this.engines = { calls: this.calls, rooms, clock: options.clock };
     this.legs = engine;
     this.lifecycle = new SessionLifecycle(options, [this.legs], {
@@ -111,6 +121,9 @@ export class SignalingServer {
       sessions: this.options.router.size,
       calls: this.calls.size,
       rooms: this.engines.rooms.size,
+      ...(this.options.sfu
+        ? { sfu: { available: this.options.sfu.available, rooms: this.options.sfu.size } }
+        : {}),
     };
   }
 

@@ -3,11 +3,13 @@ import {
   ErrorCodes,
   RelayRpcError,
   RpcErrorCodes,
+  SFU_PEER,
   exceedsDepth,
   isPlainObject,
   normalizeIdentity,
   resourceProblem,
   type RejectReason,
+  type RoomMedia,
   type RelayLimits,
 } from '../../protocol/index.js';
 import { isParticipantId, MAX_PARTICIPANT_ID_LENGTH } from '../rooms/participantId.js';
@@ -169,6 +171,20 @@ export class ParamReader {
     const value = this.values[name];
     if (value !== undefined && typeof value !== 'boolean') throw this.fail(name, 'true or false');
     return value;
+  }
+
+  /** How a room carries media, when given. */
+  optionalMedia(name: string): RoomMedia | undefined {
+    const value = this.values[name];
+    if (value !== undefined && value !== 'mesh' && value !== 'sfu') {
+      throw this.fail(name, '"mesh" or "sfu"');
+    }
+    return value;
+  }
+
+  /** A signal's target: a participant id, or SFU_PEER (the media server of an sfu room). */
+  signalTarget(name: string): string {
+    return this.values[name] === SFU_PEER ? SFU_PEER : this.participantId(name);
   }
 
   /** The kind of track a moderator mutes. */
