@@ -6,7 +6,13 @@ import {
   sessionState,
   type RelayClientOptions,
 } from './clientOptions.js';
-import { CloseCodes, ErrorCodes, PROTOCOL_VERSION, RelayError } from '../protocol/index.js';
+import {
+  CloseCodes,
+  ErrorCodes,
+  PROTOCOL_VERSION,
+  RelayError,
+  type VideoQuality,
+} from '../protocol/index.js';
 import { CallManager } from './calls/CallManager.js';
 import {
   TERMINAL_ERRORS,
@@ -96,6 +102,7 @@ class Client implements RelayClient {
       createMediaSession: options.createMediaSession,
       iceServers: () => this.iceServers(),
       createPeer: peer,
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
       AudioContext: audioContextOf(options),
     });
     this.keepAlive = new KeepAlive({
@@ -238,6 +245,10 @@ class Client implements RelayClient {
 
   dismissRoom(name: string): void {
     this.rooms.ifUsed((rooms) => rooms.dismissRoom(name));
+  }
+
+  setRoomQuality(name: string, participantId: string, quality: VideoQuality): void {
+    this.rooms.ifUsed((rooms) => rooms.setQuality(name, participantId, quality));
   }
 
   /** The ICE servers new peers use now (the Relay's, once connected). */

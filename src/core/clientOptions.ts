@@ -50,8 +50,9 @@ export interface RelayClientOptions {
   /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */
   random?: () => number;
   /**
-   * @internal How rooms carry media. Default: a mesh of peers (`MeshSession`). Tests in Node
-   * (no WebRTC) pass a fake.
+   * @internal How rooms carry media: called once per room and join with the room's `media`.
+   * Default: a mesh of peers (`MeshSession`) for `mesh` rooms, the Relay's media server
+   * (`SfuSession`) for `sfu` rooms. Tests in Node (no WebRTC) pass a fake.
    */
   createMediaSession?: MediaSessionFactory;
   /** @internal Web Audio for the active speaker. Default: the global AudioContext, if any. */

@@ -35,6 +35,7 @@ export {
   RelayHttpError,
   RelayMediaError,
   RelayRpcError,
+  SFU_PEER,
   Scopes,
 } from '../protocol/index.js';
 export type {
@@ -42,5 +43,7 @@ export type {
   IceServer,
   Participant,
   ParticipantState,
+  RoomMedia,
   Scope,
+  VideoQuality,
 } from '../protocol/index.js';

@@ -5,7 +5,9 @@ import type {
   ParticipantState,
   RelayError,
   RoomEndReason,
+  RoomMedia,
   Scope,
+  VideoQuality,
 } from '../protocol/index.js';
 
 /** Connection status of a RelayClient. */
@@ -116,8 +118,9 @@ export interface RelayClientState {
  * Where this client is in a room: `joining` (acquiring media, waiting for the connection or
  * the Relay's answer), `joined`, `reconnecting` (the Relay connection dropped, or the client is
  * joining again as the same participant after the Relay lost its session; media keeps flowing
- * peer to peer meanwhile), `left` (it left, was removed, the room ended, or joining failed: see
- * `leftReason` and `error`).
+ * peer to peer meanwhile in `mesh` rooms; an `sfu` room whose media server went down stays here
+ * with `error` `sfu_unavailable`, rejoining until it is back), `left` (it left, was removed, the
+ * room ended, or joining failed: see `leftReason` and `error`).
  */
 export type RoomState = 'joining' | 'joined' | 'reconnecting' | 'left';
 
@@ -142,8 +145,9 @@ export interface ParticipantSnapshot {
   /** The peer connection with it is up (always true for the local participant). */
   connected: boolean;
   /**
-   * It is speaking now: its audio level, sampled every 250 ms with Web Audio, is above a
-   * threshold. Always false where there is no `AudioContext` (Node).
+   * It is speaking now. In `mesh` rooms: its audio level, sampled every 250 ms with Web Audio,
+   * is above a threshold (always false where there is no `AudioContext`, e.g. Node). In `sfu`
+   * rooms: the media server's voice activity detection says so (`room.talking`).
    */
   speaking: boolean;
 }
@@ -168,14 +172,25 @@ export interface RoomSnapshot {
   /** This client's camera is off (muted, muted by a moderator, or no video track). */
   videoMuted: boolean;
   /**
-   * The other participant who spoke the loudest last (see `speaking`): it stays until another
-   * one speaks or it leaves. Never the local participant. Null until someone speaks.
+   * The other participant who spoke the loudest last (in `sfu` rooms: who last started
+   * talking; see `speaking`): it stays until another one speaks or it leaves. Never the local
+   * participant. Null until someone speaks.
    */
   activeSpeakerId: string | null;
   /** Largest number of participants the room takes (from the Relay, once joined). */
   maxParticipants: number | null;
+  /**
+   * How the room carries media (the room's, from the Relay, once joined): `mesh` (peer to peer)
+   * or `sfu` (through the Relay's media server). Null until joined.
+   */
+  media: RoomMedia | null;
   leftReason: RoomLeftReason | null;
-  /** Typed error when joining failed or the room was left on an error. */
+  /**
+   * Typed error when joining failed or the room was left on an error. While `reconnecting`, why
+   * the rejoin has not succeeded yet (`sfu_unavailable`: the media server is down, the client
+   * tries again); in an `sfu` room that stays joined, why this client's media stopped reaching
+   * the media server (`call_failed`). Null when fine.
+   */
   error: RelayError | null;
 }
 
@@ -196,6 +211,13 @@ export interface RoomInvite {
 export interface RoomJoinOptions extends MediaOptions {
   /** Opaque JSON shown to the others with this participant (e.g. a display name). */
   metadata?: unknown;
+  /**
+   * How the room carries media when this join creates it (a room that exists keeps its own, see
+   * `RoomSnapshot.media`): `mesh` (peer to peer, a few participants) or `sfu` (every
+   * participant sends its media once, to the Relay's media server; needs a Relay with Janus,
+   * else the join fails with `sfu_unavailable`). Default: `mesh`.
+   */
+  media?: RoomMedia;
 }
 
 export interface MediaOptions {
@@ -255,7 +277,7 @@ export interface RelayClient {
    * participant. Idempotent while joining or joined (the same promise, or the snapshot at
    * once). Resolves with the room's snapshot once joined or failed; never rejects (failures
    * show in `state: 'left'`, `leftReason: 'failed'` and `error`: forbidden, room_full,
-   * limit_exceeded, not_connected, media errors…).
+   * limit_exceeded, sfu_unavailable, not_connected, media errors…).
    */
   joinRoom(name: string, options?: RoomJoinOptions): Promise<RoomSnapshot>;
   /** Leaves the room (the others stay); stops the media this client acquired for it. */
@@ -286,6 +308,15 @@ export interface RelayClient {
   endRoom(name: string): Promise<void>;
   /** Removes a room from the store, leaving it first when in it. */
   dismissRoom(name: string): void;
+  /**
+   * In an `sfu` room, which simulcast layer of a participant's video this client receives:
+   * `low` (a quarter of the sender's resolution, ~100 kbit/s), `medium` (half, ~300 kbit/s) or
+   * `high` (full, ~900 kbit/s; the default). Pick `low` for thumbnails and `high` for the
+   * speaker view. Kept while the client stays in the room (across rejoins), and may be set
+   * before the participant's media arrives. Does nothing in `mesh` rooms (each peer sends one
+   * full-quality stream).
+   */
+  setRoomQuality(name: string, participantId: string, quality: VideoQuality): void;
   /** Disconnects, stops every track the client acquired and removes every timer and listener. */
   destroy(): void;
 }

@@ -99,8 +99,8 @@ export function useRoom(name?: string, options?: UseRoomOptions): UseRoomResult 
         // Joined, or joining (maybe from another component): join nothing again.
         return mine?.joined ?? settledRoom(client, roomName);
       }
-      const { metadata, audio, video, localStream } = latest.current ?? {};
-      const defaults: RoomJoinOptions = { metadata, audio, video, localStream };
+      const { metadata, audio, video, localStream, media } = latest.current ?? {};
+      const defaults: RoomJoinOptions = { metadata, audio, video, localStream, media };
       const joined = client.joinRoom(roomName, { ...defaults, ...overrides }).finally(() => {
         if (pending.current?.joined === joined) pending.current = null;
       });

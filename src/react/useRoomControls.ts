@@ -1,6 +1,7 @@
 'use client';
 import { useMemo } from 'react';
 import type { RelayClient } from '../core/index.js';
+import type { VideoQuality } from '../protocol/index.js';
 
 /** What can be done in a room. Each acts on the room's latest state in the client. */
 export interface RoomControls {
@@ -25,6 +26,13 @@ export interface RoomControls {
   removeParticipant: (participantId: string) => Promise<void>;
   /** Moderators: ends the room for everyone in it. Rejects when refused. */
   end: () => Promise<void>;
+  /**
+   * In an `sfu` room, which layer of a participant's video you receive: `low` (¼ resolution,
+   * ~100 kbit/s), `medium` (½, ~300 kbit/s) or `high` (full, ~900 kbit/s; the default), e.g.
+   * `low` for thumbnails and `high` for the active speaker. Kept across rejoins; may be set
+   * before the participant's video arrives. Does nothing in `mesh` rooms.
+   */
+  setQuality: (participantId: string, quality: VideoQuality) => void;
 }
 
 /** Controls bound to the room `name` of `client`. */
@@ -42,6 +50,7 @@ export function useRoomControls(client: RelayClient, name: string): RoomControls
       muteParticipant: (id, kind) => client.muteParticipant(name, id, kind),
       removeParticipant: (id) => client.removeParticipant(name, id),
       end: () => client.endRoom(name),
+      setQuality: (id, quality) => client.setRoomQuality(name, id, quality),
     };
   }, [client, name]);
 }

@@ -175,6 +175,7 @@ export class FakeRoomClient implements RelayClient {
       videoMuted: false,
       activeSpeakerId: null,
       maxParticipants: 8,
+      media: 'mesh',
       leftReason: null,
       error: null,
     };
@@ -219,6 +220,8 @@ export class FakeRoomClient implements RelayClient {
   dismissRoom(name: string): void {
     this.store.setState((state) => ({ rooms: without(state.rooms, name) }));
   }
+
+  setRoomQuality(): void {}
 
   async connect(): Promise<void> {}
   async updateToken(): Promise<void> {}

@@ -15,7 +15,11 @@ import {
   type RoomEffect,
   type RoomsState,
 } from '../../src/core/rooms/roomActions.js';
-import { REJOIN_GRACE_MS, roomReducer } from '../../src/core/rooms/roomReducer.js';
+import {
+  REJOIN_GRACE_MS,
+  REJOIN_RETRY_MAX_MS,
+  roomReducer,
+} from '../../src/core/rooms/roomReducer.js';
 import { RoomManager } from '../../src/core/rooms/RoomManager.js';
 import {
   MeshSession,
@@ -343,6 +347,8 @@ describe('the room reducer', () => {
           participantId: 'p-b',
           audioMuted: false,
           videoMuted: false,
+          // Should the Relay have lost the room, the rejoin creates it as it was.
+          media: 'mesh',
         },
       },
     ]);
@@ -469,6 +475,242 @@ describe('the room reducer', () => {
   });
 });
 
+/** bob ('p-b') joins the sfu room "townhall" where ann ('p-a') and cat ('p-c') are. */
+function sfuRoom(options: { stream?: MediaStream | null; media?: 'sfu' } = {}) {
+  const result = (attempt: number) =>
+    ({
+      type: 'joined' as const,
+      name: 'townhall',
+      attempt,
+      result: {
+        roomId: `r${attempt}`,
+        name: 'townhall',
+        media: 'sfu' as const,
+        participantId: 'p-b',
+        participants: [
+          participant('p-a', 'ann'),
+          participant('p-b', 'bob'),
+          participant('p-c', 'cat'),
+        ],
+        maxParticipants: 25,
+      },
+    }) satisfies RoomAction;
+  const joining = run(
+    initialRoomsState(),
+    { type: 'join', name: 'townhall', metadata: undefined, media: options.media },
+    { type: 'mediaReady', name: 'townhall', attempt: 1, stream: options.stream ?? local },
+  );
+  const { state, effects } = run(joining.state, result(1));
+  return { joining, state, effects, result };
+}
+
+const signalRequests = (effects: RoomEffect[]) =>
+  requests(effects).flatMap((r) =>
+    r.method === 'room.signal' ? [[r.params.to, r.params.signal]] : [],
+  );
+
+describe('the room reducer in sfu rooms', () => {
+  it('asks for an sfu room, then starts its media session at once and receives everyone', () => {
+    const { joining, state, effects } = sfuRoom({ media: 'sfu' });
+    expect(joining.effects.at(-1)).toMatchObject({
+      type: 'join',
+      params: { name: 'townhall', media: 'sfu' },
+    });
+    expect(state.rooms.townhall).toMatchObject({ state: 'joined', media: 'sfu' });
+    // The session first (it publishes even when alone), then a subscription per other.
+    expect(effects.filter((e) => e.type !== 'request')).toEqual([
+      { type: 'resetMedia', name: 'townhall', qualities: {} },
+      { type: 'createPeer', name: 'townhall', participantId: 'p-a', initiator: false },
+      { type: 'createPeer', name: 'townhall', participantId: 'p-c', initiator: true },
+    ]);
+    // A mesh room's session stays lazy, made with its first peer.
+    expect(joinedRoom().effects.some((e) => e.type === 'resetMedia')).toBe(false);
+  });
+
+  it('lets signals to and from the media server through, and an unsubscribe after a leave', () => {
+    const { state } = sfuRoom();
+    let effects: RoomEffect[];
+    ({ effects } = run(
+      state,
+      { type: 'peerSignal', name: 'townhall', participantId: '@sfu', signal: { type: 'offer' } },
+      { type: 'peerSignal', name: 'townhall', participantId: 'p-a', signal: { type: 'answer' } },
+    ));
+    expect(signalRequests(effects)).toEqual([
+      ['@sfu', { type: 'offer' }],
+      ['p-a', { type: 'answer' }],
+    ]);
+    ({ effects } = run(state, event('room.signal', { roomId: 'r1', from: '@sfu', signal: 2 })));
+    expect(effects).toEqual([
+      { type: 'signalPeer', name: 'townhall', participantId: '@sfu', signal: 2 },
+    ]);
+    ({ effects } = run(
+      state,
+      event('room.left', { roomId: 'r1', participant: participant('p-a', 'ann'), reason: 'left' }),
+      {
+        type: 'peerSignal',
+        name: 'townhall',
+        participantId: 'p-a',
+        signal: { type: 'unsubscribe' },
+      },
+    ));
+    expect(peers(effects)).toEqual(['-p-a']);
+    expect(signalRequests(effects)).toEqual([['p-a', { type: 'unsubscribe' }]]);
+  });
+
+  it('tells who talks from room.talking, and keeps the active speaker until another starts', () => {
+    let { state } = sfuRoom();
+    const talk = (participantId: string, talking: boolean) =>
+      event('room.talking', { roomId: 'r1', participantId, talking });
+    ({ state } = run(state, talk('p-a', true)));
+    expect(state.rooms.townhall!.activeSpeakerId).toBe('p-a');
+    expect(state.rooms.townhall!.participants['p-a']!.speaking).toBe(true);
+    // We talk too: speaking, never the active speaker.
+    ({ state } = run(state, talk('p-b', true), talk('p-a', false)));
+    let room = state.rooms.townhall!;
+    expect(room.activeSpeakerId).toBe('p-a');
+    expect(room.participants['p-b']!.speaking).toBe(true);
+    expect(room.participants['p-a']!.speaking).toBe(false);
+    // Nothing changed: the same state. Web Audio levels do not count here.
+    expect(run(state, talk('p-a', false)).state.rooms).toBe(state.rooms);
+    expect(
+      run(state, { type: 'audioLevels', name: 'townhall', levels: { 'p-c': 1 } }).state.rooms,
+    ).toBe(state.rooms);
+    ({ state } = run(state, talk('p-c', true)));
+    room = state.rooms.townhall!;
+    expect(room.activeSpeakerId).toBe('p-c');
+    // An invitation into another room is not touched by its talking.
+    ({ state } = run(
+      state,
+      event('room.invited', { roomId: 'r5', name: 'retro', by: 'ann' }),
+      event('room.talking', { roomId: 'r5', participantId: 'x', talking: true }),
+    ));
+    expect(state.roomInvites.r5).toBeDefined();
+  });
+
+  it('keeps rejoining while the media server is down, with backoff, and starts its media over once back', () => {
+    const { result, ...joined } = sfuRoom();
+    let { state } = joined;
+    let effects: RoomEffect[];
+    ({ state } = run(
+      state,
+      { type: 'setQuality', name: 'townhall', participantId: 'p-a', quality: 'low' },
+      { type: 'peerConnected', name: 'townhall', participantId: 'p-a' },
+      // A choice about someone who left goes with them.
+      { type: 'setQuality', name: 'townhall', participantId: 'p-c', quality: 'medium' },
+      event('room.left', { roomId: 'r1', participant: participant('p-c', 'cat'), reason: 'left' }),
+    ));
+    // Janus went down: the Relay ends the room; the client joins it again by name.
+    ({ state, effects } = run(
+      state,
+      event('room.ended', { roomId: 'r1', reason: 'disconnected' }),
+    ));
+    expect(state.rooms.townhall?.state).toBe('reconnecting');
+    expect(effects).toEqual([
+      {
+        type: 'join',
+        name: 'townhall',
+        attempt: 2,
+        params: {
+          name: 'townhall',
+          participantId: 'p-b',
+          audioMuted: false,
+          videoMuted: false,
+          media: 'sfu',
+        },
+      },
+    ]);
+    // Signals of the connections being lost are not held for the next session.
+    expect(
+      run(state, { type: 'peerSignal', name: 'townhall', participantId: '@sfu', signal: 1 })
+        .effects,
+    ).toEqual([]);
+    const down = new RelayRpcError(-32013, 'sfu_unavailable', 'The media server is down.');
+    const delays: number[] = [];
+    for (let attempt = 2; attempt <= 7; attempt++) {
+      ({ state, effects } = run(state, {
+        type: 'joinFailed',
+        name: 'townhall',
+        attempt,
+        error: down,
+      }));
+      expect(state.rooms.townhall).toMatchObject({ state: 'reconnecting', error: down });
+      const [scheduled] = effects;
+      expect(effects).toHaveLength(1);
+      expect(scheduled).toMatchObject({ type: 'schedule', action: { type: 'retryJoin', attempt } });
+      delays.push((scheduled as { delayMs: number }).delayMs);
+      // A stale retry does nothing; the current one joins again.
+      expect(run(state, { type: 'retryJoin', name: 'townhall', attempt: 1 }).effects).toEqual([]);
+      ({ state, effects } = run(state, { type: 'retryJoin', name: 'townhall', attempt }));
+      expect(effects).toMatchObject([
+        { type: 'join', attempt: attempt + 1, params: { participantId: 'p-b', media: 'sfu' } },
+      ]);
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 10_000, REJOIN_RETRY_MAX_MS]);
+
+    // Back: joined, no error, and the media session made anew (at the chosen qualities).
+    ({ state, effects } = run(state, result(8)));
+    expect(state.rooms.townhall).toMatchObject({ state: 'joined', id: 'r8', error: null });
+    expect(state.rooms.townhall!.participants['p-a']).toMatchObject({
+      connected: false,
+      stream: null,
+    });
+    expect(effects.filter((e) => e.type !== 'request')).toEqual([
+      { type: 'resetMedia', name: 'townhall', qualities: { 'p-a': 'low' } },
+      { type: 'createPeer', name: 'townhall', participantId: 'p-a', initiator: false },
+      { type: 'createPeer', name: 'townhall', participantId: 'p-c', initiator: true },
+    ]);
+    // The backoff starts over.
+    ({ state } = run(state, event('room.ended', { roomId: 'r8', reason: 'disconnected' })));
+    ({ effects } = run(state, { type: 'joinFailed', name: 'townhall', attempt: 9, error: down }));
+    expect(effects).toMatchObject([{ type: 'schedule', delayMs: 1_000 }]);
+    // Leaving meanwhile: the retry finds nothing to do.
+    const left = run(state, { type: 'leave', name: 'townhall' });
+    expect(left.state.rooms.townhall?.state).toBe('left');
+    expect(run(left.state, { type: 'retryJoin', name: 'townhall', attempt: 9 }).effects).toEqual(
+      [],
+    );
+  });
+
+  it('fails a first join refused with sfu_unavailable like any other', () => {
+    const { state } = run(
+      initialRoomsState(),
+      { type: 'join', name: 'x', metadata: undefined, media: 'sfu' },
+      { type: 'mediaReady', name: 'x', attempt: 1, stream: null },
+      {
+        type: 'joinFailed',
+        name: 'x',
+        attempt: 1,
+        error: new RelayRpcError(-32013, 'sfu_unavailable', 'down'),
+      },
+    );
+    expect(state.rooms.x).toMatchObject({
+      state: 'left',
+      leftReason: 'failed',
+      error: { code: 'sfu_unavailable' },
+    });
+  });
+
+  it('chooses qualities in sfu rooms only, and says when its upload fails', () => {
+    let { state } = sfuRoom();
+    const low = {
+      type: 'setQuality',
+      name: 'townhall',
+      participantId: 'p-a',
+      quality: 'low',
+    } as const;
+    const chosen = run(state, low);
+    const effects = chosen.effects;
+    state = chosen.state;
+    expect(effects).toEqual([low]);
+    expect(run(state, low).effects).toEqual([]);
+    const mesh = joinedRoom().state;
+    expect(run(mesh, { ...low, name: 'standup' }).state).toBe(mesh);
+
+    ({ state } = run(state, { type: 'peerClosed', name: 'townhall', participantId: '@sfu' }));
+    expect(state.rooms.townhall).toMatchObject({ state: 'joined', error: { code: 'call_failed' } });
+  });
+});
+
 describe('the request outbox', () => {
   function outbox(script: ((method: string) => Promise<unknown>)[], connected = { value: true }) {
     const clock = new ManualClock();
@@ -567,6 +809,9 @@ describe('the room manager', () => {
     destroy() {
       this.calls.push('destroy');
     }
+    setQuality(id: string, quality: string) {
+      this.calls.push(`quality ${id} ${quality}`);
+    }
   }
 
   function manager(answers: Record<string, (params: never) => unknown>) {
@@ -637,6 +882,61 @@ describe('the room manager', () => {
     expect(store.getState().rooms.standup).toMatchObject({ state: 'left', leftReason: 'left' });
   });
 
+  it("starts an sfu room's session with the join, and anew after a rejoin", async () => {
+    const joins: unknown[] = [];
+    const { store, sessions, sent, rooms } = manager({
+      'room.join': (params: { name: string; media?: string }) => {
+        joins.push(params.media);
+        return {
+          roomId: `r${joins.length}`,
+          name: params.name,
+          media: 'sfu',
+          participantId: 'p-b',
+          participants: [participant('p-a', 'ann'), participant('p-b', 'bob')],
+          maxParticipants: 25,
+        };
+      },
+    });
+    rooms.setQuality('townhall', 'p-a', 'low'); // not in it yet: nothing
+    const snapshot = await rooms.joinRoom('townhall', { audio: false, video: false, media: 'sfu' });
+    expect(snapshot).toMatchObject({ state: 'joined', media: 'sfu' });
+    expect(joins).toEqual(['sfu']);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.options.media).toBe('sfu');
+    expect(sessions[0]!.calls).toEqual(['add p-a']);
+    rooms.setQuality('townhall', 'p-a', 'low');
+    expect(sessions[0]!.calls.at(-1)).toBe('quality p-a low');
+
+    // The media server's voice activity: no Web Audio needed.
+    rooms.onNotification('room.talking', {
+      seq: 1,
+      roomId: 'r1',
+      from: null,
+      participantId: 'p-a',
+      talking: true,
+    });
+    expect(store.getState().rooms.townhall).toMatchObject({ activeSpeakerId: 'p-a' });
+
+    // The Relay lost the room (Janus restarted): rejoined, the session starts over.
+    rooms.onNotification('room.ended', {
+      seq: 2,
+      roomId: 'r1',
+      from: null,
+      reason: 'disconnected',
+    });
+    await flush();
+    expect(joins).toEqual(['sfu', 'sfu']);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]!.calls.at(-1)).toBe('destroy');
+    expect(sessions[1]!.calls).toEqual(['quality p-a low', 'add p-a']);
+    sessions[1]!.options.callbacks.onSignal('@sfu', { type: 'offer', sdp: 'o' });
+    await flush();
+    expect(sent.at(-1)).toEqual([
+      'room.signal',
+      { roomId: 'r2', to: '@sfu', signal: { type: 'offer', sdp: 'o' } },
+    ]);
+  });
+
   it('refuses a join at once when the token lacks rooms:join', async () => {
     const { store, sent, rooms } = manager({});
     store.setState({ scopes: ['calls:dial'] });
@@ -697,6 +997,7 @@ describe('the mesh session', () => {
     const { made, createPeer } = fakePeers();
     const told: string[] = [];
     const mesh = new MeshSession({
+      media: 'mesh',
       stream: null,
       iceServers: () => [],
       createPeer,

@@ -60,6 +60,7 @@ function room(name: string, people: ParticipantSnapshot[], patch: Partial<RoomSn
     videoMuted: false,
     activeSpeakerId: null,
     maxParticipants: 8,
+    media: 'mesh',
     leftReason: null,
     error: null,
     ...patch,
@@ -215,8 +216,26 @@ describe('useRoom', () => {
     expect(setRoomAudioMuted).toHaveBeenCalledWith('standup', false);
     await act(() => result.current.invite('erin', { name: 'Erin' }));
     expect(inviteToRoom).toHaveBeenCalledWith('standup', 'erin', { name: 'Erin' });
+    const setRoomQuality = mockClientMethod(client, 'setRoomQuality', () => undefined);
+    act(() => result.current.setQuality('p2', 'low'));
+    expect(setRoomQuality).toHaveBeenCalledWith('standup', 'p2', 'low');
     act(() => result.current.dismiss());
     expect(dismissRoom).toHaveBeenCalledWith('standup');
+  });
+
+  it('joins an sfu room when asked to create one', async () => {
+    const s = setup();
+    const { result } = renderHook(() => useRoom('townhall', { media: 'sfu', audio: false }), {
+      wrapper: s.wrapper,
+    });
+    const joinRoom = mockClientMethod(s.client(), 'joinRoom', async (name) => {
+      const joined = room(name, [], { media: 'sfu' });
+      putRoom(s, joined);
+      return joined;
+    });
+    await act(() => result.current.join());
+    expect(joinRoom).toHaveBeenCalledWith('townhall', { media: 'sfu', audio: false });
+    expect(result.current.room?.media).toBe('sfu');
   });
 
   it('autoJoin joins once under StrictMode; unmounting leaves only with leaveOnUnmount', async () => {

@@ -6,15 +6,20 @@ import { newRoomSnapshot } from './newRoomSnapshot.js';
 import type { RoomManager, RoomManagerDeps, RoomMethod } from './RoomManager.js';
 
 export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession'> {
-  /** How rooms carry media. Default: a MeshSession on `iceServers` and `createPeer`. */
+  /**
+   * How rooms carry media. Default: a MeshSession on `iceServers` and `createPeer` for mesh
+   * rooms, an SfuSession on `iceServers` for sfu rooms.
+   */
   createMediaSession: MediaSessionFactory | undefined;
   iceServers(): IceServer[];
   createPeer(options: CreatePeerOptions): Promise<Peer>;
+  /** `'relay'`: TURN relay candidates only (sfu rooms; mesh peers get it from `createPeer`). */
+  iceTransportPolicy: RTCIceTransportPolicy;
 }
 
 /**
- * The rooms of a client, loaded on first use: the room machinery (reducer, manager, mesh,
- * outbox, audio levels) is its own chunk, fetched when the app joins a room or the Relay first
+ * The rooms of a client, loaded on first use: the room machinery (reducer, manager, mesh and
+ * SFU sessions, outbox, audio levels) is its own chunk, fetched when the app joins a room or the Relay first
  * says something about one (an invitation), so an app that only calls never loads it. Until
  * it is there, what is asked of it waits and is carried out in order.
  */
@@ -63,12 +68,14 @@ export class LazyRooms {
   }
 
   private load(): Promise<RoomManager> {
-    this.loading ??= Promise.all([import('./RoomManager.js'), import('./MediaSession.js')]).then(
-      ([{ RoomManager }, { meshSessions }]) => {
-        const { iceServers, createPeer, createMediaSession, ...deps } = this.deps;
+    this.loading ??= Promise.all([import('./RoomManager.js'), import('./mediaSessions.js')]).then(
+      ([{ RoomManager }, { mediaSessions }]) => {
+        const { iceServers, createPeer, iceTransportPolicy, createMediaSession, ...deps } =
+          this.deps;
         this.manager = new RoomManager({
           ...deps,
-          createMediaSession: createMediaSession ?? meshSessions(iceServers, createPeer),
+          createMediaSession:
+            createMediaSession ?? mediaSessions({ iceServers, createPeer, iceTransportPolicy }),
         });
         return this.manager;
       },

@@ -1,7 +1,10 @@
-import type { IceServer } from '../../protocol/index.js';
+import type { IceServer, RoomMedia, VideoQuality } from '../../protocol/index.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
 
-/** What a MediaSession reports, per participant. */
+/**
+ * What a MediaSession reports, per participant. In an `sfu` session the participant id
+ * `SFU_PEER` ('@sfu') stands for this client's upload to the media server.
+ */
 export interface MediaSessionCallbacks {
   /** A signal for the participant, to send through the Relay (`room.signal`). */
   onSignal(participantId: string, data: unknown): void;
@@ -18,8 +21,8 @@ export interface MediaSessionCallbacks {
 
 /**
  * How a room carries media between this client and the other participants: the seam between
- * the room logic and the transport. `MeshSession` peers with every participant; an SFU session
- * would send one upstream and receive the others from the server, behind the same interface.
+ * the room logic and the transport. `MeshSession` peers with every participant; `SfuSession`
+ * sends one upstream to the media server and receives each other participant from it.
  */
 export interface MediaSession {
   /** Starts exchanging media with a participant; `initiator`: this side offers. */
@@ -34,9 +37,16 @@ export interface MediaSession {
   replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void>;
   /** Closes everything (no `onClosed`). The local tracks keep running: they are the caller's. */
   destroy(): void;
+  /**
+   * Receives the participant's video at a simulcast layer (an SFU); may come before `add()`.
+   * Optional: a mesh has no layers to choose.
+   */
+  setQuality?(participantId: string, quality: VideoQuality): void;
 }
 
 export interface MediaSessionOptions {
+  /** How the room carries media (the Relay's answer to the join): pick the session for it. */
+  media: RoomMedia;
   /** The local media to send, or null to receive only. */
   stream: MediaStream | null;
   callbacks: MediaSessionCallbacks;

@@ -5,6 +5,7 @@ import {
   Scopes,
   type Method,
   type MethodParams,
+  type VideoQuality,
 } from '../../protocol/index.js';
 import { RequestOutbox, type SendOptions } from '../connection/RequestOutbox.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
@@ -33,14 +34,17 @@ export interface RoomManagerDeps {
   isConnected(): boolean;
   /** Resolves once connected; rejects with `not_connected` when the client gives up. */
   whenConnected(): Promise<void>;
-  /** Makes each room's MediaSession (a MeshSession on the client's peers). */
+  /**
+   * Makes each room's MediaSession, for the room's media (a MeshSession on the client's peers,
+   * an SfuSession on the Relay's media server).
+   */
   createMediaSession: MediaSessionFactory;
-  /** Web Audio, for the active speaker; none (Node): no audio levels. */
+  /** Web Audio, for the active speaker of mesh rooms; none (Node): no audio levels. */
   AudioContext: typeof AudioContext | undefined;
 }
 
 /** A room's media on this client: its local tracks, its peers and its level meter. */
-interface RoomMedia {
+interface RoomMediaState {
   local: LocalMedia;
   session: MediaSession | null;
   meter: AudioLevelMeter | null;
@@ -54,6 +58,7 @@ const ROOM_EVENTS = new Set<string>([
   'room.invited',
   'room.muted',
   'room.ended',
+  'room.talking',
 ] satisfies RoomEventName[]);
 
 /** Requests about a joined room that the app waits for. */
@@ -67,7 +72,7 @@ export type RoomMethod = Extract<Method, 'room.invite' | 'room.mute' | 'room.rem
 export class RoomManager {
   private state: RoomsState = initialRoomsState();
   private readonly outbox: RequestOutbox;
-  private readonly media = new Map<string, RoomMedia>();
+  private readonly media = new Map<string, RoomMediaState>();
   private readonly options = new Map<string, RoomJoinOptions>();
   private readonly waiters = new Map<string, ((room: RoomSnapshot) => void)[]>();
   private readonly timers = new Set<unknown>();
@@ -99,7 +104,8 @@ export class RoomManager {
               'Your token may not join rooms. Ask for a token with rooms:join.',
             )
           : undefined;
-      this.dispatch({ type: 'join', name, metadata: options.metadata, refused });
+      const { metadata, media } = options;
+      this.dispatch({ type: 'join', name, metadata, ...(media ? { media } : {}), refused });
     }
     return joined;
   }
@@ -119,6 +125,11 @@ export class RoomManager {
 
   setMuted(name: string, kind: 'audio' | 'video', muted: boolean): void {
     this.dispatch({ type: 'setMuted', name, kind, muted });
+  }
+
+  /** The simulcast layer of a participant's video to receive (sfu rooms; mesh: nothing). */
+  setQuality(name: string, participantId: string, quality: VideoQuality): void {
+    this.dispatch({ type: 'setQuality', name, participantId, quality });
   }
 
   /**
@@ -226,6 +237,18 @@ export class RoomManager {
       case 'setTrackEnabled':
         media?.local.setEnabled(effect.kind, effect.enabled);
         return media?.session?.setTrackEnabled(effect.kind, effect.enabled);
+      case 'resetMedia': {
+        if (!media) return;
+        media.session?.destroy();
+        media.session = null;
+        const session = this.session(effect.name);
+        for (const [id, quality] of Object.entries(effect.qualities)) {
+          session?.setQuality?.(id, quality);
+        }
+        return;
+      }
+      case 'setQuality':
+        return media?.session?.setQuality?.(effect.participantId, effect.quality);
       case 'stopMedia':
         this.media.delete(effect.name);
         media?.session?.destroy();
@@ -281,6 +304,7 @@ export class RoomManager {
     const media = this.media.get(name);
     if (!media) return null;
     media.session ??= this.deps.createMediaSession({
+      media: this.state.rooms[name]?.media ?? 'mesh',
       stream: media.local.stream,
       callbacks: {
         onSignal: (participantId, signal) =>
@@ -306,12 +330,16 @@ export class RoomManager {
     }
   }
 
-  /** Points each room's level meter at its participants' streams (where Web Audio exists). */
+  /**
+   * Points each mesh room's level meter at its participants' streams (where Web Audio exists).
+   * In sfu rooms the media server tells who talks.
+   */
   private measure(): void {
     const AudioContextClass = this.deps.AudioContext;
     if (!AudioContextClass) return;
     for (const [name, media] of this.media) {
       const room = this.state.rooms[name];
+      if (room?.media === 'sfu') continue;
       const streams = new Map<string, MediaStream>();
       for (const p of Object.values(room?.participants ?? {})) {
         if (p.stream) streams.set(p.id, p.stream);

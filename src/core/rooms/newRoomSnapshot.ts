@@ -16,6 +16,7 @@ export function newRoomSnapshot(name: string): RoomSnapshot {
     videoMuted: false,
     activeSpeakerId: null,
     maxParticipants: null,
+    media: null,
     leftReason: null,
     error: null,
   };

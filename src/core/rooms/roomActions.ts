@@ -4,6 +4,8 @@ import type {
   RelayError,
   RoomJoinParams,
   RoomJoinResult,
+  RoomMedia,
+  VideoQuality,
 } from '../../protocol/index.js';
 import type { RoomInvite, RoomSnapshot } from '../types.js';
 
@@ -22,14 +24,19 @@ export type RoomRequest = {
 /** Everything that happens to the rooms of a client: app actions, the Relay, peers, media. */
 export type RoomAction =
   // The app
-  /** `refused`: the client knows the Relay would refuse it (the token lacks `rooms:join`). */
-  | { type: 'join'; name: string; metadata: unknown; refused?: RelayError }
+  /**
+   * `media`: how a room this join creates carries media (default: the Relay's, `mesh`).
+   * `refused`: the client knows the Relay would refuse it (the token lacks `rooms:join`).
+   */
+  | { type: 'join'; name: string; metadata: unknown; media?: RoomMedia; refused?: RelayError }
   | { type: 'leave'; name: string }
   | { type: 'dismiss'; name: string }
   | { type: 'decline'; roomId: string }
   /** This client ended the room (the Relay tells everyone else with `room.ended`). */
   | { type: 'ended'; name: string; roomId: string }
   | { type: 'setMuted'; name: string; kind: 'audio' | 'video'; muted: boolean }
+  /** The simulcast layer of a participant's video to receive (`sfu` rooms). */
+  | { type: 'setQuality'; name: string; participantId: string; quality: VideoQuality }
   // Local media, acquired for a join attempt (null: a receive-only participant)
   | { type: 'mediaReady'; name: string; attempt: number; stream: MediaStream | null }
   | { type: 'mediaFailed'; name: string; attempt: number; error: RelayError }
@@ -48,7 +55,9 @@ export type RoomAction =
   // Audio levels in [0, 1] by participant id (the local one included), sampled by the client
   | { type: 'audioLevels'; name: string; levels: Readonly<Record<string, number>> }
   // Timers the reducer asked for (see the `schedule` effect)
-  | { type: 'rejoinGraceOver'; name: string; attempt: number };
+  | { type: 'rejoinGraceOver'; name: string; attempt: number }
+  /** Join again after a rejoin the Relay refused for a while (`sfu_unavailable`). */
+  | { type: 'retryJoin'; name: string; attempt: number };
 
 /** What the reducer asks the client to do: plain data, carried out in order. */
 export type RoomEffect =
@@ -67,6 +76,13 @@ export type RoomEffect =
   | { type: 'destroyPeer'; name: string; participantId: string }
   | { type: 'signalPeer'; name: string; participantId: string; signal: unknown }
   | { type: 'setTrackEnabled'; name: string; kind: 'audio' | 'video'; enabled: boolean }
+  /**
+   * Close the room's MediaSession, if any, and make a new one now for the room's media (an
+   * `sfu` session publishes at once), receiving each participant at its chosen `qualities`.
+   */
+  | { type: 'resetMedia'; name: string; qualities: Readonly<Record<string, VideoQuality>> }
+  /** Receive a participant's video at another simulcast layer (`sfu` rooms). */
+  | { type: 'setQuality'; name: string; participantId: string; quality: VideoQuality }
   /** Destroy every peer of the room and stop the local tracks acquired for it. */
   | { type: 'stopMedia'; name: string }
   /** Dispatch `action` after `delayMs` on the client clock. */
@@ -79,6 +95,8 @@ export interface RoomInternal {
   /** `media`: acquiring it; `join`: room.join waiting or in flight; `in`: in the room. */
   phase: 'media' | 'join' | 'in' | 'out';
   metadata: unknown;
+  /** How a room created by the first join carries media, if the app chose (`RoomJoinOptions`). */
+  media: RoomMedia | undefined;
   /** Rejoining after a fresh session: peer signals wait for the new room id. */
   rejoining: boolean;
   /** The peers this client has, by participant id: the resource each was made for. */
@@ -87,6 +105,10 @@ export interface RoomInternal {
   ghosts: string[];
   /** Peer signals held until the rejoin's answer. */
   heldSignals: { to: string; signal: unknown }[];
+  /** Rejoins refused in a row for a while (`sfu_unavailable`): the next one waits longer. */
+  retries: number;
+  /** The simulcast layer chosen per participant id (`sfu` rooms). */
+  qualities: Record<string, VideoQuality>;
 }
 
 /** The state of every room of a client: the public snapshots, and what the reducer keeps. */

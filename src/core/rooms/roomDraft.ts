@@ -1,4 +1,4 @@
-import type { Participant, ParticipantState } from '../../protocol/index.js';
+import type { Participant, ParticipantState, RoomMedia } from '../../protocol/index.js';
 import type { ParticipantSnapshot, RoomSnapshot } from '../types.js';
 import type { RoomEffect, RoomInternal, RoomRequest, RoomsState } from './roomActions.js';
 
@@ -114,14 +114,21 @@ export function participantSnapshot(
   };
 }
 
-export function newRoomInternal(attempt: number, metadata: unknown): RoomInternal {
+export function newRoomInternal(
+  attempt: number,
+  metadata: unknown,
+  media: RoomMedia | undefined,
+): RoomInternal {
   return {
     attempt,
     phase: 'media',
     metadata,
+    media,
     rejoining: false,
     peers: {},
     ghosts: [],
     heldSignals: [],
+    retries: 0,
+    qualities: {},
   };
 }

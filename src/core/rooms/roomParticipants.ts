@@ -1,4 +1,4 @@
-import type { Participant } from '../../protocol/index.js';
+import { ErrorCodes, RelayError, SFU_PEER, type Participant } from '../../protocol/index.js';
 import { isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
 
 // The participants of a joined room, and this client's peers with them (see roomReducer).
@@ -56,6 +56,11 @@ export function removeParticipant(d: RoomDraft, name: string, id: string): void 
     d.emit({ type: 'destroyPeer', name, participantId: id });
   }
   d.patchInternal(name, { ghosts: internal.ghosts.filter((ghost) => ghost !== id) });
+  if (internal.qualities[id]) {
+    const qualities = { ...internal.qualities };
+    delete qualities[id];
+    d.patchInternal(name, { qualities });
+  }
   d.putParticipant(name, id, undefined);
   if (room.activeSpeakerId === id) d.patchRoom(name, { activeSpeakerId: null });
 }
@@ -63,7 +68,17 @@ export function removeParticipant(d: RoomDraft, name: string, id: string): void 
 export function peerSignal(d: RoomDraft, name: string, to: string, signal: unknown): void {
   const room = d.room(name);
   const internal = d.internal(name);
-  if (!room || !internal || internal.phase === 'out' || internal.peers[to] === undefined) return;
+  if (!room || !internal || internal.phase === 'out') return;
+  if (room.media === 'sfu') {
+    // To the media server (SFU_PEER) or about receiving a participant, who may have left (an
+    // unsubscribe): the session knows its subscriptions. Rejoining, they are stale: the
+    // session starts over after the join.
+    if (internal.phase === 'in' && room.id) {
+      d.request(name, { method: 'room.signal', params: { roomId: room.id, to, signal } });
+    }
+    return;
+  }
+  if (internal.peers[to] === undefined) return;
   if (internal.rejoining || !room.id) {
     const held = [...internal.heldSignals, { to, signal }].slice(-MAX_HELD_SIGNALS);
     d.patchInternal(name, { heldSignals: held });
@@ -79,6 +94,16 @@ export function peerSignal(d: RoomDraft, name: string, to: string, signal: unkno
 export function peerClosed(d: RoomDraft, name: string, id: string): void {
   const room = d.room(name);
   const internal = d.internal(name);
+  if (room?.media === 'sfu' && id === SFU_PEER && internal?.phase === 'in') {
+    // Our upload to the media server failed or was refused: say so rather than look fine.
+    d.patchRoom(name, {
+      error: new RelayError(
+        ErrorCodes.callFailed,
+        'Your camera and microphone no longer reach the media server, so the others cannot see or hear you. Leave the room and join it again.',
+      ),
+    });
+    return;
+  }
   if (!room || !internal || internal.peers[id] === undefined) return;
   const participant = room.participants[id];
   if (internal.ghosts.includes(id)) {
@@ -112,6 +137,7 @@ export function peerClosed(d: RoomDraft, name: string, id: string): void {
 export function audioLevels(d: RoomDraft, name: string, levels: Readonly<Record<string, number>>) {
   const room = d.room(name);
   if (!room || (room.state !== 'joined' && room.state !== 'reconnecting')) return;
+  if (room.media === 'sfu') return; // the media server tells (`talking`)
   let loudest: { id: string; level: number } | null = null;
   for (const p of Object.values(room.participants)) {
     const level = levels[p.id] ?? 0;
@@ -123,5 +149,20 @@ export function audioLevels(d: RoomDraft, name: string, levels: Readonly<Record<
   }
   if (loudest && loudest.id !== room.activeSpeakerId) {
     d.patchRoom(name, { activeSpeakerId: loudest.id });
+  }
+}
+
+/**
+ * The media server heard a participant start or stop talking (`room.talking`, sfu rooms). The
+ * active speaker is the other participant who last started, until another one starts.
+ */
+export function talking(d: RoomDraft, name: string, id: string, speaking: boolean): void {
+  const room = d.room(name);
+  if (!room || (room.state !== 'joined' && room.state !== 'reconnecting')) return;
+  const participant = room.participants[id];
+  if (!participant) return;
+  if (participant.speaking !== speaking) d.patchParticipant(name, id, { speaking });
+  if (speaking && !participant.isLocal && room.activeSpeakerId !== id) {
+    d.patchRoom(name, { activeSpeakerId: id });
   }
 }

@@ -1,27 +1,28 @@
-import type { RelayError, RoomJoinResult } from '../../protocol/index.js';
-import type { ParticipantSnapshot, RoomLeftReason } from '../types.js';
-import type { RoomAction, RoomResult, RoomServerEvent, RoomsState } from './roomActions.js';
 import {
-  RoomDraft,
-  isInitiator,
-  newRoomInternal,
-  participantSnapshot,
-  peersWith,
-} from './roomDraft.js';
+  ErrorCodes,
+  type RelayError,
+  type RoomMedia,
+  type VideoQuality,
+} from '../../protocol/index.js';
+import type { RoomLeftReason } from '../types.js';
+import type { RoomAction, RoomResult, RoomServerEvent, RoomsState } from './roomActions.js';
+import { RoomDraft, newRoomInternal } from './roomDraft.js';
 import { newRoomSnapshot } from './newRoomSnapshot.js';
+import { roomJoined } from './roomJoined.js';
 import {
   audioLevels,
   peerClosed,
   peerSignal,
   removeParticipant,
+  talking,
   upsertParticipant,
 } from './roomParticipants.js';
 
-/**
- * After a rejoin (a fresh session), participants the Relay does not list yet keep their peer
- * this long, in ms: they may be rejoining too (a Relay restart drops everyone at once).
- */
-export const REJOIN_GRACE_MS = 30_000;
+export { REJOIN_GRACE_MS } from './roomJoined.js';
+/** First wait before joining again after a rejoin refused with `sfu_unavailable`, in ms; doubles. */
+export const REJOIN_RETRY_BASE_MS = 1_000;
+/** Longest such wait, in ms. */
+export const REJOIN_RETRY_MAX_MS = 10_000;
 
 /**
  * The rooms of a client as a pure function: `(state, action) → { state, effects }`. Actions are
@@ -37,7 +38,7 @@ export function roomReducer(state: RoomsState, action: RoomAction): RoomResult {
 function apply(d: RoomDraft, action: RoomAction): void {
   switch (action.type) {
     case 'join':
-      return join(d, action.name, action.metadata, action.refused);
+      return join(d, action.name, action.metadata, action.media, action.refused);
     case 'leave': {
       const room = d.room(action.name);
       if (room && room.state !== 'left') close(d, action.name, 'left', null, true);
@@ -59,6 +60,8 @@ function apply(d: RoomDraft, action: RoomAction): void {
       return;
     case 'setMuted':
       return setMuted(d, action.name, action.kind, action.muted);
+    case 'setQuality':
+      return setQuality(d, action.name, action.participantId, action.quality);
     case 'mediaReady':
       return mediaReady(d, action.name, action.attempt, action.stream);
     case 'mediaFailed':
@@ -66,11 +69,15 @@ function apply(d: RoomDraft, action: RoomAction): void {
       const internal = d.internal(action.name);
       const phase = action.type === 'mediaFailed' ? 'media' : 'join';
       if (internal?.attempt !== action.attempt || internal.phase !== phase) return;
+      // The media server is down for a while (it ended the room): keep rejoining until it is back.
+      if (internal.rejoining && action.error.code === ErrorCodes.sfuUnavailable) {
+        return retryLater(d, action.name, action.error);
+      }
       close(d, action.name, 'failed', action.error, false);
       return;
     }
     case 'joined':
-      return joined(d, action.name, action.attempt, action.result);
+      return roomJoined(d, action.name, action.attempt, action.result);
     case 'connectionLost':
       for (const [name, room] of Object.entries(d.state.rooms)) {
         if (room.state === 'joined') d.patchRoom(name, { state: 'reconnecting' });
@@ -98,14 +105,29 @@ function apply(d: RoomDraft, action: RoomAction): void {
       for (const id of internal.ghosts) removeParticipant(d, action.name, id);
       return;
     }
+    case 'retryJoin': {
+      const room = d.room(action.name);
+      const internal = d.internal(action.name);
+      if (!room || internal?.attempt !== action.attempt) return;
+      if (internal.phase !== 'join' || !internal.rejoining) return;
+      d.patchInternal(action.name, { attempt: internal.attempt + 1 });
+      sendJoin(d, action.name, room.participantId);
+      return;
+    }
   }
 }
 
-function join(d: RoomDraft, name: string, metadata: unknown, refused?: RelayError): void {
+function join(
+  d: RoomDraft,
+  name: string,
+  metadata: unknown,
+  media: RoomMedia | undefined,
+  refused?: RelayError,
+): void {
   const room = d.room(name);
   if (room && room.state !== 'left') return; // joining or in it already
   const attempt = (d.internal(name)?.attempt ?? 0) + 1;
-  d.putRoom(name, newRoomSnapshot(name), newRoomInternal(attempt, metadata));
+  d.putRoom(name, newRoomSnapshot(name), newRoomInternal(attempt, metadata, media));
   for (const invite of Object.values(d.state.roomInvites)) {
     if (invite.name === name) d.putEntry('roomInvites', invite.roomId, undefined);
   }
@@ -135,6 +157,8 @@ function sendJoin(d: RoomDraft, name: string, participantId: string | null): voi
   const room = d.room(name);
   const internal = d.internal(name);
   if (!room || !internal) return;
+  // A rejoin that creates the room again (the Relay lost it) creates it as it was.
+  const media = room.media ?? internal.media;
   d.emit({
     type: 'join',
     name,
@@ -145,90 +169,26 @@ function sendJoin(d: RoomDraft, name: string, participantId: string | null): voi
       ...(participantId ? { participantId } : {}),
       audioMuted: room.audioMuted,
       videoMuted: room.videoMuted,
+      ...(media ? { media } : {}),
     },
   });
 }
 
-function joined(d: RoomDraft, name: string, attempt: number, result: RoomJoinResult): void {
-  const room = d.room(name);
+/**
+ * A rejoin refused with `sfu_unavailable`: the room stays `reconnecting`, showing why, and is
+ * joined again after a wait that doubles up to REJOIN_RETRY_MAX_MS.
+ */
+function retryLater(d: RoomDraft, name: string, error: RelayError): void {
   const internal = d.internal(name);
-  if (internal?.attempt !== attempt) return;
-  if (internal.phase !== 'join' || !room) {
-    // Left while the Relay was letting us in: leave again, now that the room is known.
-    if (!room || room.state === 'left') {
-      d.request(null, { method: 'room.leave', params: { roomId: result.roomId } });
-    }
-    return;
-  }
-  const ownId = result.participantId;
-  const listed = new Map(result.participants.map((p) => [p.id, p]));
-  const previous = room.participants;
-  const participants: Record<string, ParticipantSnapshot> = {};
-  const local = { ...room, participantId: ownId };
-  for (const p of result.participants) {
-    const before = previous[p.id];
-    participants[p.id] = participantSnapshot(
-      p,
-      local,
-      ownId,
-      before?.resource === p.resource ? before : undefined,
-    );
-  }
-  // Reconcile the peers kept across a fresh session with who is in the room now.
-  const peers = { ...internal.peers };
-  const ghosts: string[] = [];
-  for (const [id, resource] of Object.entries(internal.peers)) {
-    const p = listed.get(id);
-    if (p && p.resource === resource && id !== ownId && peersWith(p.state)) continue;
-    const before = previous[id];
-    if (!p && internal.rejoining && before) {
-      // Not back yet: its media still flows, and it may be rejoining as we did.
-      ghosts.push(id);
-      participants[id] = { ...before, state: 'away' };
-      continue;
-    }
-    delete peers[id];
-    d.emit({ type: 'destroyPeer', name, participantId: id });
-  }
-  for (const p of result.participants) {
-    if (p.id === ownId || !peersWith(p.state) || peers[p.id]) continue;
-    peers[p.id] = p.resource;
-    d.emit({ type: 'createPeer', name, participantId: p.id, initiator: isInitiator(ownId, p.id) });
-  }
-  if (room.id && room.id !== result.roomId) d.putEntry('names', room.id, undefined);
-  d.putEntry('names', result.roomId, name);
-  d.patchRoom(name, {
-    id: result.roomId,
-    state: 'joined',
-    participantId: ownId,
-    participants,
-    maxParticipants: result.maxParticipants,
-    activeSpeakerId:
-      room.activeSpeakerId && participants[room.activeSpeakerId] ? room.activeSpeakerId : null,
-    leftReason: null,
-    error: null,
+  if (!internal) return;
+  const delayMs = Math.min(REJOIN_RETRY_MAX_MS, REJOIN_RETRY_BASE_MS * 2 ** internal.retries);
+  d.patchInternal(name, { retries: Math.min(internal.retries + 1, 16) });
+  d.patchRoom(name, { state: 'reconnecting', error });
+  d.emit({
+    type: 'schedule',
+    delayMs,
+    action: { type: 'retryJoin', name, attempt: internal.attempt },
   });
-  d.patchInternal(name, { phase: 'in', rejoining: false, peers, ghosts, heldSignals: [] });
-  for (const { to, signal } of internal.heldSignals) {
-    if (peers[to]) {
-      d.request(name, { method: 'room.signal', params: { roomId: result.roomId, to, signal } });
-    }
-  }
-  // Muted or unmuted while the join was in flight: tell the others.
-  const own = listed.get(ownId);
-  if (own && (own.audioMuted !== room.audioMuted || own.videoMuted !== room.videoMuted)) {
-    d.request(name, {
-      method: 'room.update',
-      params: { roomId: result.roomId, audioMuted: room.audioMuted, videoMuted: room.videoMuted },
-    });
-  }
-  if (ghosts.length > 0) {
-    d.emit({
-      type: 'schedule',
-      delayMs: REJOIN_GRACE_MS,
-      action: { type: 'rejoinGraceOver', name, attempt },
-    });
-  }
 }
 
 /**
@@ -260,6 +220,18 @@ function close(
     activeSpeakerId: null,
   });
   d.patchInternal(name, { phase: 'out', rejoining: false, peers: {}, ghosts: [], heldSignals: [] });
+}
+
+/** Remembers the layer of a participant's video to receive, and asks for it when in the room. */
+function setQuality(d: RoomDraft, name: string, id: string, quality: VideoQuality): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  // Mesh rooms send one full-quality stream per peer: nothing to choose.
+  if (!room || !internal || room.state === 'left' || room.media === 'mesh') return;
+  if (internal.qualities[id] === quality) return;
+  d.patchInternal(name, { qualities: { ...internal.qualities, [id]: quality } });
+  // Otherwise the next join's `resetMedia` carries it.
+  if (internal.phase === 'in') d.emit({ type: 'setQuality', name, participantId: id, quality });
 }
 
 function setMuted(d: RoomDraft, name: string, kind: 'audio' | 'video', muted: boolean): void {
@@ -319,7 +291,7 @@ function onEvent(d: RoomDraft, event: RoomServerEvent): void {
       const room = d.room(invited);
       if (room && room.state !== 'left') return; // joining it already
       d.putEntry('roomInvites', roomId, { roomId, name: invited, by, metadata });
-    } else if (event.method !== 'room.signal' && event.method !== 'room.muted') {
+    } else if (!['room.signal', 'room.muted', 'room.talking'].includes(event.method)) {
       // Answered on another device (`room.joined`), declined, unanswered, or the room ended.
       d.putEntry('roomInvites', roomId, undefined);
     }
@@ -355,6 +327,9 @@ function onEvent(d: RoomDraft, event: RoomServerEvent): void {
     case 'room.muted':
       // A moderator muted us: the track goes off here, and the Relay hears it from us.
       setMuted(d, name, event.params.kind, true);
+      return;
+    case 'room.talking':
+      talking(d, name, event.params.participantId, event.params.talking);
       return;
     case 'room.invited':
       return; // in it already
