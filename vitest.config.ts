@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 import * as relayCommands from './test/browser/relayCommands.js';
 import * as turnCommands from './test/browser/turnCommands.js';
+import * as janusCommands from './test/browser/janusCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -104,7 +105,7 @@ export default defineConfig({
             }),
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
-            commands: { ...relayCommands, ...turnCommands },
+            commands: { ...relayCommands, ...turnCommands, ...janusCommands },
             screenshotFailures: false,
           },
         },

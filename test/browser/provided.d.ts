@@ -54,6 +54,20 @@ declare module 'vitest/browser' {
       options?: { secret?: 'shared' | 'wrong'; clockSkewMs?: number },
     ): Promise<RelayHandle>;
     stopTurnRelay(id: string): Promise<void>;
+    // test/browser/janusCommands.ts
+    /** Janus (Debian's package, in the test namespace) and a Relay controlling it. */
+    startJanusRelay(options?: {
+      limits?: Partial<RelayLimits>;
+      talkingLevel?: number;
+    }): Promise<RelayHandle>;
+    /** Kills Janus (SIGKILL) and resolves once the Relay saw it go. */
+    killJanus(id: string): Promise<void>;
+    /** Starts Janus again and resolves once the Relay reconnected. */
+    restartJanus(id: string): Promise<void>;
+    janusRelayStats(
+      id: string,
+    ): Promise<{ sessions: number; rooms: number; sfu?: { available: boolean; rooms: number } }>;
+    stopJanusRelay(id: string): Promise<void>;
   }
 }
 

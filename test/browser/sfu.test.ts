@@ -1,0 +1,247 @@
+/**
+ * `sfu` rooms in Chromium through a real Relay and a real Janus (issue 14), in the test namespace
+ * (Janus gathers ICE on its veth pair). Six participants, each its own RelayClient with its own
+ * socket, camera and connections: each decodes the five others and uploads one stream, a fraction
+ * of what the same six upload in a mesh; join, leave and removal; Janus's voice activity as the
+ * active speaker; Janus killed in the middle of a room (a clear error, then everyone back once it
+ * restarts).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import {
+  createRelayClient,
+  type ParticipantSnapshot,
+  type RelayClient,
+  type RoomJoinOptions,
+  type RoomSnapshot,
+} from 'relaycall/core';
+import { untilAll } from './faultKit.js';
+import { framesPresented, playInVideo, untilTrue } from './helpers.js';
+
+let relay: { id: string; url: string; tokenUrl: string };
+const clients: RelayClient[] = [];
+
+/** Every peer connection the page made, to read what it sent. */
+const connections: RTCPeerConnection[] = [];
+const Native = globalThis.RTCPeerConnection;
+
+beforeAll(async () => {
+  relay = await commands.startJanusRelay({ talkingLevel: 100 });
+  globalThis.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      connections.push(this);
+    }
+  } as typeof RTCPeerConnection;
+}, 60_000);
+afterAll(async () => {
+  globalThis.RTCPeerConnection = Native;
+  await commands.stopJanusRelay(relay.id);
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.destroy();
+  connections.splice(0);
+  document.body.replaceChildren();
+});
+
+const SCOPES = 'calls:dial,calls:receive,rooms:join';
+/** Small video: six encoders and thirty decoders share two cores. */
+const CAMERA: RoomJoinOptions = { video: { width: 320, height: 240, frameRate: 15 } };
+
+async function connected(resource: string, scopes = SCOPES): Promise<RelayClient> {
+  const response = await fetch(`${relay.tokenUrl}?resource=${resource}&scopes=${scopes}`);
+  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+  const { token } = (await response.json()) as { token: string };
+  const client = createRelayClient({ url: relay.url });
+  clients.push(client);
+  await client.connect(token);
+  return client;
+}
+
+const room = (client: RelayClient, name: string) =>
+  client.store.getState().rooms[name] as RoomSnapshot;
+
+const remotes = (client: RelayClient, name: string): ParticipantSnapshot[] =>
+  Object.values(room(client, name)?.participants ?? {}).filter((p) => !p.isLocal);
+
+const receivesAll = (client: RelayClient, name: string, count: number) => {
+  const others = remotes(client, name);
+  return (
+    room(client, name)?.state === 'joined' &&
+    others.length === count &&
+    others.every((p) => p.state === 'joined' && p.connected && p.stream !== null)
+  );
+};
+
+const describeRoom = (all: RelayClient[], name: string) => () =>
+  all
+    .map((c) => {
+      const r = room(c, name);
+      const others = remotes(c, name)
+        .map((p) => `${p.resource}:${p.state}${p.connected ? '+' : '-'}${p.stream ? 's' : ''}`)
+        .join(',');
+      return `${c.store.getState().resource}=${r?.state ?? 'none'}/${r?.media}${r?.error ? `!${r.error.code}` : ''}[${others}]`;
+    })
+    .join(' ');
+
+async function joinAll(all: RelayClient[], name: string, media: 'sfu' | 'mesh') {
+  const joined = await Promise.all(all.map((c) => c.joinRoom(name, { ...CAMERA, media })));
+  for (const snapshot of joined) expect(snapshot).toMatchObject({ state: 'joined', media });
+  await untilAll(
+    all,
+    () => all.every((c) => receivesAll(c, name, all.length - 1)),
+    describeRoom(all, name),
+    45_000,
+  );
+}
+
+/** Plays every remote stream `client` receives and waits for `frames` new frames in each. */
+async function decodesEveryone(client: RelayClient, name: string, frames: number) {
+  const videos = await Promise.all(
+    remotes(client, name).map((p) => playInVideo(p.stream as MediaStream)),
+  );
+  const who = client.store.getState().resource;
+  await Promise.all(
+    videos.map((video, i) => framesPresented(video, frames, `frames ${i} at ${who}`, 20_000)),
+  );
+  for (const video of videos) expect(video.videoWidth).toBeGreaterThan(0);
+  return videos;
+}
+
+/** Video bytes the page's connections sent so far (every layer of every outbound stream). */
+async function videoBytesSent(): Promise<number> {
+  let total = 0;
+  for (const pc of connections) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((report: { type: string; kind?: string; bytesSent?: number }) => {
+      if (report.type === 'outbound-rtp' && report.kind === 'video') total += report.bytesSent ?? 0;
+    });
+  }
+  return total;
+}
+
+/** Video bytes each of `count` participants uploads per second, measured over `ms`. */
+async function uploadPerParticipant(count: number, ms: number): Promise<number> {
+  const before = await videoBytesSent();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const sent = (await videoBytesSent()) - before;
+  return sent / count / (ms / 1000);
+}
+
+describe('an sfu room in Chromium', () => {
+  it('carries six participants, each decoding five and uploading one stream, far less than a mesh', async () => {
+    const names = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'];
+    const all = await Promise.all(names.map((r) => connected(r)));
+    await joinAll(all, 'conference', 'sfu');
+    for (const client of all) {
+      // One publisher connection, and one per participant received.
+      expect(room(client, 'conference').maxParticipants).toBe(25);
+    }
+    await Promise.all(all.map((client) => decodesEveryone(client, 'conference', 5)));
+    expect(connections.filter((pc) => pc.connectionState === 'connected')).toHaveLength(6 * 6);
+    const sfu = await uploadPerParticipant(6, 3000);
+    document.body.replaceChildren();
+    for (const client of all) client.leaveRoom('conference');
+    await untilTrue(
+      () => connections.every((pc) => pc.connectionState === 'closed'),
+      'every connection closed after leaving',
+      10_000,
+    );
+    connections.splice(0);
+
+    await joinAll(all, 'mesh', 'mesh');
+    await Promise.all(all.map((client) => decodesEveryone(client, 'mesh', 3)));
+    const mesh = await uploadPerParticipant(6, 3000);
+    // A mesh participant sends its video five times; through the SFU once (its simulcast layers).
+    expect(sfu).toBeGreaterThan(0);
+    expect(sfu).toBeLessThan(mesh / 2);
+  });
+
+  it('lets participants join, leave and be removed, and shows who talks', async () => {
+    const mod = await connected('mod', `${SCOPES},rooms:moderate`);
+    const gus = await connected('gus');
+    const hal = await connected('hal');
+    await joinAll([mod, gus, hal], 'townhall', 'sfu');
+    // Janus hears the fake microphones (a beep) and says who talks.
+    await untilAll(
+      [mod],
+      () => room(mod, 'townhall').activeSpeakerId !== null,
+      () => JSON.stringify(remotes(mod, 'townhall').map((p) => [p.resource, p.speaking])),
+      20_000,
+    );
+
+    const ivy = await connected('ivy');
+    await ivy.joinRoom('townhall', CAMERA);
+    const four = [mod, gus, hal, ivy];
+    await untilAll(
+      four,
+      () => four.every((c) => receivesAll(c, 'townhall', 3)),
+      describeRoom(four, 'townhall'),
+      30_000,
+    );
+    await decodesEveryone(ivy, 'townhall', 3);
+
+    gus.leaveRoom('townhall');
+    const three = [mod, hal, ivy];
+    await untilAll(
+      three,
+      () => three.every((c) => receivesAll(c, 'townhall', 2)),
+      describeRoom(three, 'townhall'),
+      15_000,
+    );
+
+    await mod.removeParticipant('townhall', room(hal, 'townhall').participantId!);
+    await untilAll(
+      [hal],
+      () => room(hal, 'townhall').state === 'left',
+      describeRoom([hal], 'townhall'),
+      10_000,
+    );
+    expect(room(hal, 'townhall').leftReason).toBe('removed');
+    const two = [mod, ivy];
+    await untilAll(
+      two,
+      () => two.every((c) => receivesAll(c, 'townhall', 1)),
+      describeRoom(two, 'townhall'),
+      15_000,
+    );
+    await decodesEveryone(mod, 'townhall', 3);
+  });
+
+  it('says the media server is down when Janus dies, and brings everyone back when it restarts', async () => {
+    const all = await Promise.all(['jay', 'kim', 'lou'].map((r) => connected(r)));
+    await joinAll(all, 'resilient', 'sfu');
+    // A mesh room of two of them carries on through it all.
+    await Promise.all(all.slice(0, 2).map((c) => c.joinRoom('side', { ...CAMERA, media: 'mesh' })));
+    const side = all.slice(0, 2);
+    await untilAll(
+      side,
+      () => side.every((c) => receivesAll(c, 'side', 1)),
+      describeRoom(side, 'side'),
+      20_000,
+    );
+
+    await commands.killJanus(relay.id);
+    await untilAll(
+      all,
+      () => all.every((c) => room(c, 'resilient').error?.code === 'sfu_unavailable'),
+      describeRoom(all, 'resilient'),
+      20_000,
+    );
+    for (const client of all) {
+      expect(room(client, 'resilient')).toMatchObject({ state: 'reconnecting' });
+      expect(room(client, 'resilient').error?.message).toMatch(/media server/);
+    }
+    expect(all.slice(0, 2).every((c) => receivesAll(c, 'side', 1))).toBe(true);
+
+    await commands.restartJanus(relay.id);
+    await untilAll(
+      all,
+      () => all.every((c) => receivesAll(c, 'resilient', 2) && room(c, 'resilient').error === null),
+      describeRoom(all, 'resilient'),
+      45_000,
+    );
+    await Promise.all(all.map((client) => decodesEveryone(client, 'resilient', 3)));
+    await decodesEveryone(all[0]!, 'side', 3);
+  });
+});
