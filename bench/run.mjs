@@ -2,7 +2,7 @@
 /**
  * `npm run bench` (quick, for CI) and `npm run bench -- --full` (for docs/BENCHMARKS.md).
  * Runs each section, prints its tables with the ratios, writes bench/results/<mode>.json.
- * Options: --full | --quick, --only relay,calls,size (comma-separated sections).
+ * Options: --full | --quick, --only relay,calls,size,rooms (comma-separated sections).
  *
  * Every target is loopback: run it through scripts/loopback.sh (the npm script does).
  */
@@ -21,6 +21,7 @@ const SECTIONS = {
   relay: () => import('./relay/relayBench.mjs'),
   calls: () => import('./calls/callSetupBench.mjs'),
   size: () => import('./size/sizeBench.mjs'),
+  rooms: () => import('./rooms/roomMediaBench.mjs'),
 };
 
 const startedAt = new Date();
