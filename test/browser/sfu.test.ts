@@ -155,7 +155,7 @@ describe('an sfu room in Chromium', () => {
     // A mesh participant sends its video five times; through the SFU once (its simulcast layers).
     expect(sfu).toBeGreaterThan(0);
     expect(sfu).toBeLessThan(mesh / 2);
-  });
+  }, 120_000);
 
   it('lets participants join, leave and be removed, and shows who talks', async () => {
     const mod = await connected('mod', `${SCOPES},rooms:moderate`);
@@ -206,7 +206,7 @@ describe('an sfu room in Chromium', () => {
       15_000,
     );
     await decodesEveryone(mod, 'townhall', 3);
-  });
+  }, 90_000);
 
   it('says the media server is down when Janus dies, and brings everyone back when it restarts', async () => {
     const all = await Promise.all(['jay', 'kim', 'lou'].map((r) => connected(r)));
@@ -243,5 +243,5 @@ describe('an sfu room in Chromium', () => {
     );
     await Promise.all(all.map((client) => decodesEveryone(client, 'resilient', 3)));
     await decodesEveryone(all[0]!, 'side', 3);
-  });
+  }, 120_000);
 });
