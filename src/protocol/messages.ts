@@ -53,6 +53,7 @@ export const ServerEvents = {
   roomMuted: 'room.muted',
   roomEnded: 'room.ended',
   roomTalking: 'room.talking',
+  roomMedia: 'room.media',
 } as const;
 
 /** An ICE server as handed to RTCPeerConnection. */

@@ -31,6 +31,7 @@ import type {
   RoomLeftEvent,
   RoomMutedEvent,
   RoomTalkingEvent,
+  RoomMediaEvent,
   RoomMuteParams,
   RoomModerateParams,
   RoomParticipantEvent,
@@ -127,6 +128,7 @@ export interface EventMap {
   'room.muted': RoomMutedEvent;
   'room.ended': RoomEndedEvent;
   'room.talking': RoomTalkingEvent;
+  'room.media': RoomMediaEvent;
 }
 
 export type EventName = keyof EventMap;

@@ -157,6 +157,15 @@ export interface RoomMutedEvent extends RoomEvent {
   kind: 'audio' | 'video';
 }
 
+/**
+ * `room.media`: the room's media changed (a mesh room outgrew the mesh on a Relay with an SFU,
+ * and is `sfu` from now on). Clients join it again (`room.join`, as the participant they are)
+ * and set up their media the room's new way.
+ */
+export interface RoomMediaEvent extends RoomEvent {
+  media: RoomMedia;
+}
+
 /** `room.talking` (`sfu` rooms): the media server heard a participant start or stop talking. */
 export interface RoomTalkingEvent extends RoomEvent {
   participantId: string;

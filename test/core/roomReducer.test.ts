@@ -587,6 +587,49 @@ describe('the room reducer in sfu rooms', () => {
     expect(state.roomInvites.r5).toBeDefined();
   });
 
+  it('joins again when a mesh room outgrows the mesh, and sets its media up the sfu way', () => {
+    const joining = run(
+      initialRoomsState(),
+      { type: 'join', name: 'townhall', metadata: undefined },
+      { type: 'mediaReady', name: 'townhall', attempt: 1, stream: local },
+    );
+    const mesh = {
+      roomId: 'r1',
+      name: 'townhall',
+      media: 'mesh' as const,
+      participantId: 'p-b',
+      participants: [participant('p-a', 'ann'), participant('p-b', 'bob')],
+      maxParticipants: 6,
+    };
+    let { state } = run(joining.state, {
+      type: 'joined',
+      name: 'townhall',
+      attempt: 1,
+      result: mesh,
+    });
+    let effects: RoomEffect[];
+    ({ state, effects } = run(state, event('room.media', { roomId: 'r1', media: 'sfu' })));
+    expect(state.rooms.townhall?.state).toBe('reconnecting');
+    expect(effects).toMatchObject([
+      { type: 'join', attempt: 2, params: { name: 'townhall', participantId: 'p-b' } },
+    ]);
+    const sfu = {
+      ...mesh,
+      media: 'sfu' as const,
+      participants: [...mesh.participants, participant('p-c', 'cat')],
+      maxParticipants: 25,
+    };
+    ({ state, effects } = run(state, {
+      type: 'joined',
+      name: 'townhall',
+      attempt: 2,
+      result: sfu,
+    }));
+    expect(state.rooms.townhall).toMatchObject({ state: 'joined', media: 'sfu' });
+    expect(effects.map((e) => e.type)).toContain('resetMedia');
+    expect(effects.filter((e) => e.type === 'createPeer')).toHaveLength(2);
+  });
+
   it('keeps rejoining while the media server is down, with backoff, and starts its media over once back', () => {
     const { result, ...joined } = sfuRoom();
     let { state } = joined;

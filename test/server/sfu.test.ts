@@ -228,6 +228,36 @@ describe('sfu rooms on Janus', () => {
   });
 });
 
+describe('a mesh room outgrowing the mesh', () => {
+  it('becomes an sfu room when one more joins, and those in it are told to join again', async () => {
+    const small = await startRelay({
+      clock: systemClock as never,
+      janus: { url: janus.url, secret: janus.secret },
+      limits: { maxRoomParticipants: 2 },
+    });
+    try {
+      const stats = () => (small.relay.stats() as { sfu?: { available: boolean } }).sfu;
+      await until('the Relay connected to Janus', async () => stats()?.available === true);
+      const [ann, ben, cal] = await Promise.all(
+        ['ann', 'ben', 'cal'].map((r) => small.connect(r, { scopes: SCOPES })),
+      );
+      const a = (await ann!.call('room.join', { name: 'growing' })) as unknown as Joined;
+      await ben!.call('room.join', { name: 'growing' });
+      expect(a.media).toBe('mesh');
+      const c = (await cal!.call('room.join', { name: 'growing' })) as unknown as Joined;
+      expect(c).toMatchObject({ media: 'sfu', maxParticipants: 25 });
+      for (const client of [ann!, ben!]) {
+        expect(await client.next('room.media')).toMatchObject({ roomId: a.roomId, media: 'sfu' });
+      }
+      // Joining again as the participant it is answers the room as it is now.
+      const again = (await ann!.call('room.join', { name: 'growing' })) as unknown as Joined;
+      expect(again).toMatchObject({ participantId: a.participantId, media: 'sfu' });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('sfu rooms without Janus', () => {
   it('refuses media sfu with what to do', async () => {
     const plain = await startRelay();

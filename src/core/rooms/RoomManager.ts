@@ -59,6 +59,7 @@ const ROOM_EVENTS = new Set<string>([
   'room.muted',
   'room.ended',
   'room.talking',
+  'room.media',
 ] satisfies RoomEventName[]);
 
 /** Requests about a joined room that the app waits for. */

@@ -291,7 +291,9 @@ function onEvent(d: RoomDraft, event: RoomServerEvent): void {
       const room = d.room(invited);
       if (room && room.state !== 'left') return; // joining it already
       d.putEntry('roomInvites', roomId, { roomId, name: invited, by, metadata });
-    } else if (!['room.signal', 'room.muted', 'room.talking'].includes(event.method)) {
+    } else if (
+      !['room.signal', 'room.muted', 'room.talking', 'room.media'].includes(event.method)
+    ) {
       // Answered on another device (`room.joined`), declined, unanswered, or the room ended.
       d.putEntry('roomInvites', roomId, undefined);
     }
@@ -330,6 +332,10 @@ function onEvent(d: RoomDraft, event: RoomServerEvent): void {
       return;
     case 'room.talking':
       talking(d, name, event.params.participantId, event.params.talking);
+      return;
+    case 'room.media':
+      // The room outgrew the mesh: joined again, its answer (media `sfu`) rebuilds the media.
+      if (event.params.media !== d.room(name)?.media) rejoin(d, name);
       return;
     case 'room.invited':
       return; // in it already

@@ -131,6 +131,7 @@ export class RoomManager {
       throw errors.tooManyRoomsPerSession(this.limits.maxRoomsPerSession);
     }
     const invited = found?.ringingFor(leg.resource);
+    if (found && !invited) this.outgrowMesh(found);
     const media = found?.media ?? params.media ?? 'mesh';
     if (media === 'sfu' && !this.sfu) throw errors.sfuNotConfigured();
     if (media === 'sfu' && !this.sfu?.available) throw errors.sfuUnavailable();
@@ -362,6 +363,21 @@ export class RoomManager {
 
   private result(room: Room, member: Member): RoomJoinResult {
     return room.snapshot(member.participant.id, this.maxParticipants(room));
+  }
+
+  /**
+   * A full mesh room on a Relay whose SFU answers becomes an `sfu` room, so the join goes on:
+   * those in it are told (`room.media`) and join it again, setting their media up anew.
+   */
+  private outgrowMesh(room: Room): void {
+    if (room.media !== 'mesh' || room.size < this.limits.maxRoomParticipants) return;
+    if (!this.sfu?.available) return;
+    room.media = 'sfu';
+    this.engine.tell.present(room, ServerEvents.roomMedia, {
+      roomId: room.id,
+      from: null,
+      media: 'sfu',
+    });
   }
 
   private maxParticipants(room: Room): number {
