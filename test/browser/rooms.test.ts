@@ -7,14 +7,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import {
-  createRelayClient,
-  type ParticipantSnapshot,
-  type RelayClient,
-  type RoomSnapshot,
-} from 'relaycall/core';
+import { createRelayClient, type RelayClient } from 'relaycall/core';
 import { until, untilAll } from './faultKit.js';
-import { framesPresented, playInVideo } from './helpers.js';
+import { framesPresented } from './helpers.js';
+import { decodesEveryone, describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
@@ -30,58 +26,11 @@ afterEach(() => {
 
 const ROOM_SCOPES = 'calls:dial,calls:receive,rooms:join';
 
-async function token(resource: string, scopes = ROOM_SCOPES): Promise<string> {
-  const response = await fetch(`${relay.tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
-
-async function connected(resource: string, scopes?: string): Promise<RelayClient> {
+async function connected(resource: string, scopes = ROOM_SCOPES): Promise<RelayClient> {
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
-  await client.connect(await token(resource, scopes));
+  await client.connect(await roomToken(relay.tokenUrl, resource, scopes));
   return client;
-}
-
-const room = (client: RelayClient, name: string) =>
-  client.store.getState().rooms[name] as RoomSnapshot;
-
-const remotes = (client: RelayClient, name: string): ParticipantSnapshot[] =>
-  Object.values(room(client, name)?.participants ?? {}).filter((p) => !p.isLocal);
-
-/** Whether `client` is joined with exactly `count` others, each with a stream and connected. */
-const meshed = (client: RelayClient, name: string, count: number) => {
-  const others = remotes(client, name);
-  return (
-    room(client, name)?.state === 'joined' &&
-    others.length === count &&
-    others.every((p) => p.state === 'joined' && p.connected && p.stream !== null)
-  );
-};
-
-const describeMesh = (all: RelayClient[], name: string) => () =>
-  all
-    .map((c) => {
-      const r = room(c, name);
-      const others = remotes(c, name)
-        .map((p) => `${p.resource}:${p.state}${p.connected ? '+' : '-'}${p.stream ? 's' : ''}`)
-        .join(',');
-      return `${c.store.getState().resource}=${r?.state ?? 'none'}[${others}]`;
-    })
-    .join(' ');
-
-/** Plays every remote stream `client` receives and waits for `frames` new frames in each. */
-async function decodesEveryone(client: RelayClient, name: string, frames: number) {
-  const videos = await Promise.all(
-    remotes(client, name).map((p) => playInVideo(p.stream as MediaStream)),
-  );
-  await Promise.all(
-    videos.map((video, i) =>
-      framesPresented(video, frames, `frames ${i} at ${client.store.getState().resource}`, 10_000),
-    ),
-  );
-  for (const video of videos) expect(video.videoWidth).toBeGreaterThan(0);
-  return videos;
 }
 
 async function joinAll(all: RelayClient[], name: string) {
@@ -89,8 +38,8 @@ async function joinAll(all: RelayClient[], name: string) {
   for (const snapshot of joined) expect(snapshot.state).toBe('joined');
   await untilAll(
     all,
-    () => all.every((c) => meshed(c, name, all.length - 1)),
-    describeMesh(all, name),
+    () => all.every((c) => receivesAll(c, name, all.length - 1)),
+    describeRoom(all, name),
     20_000,
   );
 }
@@ -109,8 +58,8 @@ describe('a mesh room in Chromium', () => {
     expect(localTracks.every((track) => track.readyState === 'ended')).toBe(true);
     await untilAll(
       rest,
-      () => rest.every((c) => meshed(c, 'standup', 2)),
-      describeMesh(rest, 'standup'),
+      () => rest.every((c) => receivesAll(c, 'standup', 2)),
+      describeRoom(rest, 'standup'),
       10_000,
     );
     for (const client of rest) await decodesEveryone(client, 'standup', 5);
@@ -152,8 +101,8 @@ describe('a mesh room in Chromium', () => {
     expect(room(eve, 'townhall')).toMatchObject({ leftReason: 'removed', localStream: null });
     await untilAll(
       [mod, fay],
-      () => meshed(mod, 'townhall', 1) && meshed(fay, 'townhall', 1),
-      describeMesh([mod, fay], 'townhall'),
+      () => receivesAll(mod, 'townhall', 1) && receivesAll(fay, 'townhall', 1),
+      describeRoom([mod, fay], 'townhall'),
       10_000,
     );
     expect(remotes(fay, 'townhall').map((p) => p.resource)).toEqual(['mod']);
@@ -182,8 +131,9 @@ describe('a mesh room in Chromium', () => {
     await restart;
     await untilAll(
       all,
-      () => all.every((c) => c.store.getState().status === 'connected' && meshed(c, 'restart', 2)),
-      describeMesh(all, 'restart'),
+      () =>
+        all.every((c) => c.store.getState().status === 'connected' && receivesAll(c, 'restart', 2)),
+      describeRoom(all, 'restart'),
       20_000,
     );
     // Everyone rejoined as the participant it was: the same ids, each seen by the others.

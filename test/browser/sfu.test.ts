@@ -8,15 +8,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import {
-  createRelayClient,
-  type ParticipantSnapshot,
-  type RelayClient,
-  type RoomJoinOptions,
-  type RoomSnapshot,
-} from 'relaycall/core';
+import { createRelayClient, type RelayClient, type RoomJoinOptions } from 'relaycall/core';
 import { untilAll } from './faultKit.js';
-import { framesPresented, playInVideo, untilTrue } from './helpers.js';
+import { untilTrue } from './helpers.js';
+import { decodesEveryone, describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
@@ -49,40 +44,11 @@ const SCOPES = 'calls:dial,calls:receive,rooms:join';
 const CAMERA: RoomJoinOptions = { video: { width: 320, height: 240, frameRate: 15 } };
 
 async function connected(resource: string, scopes = SCOPES): Promise<RelayClient> {
-  const response = await fetch(`${relay.tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  const { token } = (await response.json()) as { token: string };
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
-  await client.connect(token);
+  await client.connect(await roomToken(relay.tokenUrl, resource, scopes));
   return client;
 }
-
-const room = (client: RelayClient, name: string) =>
-  client.store.getState().rooms[name] as RoomSnapshot;
-
-const remotes = (client: RelayClient, name: string): ParticipantSnapshot[] =>
-  Object.values(room(client, name)?.participants ?? {}).filter((p) => !p.isLocal);
-
-const receivesAll = (client: RelayClient, name: string, count: number) => {
-  const others = remotes(client, name);
-  return (
-    room(client, name)?.state === 'joined' &&
-    others.length === count &&
-    others.every((p) => p.state === 'joined' && p.connected && p.stream !== null)
-  );
-};
-
-const describeRoom = (all: RelayClient[], name: string) => () =>
-  all
-    .map((c) => {
-      const r = room(c, name);
-      const others = remotes(c, name)
-        .map((p) => `${p.resource}:${p.state}${p.connected ? '+' : '-'}${p.stream ? 's' : ''}`)
-        .join(',');
-      return `${c.store.getState().resource}=${r?.state ?? 'none'}/${r?.media}${r?.error ? `!${r.error.code}` : ''}[${others}]`;
-    })
-    .join(' ');
 
 async function joinAll(all: RelayClient[], name: string, media: 'sfu' | 'mesh') {
   const joined = await Promise.all(all.map((c) => c.joinRoom(name, { ...CAMERA, media })));
@@ -93,19 +59,6 @@ async function joinAll(all: RelayClient[], name: string, media: 'sfu' | 'mesh') 
     describeRoom(all, name),
     45_000,
   );
-}
-
-/** Plays every remote stream `client` receives and waits for `frames` new frames in each. */
-async function decodesEveryone(client: RelayClient, name: string, frames: number) {
-  const videos = await Promise.all(
-    remotes(client, name).map((p) => playInVideo(p.stream as MediaStream)),
-  );
-  const who = client.store.getState().resource;
-  await Promise.all(
-    videos.map((video, i) => framesPresented(video, frames, `frames ${i} at ${who}`, 20_000)),
-  );
-  for (const video of videos) expect(video.videoWidth).toBeGreaterThan(0);
-  return videos;
 }
 
 /** Video bytes the page's connections sent so far (every layer of every outbound stream). */
@@ -137,7 +90,7 @@ describe('an sfu room in Chromium', () => {
       // One publisher connection, and one per participant received.
       expect(room(client, 'conference').maxParticipants).toBe(25);
     }
-    await Promise.all(all.map((client) => decodesEveryone(client, 'conference', 5)));
+    await Promise.all(all.map((client) => decodesEveryone(client, 'conference', 5, 20_000)));
     expect(connections.filter((pc) => pc.connectionState === 'connected')).toHaveLength(6 * 6);
     const sfu = await uploadPerParticipant(6, 3000);
     document.body.replaceChildren();
@@ -150,7 +103,7 @@ describe('an sfu room in Chromium', () => {
     connections.splice(0);
 
     await joinAll(all, 'mesh', 'mesh');
-    await Promise.all(all.map((client) => decodesEveryone(client, 'mesh', 3)));
+    await Promise.all(all.map((client) => decodesEveryone(client, 'mesh', 3, 20_000)));
     const mesh = await uploadPerParticipant(6, 3000);
     // A mesh participant sends its video five times; through the SFU once (its simulcast layers).
     expect(sfu).toBeGreaterThan(0);
@@ -179,7 +132,7 @@ describe('an sfu room in Chromium', () => {
       describeRoom(four, 'townhall'),
       30_000,
     );
-    await decodesEveryone(ivy, 'townhall', 3);
+    await decodesEveryone(ivy, 'townhall', 3, 20_000);
 
     gus.leaveRoom('townhall');
     const three = [mod, hal, ivy];
@@ -205,7 +158,7 @@ describe('an sfu room in Chromium', () => {
       describeRoom(two, 'townhall'),
       15_000,
     );
-    await decodesEveryone(mod, 'townhall', 3);
+    await decodesEveryone(mod, 'townhall', 3, 20_000);
   }, 90_000);
 
   it('says the media server is down when Janus dies, and brings everyone back when it restarts', async () => {
@@ -241,7 +194,7 @@ describe('an sfu room in Chromium', () => {
       describeRoom(all, 'resilient'),
       45_000,
     );
-    await Promise.all(all.map((client) => decodesEveryone(client, 'resilient', 3)));
-    await decodesEveryone(all[0]!, 'side', 3);
+    await Promise.all(all.map((client) => decodesEveryone(client, 'resilient', 3, 20_000)));
+    await decodesEveryone(all[0]!, 'side', 3, 20_000);
   }, 120_000);
 });
