@@ -13,12 +13,11 @@
  * WebRTC must stay on loopback: run it inside scripts/loopback.sh (`npm run bench` does).
  */
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
 import { chromium } from 'playwright';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.mjs';
+import { servePage } from '../lib/servePage.mjs';
 import { percentile, ratio, round } from '../lib/stats.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -94,7 +93,10 @@ export async function run({ mode = 'quick', log = console.log } = {}) {
     const relay = await bounded(startRelay(), 'starting the Relay');
     cleanups.push(() => relay.close());
     const peerjs = await bounded(startPeerServer(cleanups), 'starting the PeerJS server');
-    const site = await bounded(servePage(), 'bundling and serving the page');
+    const site = await bounded(
+      servePage(here('./page/main.ts'), await readFile(here('./page/index.html'))),
+      'bundling and serving the page',
+    );
     cleanups.push(() => site.close());
     log(`Relay ${relay.url}, PeerJS server :${peerjs.port}, page ${site.url}`);
 
@@ -200,44 +202,6 @@ function startPeerServer(cleanups) {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`PeerJS server worker exited (${code})`)));
   });
-}
-
-/** Bundles bench/calls/page/main.ts in memory and serves it with index.html on loopback. */
-async function servePage() {
-  const bundle = await build({
-    entryPoints: [here('./page/main.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    alias: { 'relaycall/core': here('../../src/core/index.ts') },
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-  });
-  const files = {
-    '/': { type: 'text/html', body: await readFile(here('./page/index.html')) },
-    '/main.js': { type: 'text/javascript', body: Buffer.from(bundle.outputFiles[0].contents) },
-  };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://page').pathname;
-    if (path === '/favicon.ico') return void res.writeHead(204).end();
-    const file = files[path];
-    if (!file) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-store' }).end(file.body);
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 function summarize(list) {

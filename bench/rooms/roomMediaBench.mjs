@@ -11,11 +11,10 @@
  *
  * Janus needs the veth pair of scripts/loopback.sh (it gathers no candidates on loopback).
  */
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium } from 'playwright';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.mjs';
+import { servePage } from '../lib/servePage.mjs';
 import { ratio, round } from '../lib/stats.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -25,6 +24,7 @@ const MODES = {
   full: { sizes: [2, 4, 6], warmupMs: 5_000, windowMs: 10_000 },
 };
 const SETUP_TIMEOUT_MS = 60_000;
+const PAGE = '<!doctype html><meta charset="utf-8"><script type="module" src="/main.js"></script>';
 
 export async function run({ mode, log }) {
   const plan = MODES[mode];
@@ -36,7 +36,7 @@ export async function run({ mode, log }) {
     const relay = await startTestRelay({ janus: { url: janus.url, secret: janus.secret } });
     cleanups.push(() => relay.close());
     await until(() => relay.server.stats().sfu?.available, 'the Relay reaching Janus');
-    const site = await servePage();
+    const site = await servePage(here('./page.ts'), PAGE);
     cleanups.push(() => site.close());
     const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     cleanups.push(() => browser.close());
@@ -161,39 +161,4 @@ async function until(check, what) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function servePage() {
-  const bundle = await build({
-    entryPoints: [here('./page.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    alias: { 'relaycall/core': here('../../src/core/index.ts') },
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-  });
-  const html =
-    '<!doctype html><meta charset="utf-8"><script type="module" src="/main.js"></script>';
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://page').pathname;
-    if (path === '/') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-    if (path === '/main.js') {
-      return void res
-        .writeHead(200, { 'Content-Type': 'text/javascript' })
-        .end(Buffer.from(bundle.outputFiles[0].contents));
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
