@@ -163,18 +163,20 @@ export class JanusSfu implements SfuMedia {
   private sfuRoom(room: Room): SfuRoom {
     const existing = this.rooms.get(room.id);
     if (existing) return existing;
+    const janusId = randomInt(1, 2 ** 47);
+    const secret = randomBytes(16).toString('base64url');
+    const pin = randomBytes(16).toString('base64url');
+    const created = this.create(janusId, secret, pin);
     const sfu: SfuRoom = {
       room,
-      janusId: randomInt(1, 2 ** 47),
-      secret: randomBytes(16).toString('base64url'),
-      pin: randomBytes(16).toString('base64url'),
-      created: Promise.resolve(),
+      janusId,
+      secret,
+      pin,
+      created,
       participants: new Map(),
       feeds: new Map(),
       talking: new Set(),
     };
-    const created = this.create(sfu);
-    Object.assign(sfu, { created });
     created.catch(() => {
       // Janus refused or went away: the room cannot carry media, its participants rejoin.
       if (this.rooms.get(room.id) !== sfu) return;
@@ -186,13 +188,13 @@ export class JanusSfu implements SfuMedia {
     return sfu;
   }
 
-  private async create(sfu: SfuRoom): Promise<void> {
+  private async create(janusId: number, secret: string, pin: string): Promise<void> {
     const admin = await this.adminHandle();
     await admin.request({
       request: 'create',
-      room: sfu.janusId,
-      secret: sfu.secret,
-      pin: sfu.pin,
+      room: janusId,
+      secret,
+      pin,
       is_private: true,
       permanent: false,
       publishers: this.options.maxPublishers,
