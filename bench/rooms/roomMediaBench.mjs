@@ -20,7 +20,8 @@ import { ratio, round } from '../lib/stats.mjs';
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 const MODES = {
-  quick: { sizes: [2, 4, 6], warmupMs: 2_000, windowMs: 3_000 },
+  // CI runs quick mode on a loaded 2-core machine: six pages at once did not always connect there.
+  quick: { sizes: [2, 4], warmupMs: 2_000, windowMs: 3_000 },
   full: { sizes: [2, 4, 6], warmupMs: 5_000, windowMs: 10_000 },
 };
 const SETUP_TIMEOUT_MS = 60_000;
