@@ -96,6 +96,10 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.{ts,tsx}'],
+          // Each wait inside these tests has its own deadline and says what it waited for; the
+          // test's limit sits above their sum so a slow, loaded machine gets those messages
+          // instead of a bare timeout (browser mode's default is 15 s).
+          testTimeout: 60_000,
           globalSetup: ['scripts/chromium.mjs', 'test/browser/globalSetup.ts'],
           browser: {
             enabled: true,
