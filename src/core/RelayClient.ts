@@ -30,6 +30,7 @@ import {
   type WaitWording,
 } from './connection/waitForConnection.js';
 import { createDeviceManager } from './media/createDeviceManager.js';
+import type { createGatewayPeer } from './peer/createGatewayPeer.js';
 import { createPeer } from './peer/createPeer.js';
 import { LazyRooms } from './rooms/LazyRooms.js';
 import type {
@@ -80,13 +81,22 @@ class Client implements RelayClient {
     this.devices = createDeviceManager(mediaDevices, options.permissions ?? nav?.permissions);
     const request: RequestFn = (method, params) =>
       this.conn ? this.conn.request(method, params) : Promise.reject(notConnected());
+    const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
     const peer: typeof createPeer = (peerOptions) =>
-      createPeer({ ...peerOptions, iceTransportPolicy: options.iceTransportPolicy ?? 'all' });
+      (options.createPeer ?? createPeer)({ ...peerOptions, iceTransportPolicy });
+    // Loaded on the first gateway call: apps that never make one do not carry it.
+    const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
+      const create =
+        options.createGatewayPeer ??
+        (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
+      return create({ ...peerOptions, iceTransportPolicy });
+    };
     this.calls = new CallManager({
       store: this.state,
       clock: this.clock,
       mediaDevices,
       createPeer: peer,
+      createGatewayPeer: gatewayPeer,
       noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
       iceServers: () => this.iceServers(),
       whenConnected: () => this.whenConnected(),
@@ -102,7 +112,7 @@ class Client implements RelayClient {
       createMediaSession: options.createMediaSession,
       iceServers: () => this.iceServers(),
       createPeer: peer,
-      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+      iceTransportPolicy,
       AudioContext: audioContextOf(options),
     });
     this.keepAlive = new KeepAlive({
@@ -193,6 +203,10 @@ class Client implements RelayClient {
 
   sendDtmf(callId: string, tones: string): void {
     this.calls.sendDtmf(callId, tones);
+  }
+
+  transfer(callId: string, to: string): Promise<void> {
+    return this.calls.transfer(callId, to);
   }
 
   switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {

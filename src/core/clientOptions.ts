@@ -1,4 +1,6 @@
 import type { IceServer, ReauthenticateResult } from '../protocol/index.js';
+import type { createGatewayPeer } from './peer/createGatewayPeer.js';
+import type { createPeer } from './peer/createPeer.js';
 import type { MediaSessionFactory } from './rooms/MediaSession.js';
 import type { ClientClock, RelayClientState, WebSocketFactory } from './types.js';
 
@@ -55,6 +57,16 @@ export interface RelayClientOptions {
    * (`SfuSession`) for `sfu` rooms. Tests in Node (no WebRTC) pass a fake.
    */
   createMediaSession?: MediaSessionFactory;
+  /**
+   * @internal The peer of calls between browsers (and of `mesh` rooms). Default: simple-peer
+   * (`createPeer`). Tests in Node (no WebRTC) pass a fake.
+   */
+  createPeer?: typeof createPeer;
+  /**
+   * @internal The peer of calls through the SIP gateway (no data channel). Default: a plain
+   * RTCPeerConnection (`createGatewayPeer`, loaded on first use). Tests in Node pass a fake.
+   */
+  createGatewayPeer?: typeof createGatewayPeer;
   /** @internal Web Audio for the active speaker. Default: the global AudioContext, if any. */
   AudioContext?: typeof AudioContext | null;
 }

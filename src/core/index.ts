@@ -37,9 +37,11 @@ export {
   RelayRpcError,
   SFU_PEER,
   Scopes,
+  gatewayOf,
 } from '../protocol/index.js';
 export type {
   ErrorCode,
+  Gateway,
   IceServer,
   Participant,
   ParticipantState,

@@ -1,5 +1,6 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type {
+  Gateway,
   IceServer,
   LeftReason,
   ParticipantState,
@@ -14,8 +15,12 @@ import type {
 export type ConnectionStatus =
   'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'failed';
 
-/** Lifecycle of one call. `ringing` is used both ways; see `direction`. */
-export type CallState = 'dialing' | 'ringing' | 'connecting' | 'active' | 'held' | 'ended';
+/**
+ * Lifecycle of one call. `ringing` is used both ways; see `direction`. `early`: an outgoing
+ * gateway call hearing early media (ringback, announcements) before the answer.
+ */
+export type CallState =
+  'dialing' | 'ringing' | 'early' | 'connecting' | 'active' | 'held' | 'ended';
 
 export type CallDirection = 'outgoing' | 'incoming';
 
@@ -30,7 +35,8 @@ export type CallEndReason =
   | 'answered-elsewhere'
   | 'forbidden'
   | 'disconnected'
-  | 'failed';
+  | 'failed'
+  | 'transferred';
 
 /** Time source and timers; injectable so tests drive time. */
 export interface ClientClock {
@@ -56,9 +62,17 @@ export type WebSocketFactory = new (url: string) => WebSocketLike;
 export interface CallSnapshot {
   id: string;
   direction: CallDirection;
-  /** The other party's resource. */
+  /**
+   * The other party's resource; for a gateway call its phone number ('+15551234567') or SIP
+   * URI ('sip:alice@pbx.example.com').
+   */
   remote: string;
   state: CallState;
+  /**
+   * What carries the other side: `pstn` (a phone number) or `sip` (a SIP endpoint) for calls
+   * through the Relay's SIP gateway, null for calls between browsers.
+   */
+  gateway: Gateway | null;
   /** Metadata sent with the invite (incoming calls) or given to `call()` (outgoing). */
   metadata: unknown;
   localStream: MediaStream | null;
@@ -81,6 +95,8 @@ export interface CallSnapshot {
   endReason: CallEndReason | null;
   /** Typed error for end reasons that are errors (unavailable, busy, forbidden, failed, …). */
   error: RelayError | null;
+  /** Gateway calls: the SIP status that ended the call (e.g. 486), when there was one. */
+  sipStatus: number | null;
   /** Selected devices for this call. */
   audioInputId: string | null;
   videoInputId: string | null;
@@ -254,6 +270,9 @@ export interface RelayClient {
   /**
    * Places a call to `to` and returns its id at once (state `dialing`). What follows,
    * including failures (unavailable, busy, media denied…), shows in the call's snapshot.
+   * `to` is a resource of the project, or, through the Relay's SIP gateway, a phone number
+   * ('+15551234567', scope `calls:pstn`) or a `sip:` URI (scope `calls:sip`): such calls are
+   * audio only unless `options.video` asks for video (`sip:` targets only).
    */
   call(to: string, options?: CallOptions): string;
   answer(callId: string, options?: MediaOptions): Promise<void>;
@@ -262,9 +281,23 @@ export interface RelayClient {
   hangup(callId: string): void;
   setAudioMuted(callId: string, muted: boolean): void;
   setVideoMuted(callId: string, muted: boolean): void;
+  /**
+   * Puts an active call on hold or resumes it. On a gateway call the Relay also tells the SIP
+   * side (a re-INVITE).
+   */
   setHeld(callId: string, held: boolean): void;
-  /** Sends DTMF tones (0-9, *, #, A-D, and ',' for a pause) on the call's audio. */
+  /**
+   * Sends DTMF tones (0-9, *, #, A-D, and ',' for a pause) on the call's audio. On a gateway
+   * call: in the media (RFC 4733) when the SIP side negotiated telephone-event, else through
+   * the Relay (SIP INFO).
+   */
   sendDtmf(callId: string, tones: string): void;
+  /**
+   * Blind transfer (SIP REFER) of an active gateway call to a `sip:` URI or phone number; the
+   * call then ends with reason 'transferred'. Rejects with a RelayError: invalid_state for calls
+   * between browsers or calls not active, forbidden without the target's scope.
+   */
+  transfer(callId: string, to: string): Promise<void>;
   /** Switches the microphone or camera of a live call without renegotiation. */
   switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string): Promise<void>;
   /** Chooses the audio output device of a call; elements playing it apply it with setSinkId. */

@@ -51,6 +51,7 @@ export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode, ErrorEdges>>> = {
   [E.roomNotFound]: { rpc: R.roomNotFound, http: 404 },
   [E.roomFull]: { rpc: R.roomFull, http: 409 },
   [E.sfuUnavailable]: { rpc: R.sfuUnavailable, http: 503 },
+  [E.gatewayUnavailable]: { rpc: R.gatewayUnavailable, http: 503 },
 };
 
 /** The JSON-RPC error answered for any error: its table row, else an internal error. */

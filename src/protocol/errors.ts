@@ -41,6 +41,7 @@ export const ErrorCodes = {
   roomNotFound: 'room_not_found',
   roomFull: 'room_full',
   sfuUnavailable: 'sfu_unavailable',
+  gatewayUnavailable: 'gateway_unavailable',
   // Client side
   network: 'network_error',
   timeout: 'timeout',
@@ -80,6 +81,7 @@ export const RpcErrorCodes = {
   roomNotFound: -32011,
   roomFull: -32012,
   sfuUnavailable: -32013,
+  gatewayUnavailable: -32014,
 } as const;
 
 /** Base class of every error relaycall throws on purpose. */

@@ -5,5 +5,6 @@ export * from './limits.js';
 export * from './messages.js';
 export { resourceProblem, normalizeIdentity, isPlainObject, exceedsDepth } from './validate.js';
 export * from './rooms.js';
+export * from './gateway.js';
 export * from './methods.js';
 export { ERROR_TABLE, toRpcError, closeCodeOf, type ErrorEdges } from './errorTable.js';

@@ -1,6 +1,7 @@
 /**
  * The signaling protocol: JSON-RPC 2.0 over one WebSocket. See docs/PROTOCOL.md.
  */
+import type { Gateway } from './gateway.js';
 import type { Scope } from './scopes.js';
 
 /** Path of the signaling WebSocket on a Relay. */
@@ -26,6 +27,9 @@ export const ClientMethods = {
   reject: 'call.reject',
   hangup: 'call.hangup',
   signal: 'call.signal',
+  dtmf: 'call.dtmf',
+  hold: 'call.hold',
+  transfer: 'call.transfer',
   roomJoin: 'room.join',
   roomLeave: 'room.leave',
   roomInvite: 'room.invite',
@@ -45,6 +49,8 @@ export const ServerEvents = {
   signal: 'call.signal',
   ended: 'call.ended',
   peer: 'call.peer',
+  early: 'call.early',
+  dtmf: 'call.dtmf',
   roomJoined: 'room.joined',
   roomUpdated: 'room.updated',
   roomLeft: 'room.left',
@@ -113,7 +119,11 @@ export interface PingResult {
 }
 
 export interface InviteParams {
-  /** Resource to ring, within the caller's project. */
+  /**
+   * Resource to ring, within the caller's project; or, through the project's SIP gateway, a
+   * `sip:user@host` URI (scope `calls:sip`) or an E.164 number like '+15551234567' (scope
+   * `calls:pstn`).
+   */
   to: string;
   /** Opaque JSON handed to the callee with `call.incoming` (e.g. a display name). */
   metadata?: unknown;
@@ -147,13 +157,23 @@ export type EndReason =
   | 'busy'
   | 'no-answer'
   | 'answered-elsewhere'
-  | 'disconnected';
+  | 'disconnected'
+  /** Gateway calls only: the number or URI does not exist or cannot take calls (SIP 404, 480…). */
+  | 'unavailable'
+  /** Gateway calls only: the trunk refused the call (SIP 403, 401, 407). */
+  | 'forbidden'
+  /** Gateway calls only: any other failure; `sipStatus` says which. */
+  | 'failed'
+  /** Gateway calls only: the other party was transferred elsewhere (REFER accepted). */
+  | 'transferred';
 
 export interface IncomingEvent {
   seq: number;
   callId: string;
-  /** Resource of the caller. */
+  /** Resource of the caller; for gateway calls its number ('+1…') or SIP URI. */
   from: string;
+  /** Set when the call comes through the SIP gateway. */
+  gateway?: Gateway;
   metadata?: unknown;
 }
 
@@ -168,6 +188,10 @@ export interface SignalEvent extends CallEvent {
 
 export interface EndedEvent extends CallEvent {
   reason: EndReason;
+  /** Gateway calls: the SIP status that ended the call (e.g. 486), when there was one. */
+  sipStatus?: number;
+  /** Gateway calls: that status's reason phrase (e.g. 'Busy Here'). */
+  sipReason?: string;
 }
 
 export interface PeerEvent extends CallEvent {

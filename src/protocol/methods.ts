@@ -39,6 +39,7 @@ import type {
   RoomSignalParams,
   RoomUpdateParams,
 } from './rooms.js';
+import type { DtmfEvent, DtmfParams, HoldParams, TransferParams } from './gateway.js';
 import type { Scope } from './scopes.js';
 
 type Empty = Record<string, never>;
@@ -53,6 +54,9 @@ export interface MethodMap {
   'call.reject': { params: RejectParams; result: Empty };
   'call.hangup': { params: CallIdParams; result: Empty };
   'call.signal': { params: SignalParams; result: Empty };
+  'call.dtmf': { params: DtmfParams; result: Empty };
+  'call.hold': { params: HoldParams; result: Empty };
+  'call.transfer': { params: TransferParams; result: Empty };
   'room.join': { params: RoomJoinParams; result: RoomJoinResult };
   'room.leave': { params: RoomIdParams; result: Empty };
   'room.invite': { params: RoomInviteParams; result: Empty };
@@ -97,6 +101,9 @@ export const METHODS: { readonly [M in Method]: MethodSpec } = {
   'call.reject': { scope: null, routing: 'call' },
   'call.hangup': { scope: null, routing: 'call' },
   'call.signal': { scope: null, routing: 'call' },
+  'call.dtmf': { scope: null, routing: 'call' },
+  'call.hold': { scope: null, routing: 'call' },
+  'call.transfer': { scope: null, routing: 'call' },
   'room.join': { scope: 'rooms:join', routing: 'room' },
   'room.leave': { scope: null, routing: 'room' },
   'room.invite': { scope: 'calls:dial', routing: 'room' },
@@ -120,6 +127,8 @@ export interface EventMap {
   'call.signal': SignalEvent;
   'call.ended': EndedEvent;
   'call.peer': PeerEvent;
+  'call.early': CallEvent;
+  'call.dtmf': DtmfEvent;
   'room.joined': RoomParticipantEvent;
   'room.updated': RoomParticipantEvent;
   'room.left': RoomLeftEvent;

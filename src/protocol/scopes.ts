@@ -10,6 +10,10 @@ export const Scopes = {
   joinRooms: 'rooms:join',
   /** May mute and remove participants of the rooms it is in, and end them. */
   moderateRooms: 'rooms:moderate',
+  /** May call `sip:` URIs through the project's SIP gateway (with `calls:dial`). */
+  sip: 'calls:sip',
+  /** May call phone numbers (E.164) through the project's SIP trunk (with `calls:dial`). */
+  pstn: 'calls:pstn',
 } as const;
 
 export type Scope = (typeof Scopes)[keyof typeof Scopes];

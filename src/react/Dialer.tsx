@@ -1,7 +1,8 @@
 'use client';
 import { useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { CallOptions } from '../core/index.js';
+import { gatewayOf, type CallOptions } from '../core/index.js';
 import { DialerIncoming } from './DialerIncoming.js';
+import { DIALER_IN_PROGRESS, dialable, dialerMedia } from './dialTarget.js';
 import { DialerKeypad, isDialerKey } from './DialerKeypad.js';
 import {
   dialerStatusText,
@@ -10,7 +11,7 @@ import {
   type DialerLabels,
 } from './dialerLabels.js';
 import { formatDuration } from './formatDuration.js';
-import { useCall, type UseCallState } from './useCall.js';
+import { useCall } from './useCall.js';
 import { useIncomingCall } from './useIncomingCall.js';
 import { useOnCallEnded, type EndedCall } from './useOnCallEnded.js';
 import { useRelayClient } from './useRelayClient.js';
@@ -21,7 +22,10 @@ export interface DialerProps {
   /** The initial number or resource (uncontrolled). */
   defaultTarget?: string;
   onTargetChange?: (target: string) => void;
-  /** Media and metadata for placed calls; media for answered ones. */
+  /**
+   * Media and metadata for placed calls; media for answered ones. Calls to phone numbers and
+   * `sip:` addresses are audio only whatever `video` says.
+   */
   callOptions?: CallOptions;
   onCallEnded?: (call: EndedCall) => void;
   className?: string;
@@ -29,25 +33,19 @@ export interface DialerProps {
   labels?: Partial<DialerLabels>;
 }
 
-const IN_PROGRESS: ReadonlySet<UseCallState> = new Set([
-  'dialing',
-  'ringing',
-  'connecting',
-  'active',
-  'held',
-]);
-
 /** A keypad dialer with call, hang-up, DTMF, incoming accept/decline and a live status. */
 export function Dialer(props: DialerProps) {
   const { target, defaultTarget = '', onTargetChange, callOptions, className } = props;
   const labels = useMemo(() => mergeDialerLabels(props.labels), [props.labels]);
   const [draft, setDraft] = useState(defaultTarget);
   const value = target ?? draft;
+  const typed = dialable(value);
   const { status } = useRelayClient();
   const incoming = useIncomingCall();
+  const placing = useMemo(() => dialerMedia(callOptions, gatewayOf(typed)), [callOptions, typed]);
   // The call the Dialer placed, or any call in progress (one answered here or elsewhere).
-  const call = useCall(undefined, callOptions);
-  const inProgress = IN_PROGRESS.has(call.state);
+  const call = useCall(undefined, placing);
+  const inProgress = DIALER_IN_PROGRESS.has(call.state);
   // Calls placed while connecting wait for the connection; only a client that gave up cannot.
   const canCall = status !== 'failed' && status !== 'disconnected';
   const dtmf = call.state === 'active';
@@ -59,8 +57,8 @@ export function Dialer(props: DialerProps) {
   };
   const place = (event: FormEvent) => {
     event.preventDefault();
-    if (inProgress || value.trim() === '' || !canCall) return;
-    call.start(value.trim());
+    if (inProgress || typed === '' || !canCall) return;
+    call.start(typed);
   };
   const press = (key: DialerKey) => {
     if (dtmf) call.sendDtmf(key);
@@ -74,7 +72,8 @@ export function Dialer(props: DialerProps) {
   };
   const ringing = incoming.call;
   const accept = (callId: string) => {
-    incoming.answer(callId, callOptions).catch(() => undefined); // shown by the call's state
+    const options = dialerMedia(callOptions, incoming.calls.find((c) => c.id === callId)?.gateway);
+    incoming.answer(callId, options).catch(() => undefined); // shown by the call's state
   };
   const text = dialerStatusText(labels, {
     connection: status,
@@ -125,7 +124,7 @@ export function Dialer(props: DialerProps) {
               type="submit"
               className="relaycall-dialer__call"
               aria-label={labels.call}
-              disabled={!canCall || value.trim() === ''}
+              disabled={!canCall || typed === ''}
             >
               {labels.call}
             </button>

@@ -19,6 +19,8 @@ export interface DialerLabels {
   connection: Record<ConnectionStatus, string>;
   dialing: (remote: string) => string;
   ringingOutgoing: (remote: string) => string;
+  /** An outgoing call to a phone number or SIP address playing early media (ringback, announcements). */
+  early: (remote: string) => string;
   ringingIncoming: (remote: string) => string;
   connecting: (remote: string) => string;
   active: (remote: string) => string;
@@ -50,6 +52,7 @@ export const defaultDialerLabels: DialerLabels = {
   },
   dialing: (remote) => `Calling ${remote}…`,
   ringingOutgoing: (remote) => `Ringing ${remote}…`,
+  early: (remote) => `Ringing ${remote}… (early media)`,
   ringingIncoming: (remote) => `Incoming call from ${remote}`,
   connecting: (remote) => `Connecting to ${remote}…`,
   active: (remote) => `In call with ${remote}`,
@@ -66,6 +69,7 @@ export const defaultDialerLabels: DialerLabels = {
     forbidden: () => 'You are not allowed to place this call',
     disconnected: () => 'Call dropped: the connection was lost',
     failed: () => 'The call failed',
+    transferred: (remote) => `${remote} was transferred`,
   },
 };
 
@@ -105,6 +109,8 @@ export function dialerStatusText(labels: DialerLabels, input: DialerStatusInput)
       return input.direction === 'incoming'
         ? labels.ringingIncoming(remote)
         : labels.ringingOutgoing(remote);
+    case 'early':
+      return labels.early(remote);
     case 'connecting':
       return labels.connecting(remote);
     case 'active':

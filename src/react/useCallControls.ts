@@ -20,6 +20,11 @@ export interface CallControls {
   switchCamera: (deviceId: string) => Promise<void>;
   /** Where the remote audio plays (where the browser can choose the output). */
   setAudioOutput: (deviceId: string) => void;
+  /**
+   * Blind transfer (SIP REFER) of the active gateway call to a `sip:` URI or phone number; the
+   * call then ends with `transferred`. Rejects with a RelayError (see `RelayClient.transfer`).
+   */
+  transfer: (to: string) => Promise<void>;
 }
 
 function noCall(): RelayError {
@@ -46,6 +51,7 @@ export function useCallControls(client: RelayClient, callId: string | null): Cal
       switchMicrophone: async (deviceId) => client.switchDevice(id(), 'audioinput', deviceId),
       switchCamera: async (deviceId) => client.switchDevice(id(), 'videoinput', deviceId),
       setAudioOutput: (deviceId) => client.setAudioOutput(id(), deviceId),
+      transfer: async (to) => client.transfer(id(), to),
     };
   }, [client, callId]);
 }

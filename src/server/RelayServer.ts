@@ -27,6 +27,8 @@ import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
 import { JanusConnection } from './janus/JanusConnection.js';
 import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
 import { JanusSfu } from './janus/JanusSfu.js';
+import { JanusSipGateway } from './janus/JanusSipGateway.js';
+import { checkSipOptions, type SipOptions } from './sip/SipOptions.js';
 import { ClusterRouter } from './cluster/ClusterRouter.js';
 import { connectCluster, type ClusterConfig } from './cluster/connectCluster.js';
 
@@ -64,6 +66,13 @@ export interface RelayServerOptions {
    * Default: none (mesh rooms only). See docs/DEPLOY.md#janus.
    */
   janus?: JanusOptions;
+  /**
+   * Calls to phone numbers and SIP endpoints, and calls from a SIP trunk to the project's
+   * numbers, through Janus's SIP plugin on the `janus` server (which must load it). `trunks`
+   * holds each project's trunk: proxy, credentials, numbers, routes. Default: none (calls
+   * between browsers only). See docs/DEPLOY.md#sip.
+   */
+  sip?: SipOptions;
   /**
    * Run as one of several nodes behind a load balancer, sharing a Redis: presence of every
    * session, calls between sessions on different nodes, revocations on every node. Use it
@@ -107,6 +116,10 @@ export interface RelayStats {
   calls: number;
   /** Rooms on this node. */
   rooms: number;
+  /** The SFU (a Relay with `janus`): whether Janus answers, and its rooms on this node. */
+  sfu?: { available: boolean; rooms: number };
+  /** The SIP gateway (a Relay with `sip`): whether it answers, and its calls on this node. */
+  sip?: { available: boolean; calls: number };
 }
 
 export interface RelayServer {
@@ -156,6 +169,13 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
   }
   const turn = options.turn && checkTurnOptions(options.turn);
   const janusOptions = options.janus && checkJanusOptions(options.janus);
+  const trunks = options.sip && checkSipOptions(options.sip);
+  if (trunks && !janusOptions) {
+    throw new RelayError(
+      ErrorCodes.badRequest,
+      'SIP calls need a Janus with its SIP plugin: set the `janus` option too (docs/DEPLOY.md#sip).',
+    );
+  }
   const secret = options.secret ?? (await store.getOrCreateSecret(generateSecret));
   const tokens = new TokenService(
     store,
@@ -186,11 +206,13 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
         member.legId === null ? undefined : router.get(member.legId)?.expiresAt,
       talkingLevel: janusOptions.talkingLevel,
     });
+  const sipGateway = janus && trunks && new JanusSipGateway(janus, janusOptions.secret, clock);
   janus?.start();
   const signaling = new SignalingServer({
     tokens,
     router,
     sfu,
+    ...(sipGateway && trunks ? { sip: { gateway: sipGateway, trunks } } : {}),
     cluster,
     limits,
     clock,
@@ -315,6 +337,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       clock.clearTimeout(purgeTimer);
       await signaling.close();
       await sfu?.close();
+      await sipGateway?.close();
       await janus?.close();
       await member?.close();
       if (server) {

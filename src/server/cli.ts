@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ALL_SCOPES, RelayError, isScope, type Scope } from '../protocol/index.js';
 import { createRelayServer, type ProjectCredentials } from './RelayServer.js';
@@ -10,13 +11,14 @@ import { SqliteStore } from './store/SqliteStore.js';
 import { assertSecretStrength } from './TokenService.js';
 import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
 import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
+import { checkSipOptions, type SipOptions } from './sip/SipOptions.js';
 
 const USAGE = `Usage:
   relaycall serve [--host 127.0.0.1] [--port 8080]
                   [--store memory|sqlite:PATH|redis://[:PASSWORD@]HOST:PORT/DB]
                   [--project ID:TOKEN ...] [--ice-servers JSON] [--dev]
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
-                  [--janus ws://127.0.0.1:8188 --janus-secret SECRET]
+                  [--janus ws://127.0.0.1:8188 --janus-secret SECRET [--sip-trunks FILE]]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
   relaycall [serve|token] --help
@@ -30,6 +32,11 @@ Environment:
                       TURN shared secret (coturn's static-auth-secret), like --turn-secret
   RELAYCALL_JANUS_SECRET
                       Janus token secret (token_auth_secret in janus.jcfg), like --janus-secret
+
+--sip-trunks FILE: a JSON file of SIP trunks by project id, e.g.
+  {"acme": {"proxy": "sip:sip.example.net", "numbers": ["+15550001111"],
+            "username": "acme", "password": "…", "routes": {"+15550001111": "alice"}}}
+  (docs/DEPLOY.md#sip); it needs --janus with Janus's SIP plugin.
 
 See README.md for the REST API and docs/PROTOCOL.md for the signaling protocol.`;
 
@@ -88,6 +95,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       'turn-secret': { type: 'string' },
       janus: { type: 'string' },
       'janus-secret': { type: 'string' },
+      'sip-trunks': { type: 'string' },
       dev: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -99,6 +107,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const iceServers = parseIceServers(values['ice-servers']);
   const turn = parseTurn(values['turn-url'], values['turn-secret'] ?? env.RELAYCALL_TURN_SECRET);
   const janus = parseJanus(values.janus, values['janus-secret'] ?? env.RELAYCALL_JANUS_SECRET);
+  const sip = readSipTrunks(values['sip-trunks'], janus !== undefined);
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
@@ -129,6 +138,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     iceServers,
     turn,
     ...(janus ? { janus } : {}),
+    ...(sip ? { sip } : {}),
     // A Redis store means several nodes may share it: this one joins them.
     ...(/^rediss?:\/\//.test(storeSpec) ? { cluster: { url: storeSpec } } : {}),
   });
@@ -178,6 +188,10 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // The secret is never printed.
   if (turn) console.log(`TURN credentials minted per session for ${turn.urls.join(', ')}`);
   if (janus) console.log(`sfu rooms carried by Janus at ${janus.url}`);
+  if (sip) {
+    const projects = Object.keys(sip.trunks).join(', ');
+    console.log(`SIP and phone calls through Janus's SIP plugin for: ${projects}`);
+  }
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
 
   console.log(`${await stopped}: closing sessions and exiting.`);
@@ -326,6 +340,32 @@ function parseTurn(values: string[], secret: string | undefined): TurnOptions | 
     if (error instanceof RelayError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** The --sip-trunks file, checked now so that a mistake is a usage error, not a crash. */
+function readSipTrunks(path: string | undefined, withJanus: boolean): SipOptions | undefined {
+  if (path === undefined) return undefined;
+  if (!withJanus) {
+    throw new UsageError(
+      '--sip-trunks needs --janus: SIP calls go through the SIP plugin of that Janus.',
+    );
+  }
+  let trunks: unknown;
+  try {
+    trunks = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(
+      `--sip-trunks ${path}: ${(error as Error).message}. Give a JSON file of trunks by project id.`,
+    );
+  }
+  const options = { trunks } as SipOptions;
+  try {
+    checkSipOptions(options);
+  } catch (error) {
+    if (error instanceof RelayError) throw new UsageError(`--sip-trunks ${path}: ${error.message}`);
+    throw error;
+  }
+  return options;
 }
 
 function parseJanus(url: string | undefined, secret: string | undefined): JanusOptions | undefined {

@@ -21,6 +21,7 @@ export type {
 export type { Clock } from './clock.js';
 export type { TurnOptions } from './turnCredentials.js';
 export type { JanusOptions } from './janus/JanusOptions.js';
+export type { SipOptions, SipTrunk } from './sip/SipOptions.js';
 export type { ClusterConfig } from './cluster/connectCluster.js';
 export { systemClock } from './clock.js';
 export { createRestClient } from './RestClient.js';

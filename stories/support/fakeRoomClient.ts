@@ -238,6 +238,9 @@ export class FakeRoomClient implements RelayClient {
   setVideoMuted(): void {}
   setHeld(): void {}
   sendDtmf(): void {}
+  async transfer(): Promise<void> {
+    throw notHere();
+  }
   async switchDevice(): Promise<void> {}
   setAudioOutput(): void {}
   dismiss(): void {}

@@ -135,7 +135,7 @@ describe('Dialer', () => {
       .map((s) => defaultDialerLabels.connection[s]);
     expect(new Set(connection).size).toBe(statuses.length - 1);
     const ended = Object.values(defaultDialerLabels.ended).map((text) => text('bob'));
-    expect(ended).toHaveLength(10);
-    expect(new Set(ended).size).toBe(10);
+    expect(ended).toHaveLength(11);
+    expect(new Set(ended).size).toBe(11);
   });
 });

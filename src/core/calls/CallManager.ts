@@ -2,14 +2,15 @@ import type { StoreApi } from 'zustand/vanilla';
 import {
   ErrorCodes,
   RelayError,
-  Scopes,
   ServerEvents,
+  gatewayOf,
   type EndReason,
   type IceServer,
 } from '../../protocol/index.js';
 import { lostWithConnection } from '../connection/connectionErrors.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
 import type { createPeer } from '../peer/createPeer.js';
+import type { createGatewayPeer } from '../peer/createGatewayPeer.js';
 import type {
   CallEndReason,
   CallOptions,
@@ -23,12 +24,15 @@ import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMes
 import { attachPeer, type PeerHost } from './callPeer.js';
 import { CallRequests } from './callRequests.js';
 import { CallTable, type CallRecord } from './CallTable.js';
+import { GatewayCalls, asGateway, dialRefusal, gatewayMedia } from './gatewayCalls.js';
 
 export interface CallManagerDeps {
   store: StoreApi<RelayClientState>;
   clock: ClientClock;
   mediaDevices: MediaDevices | undefined;
   createPeer: typeof createPeer;
+  /** The peer of calls through the SIP gateway (no data channel). */
+  createGatewayPeer: typeof createGatewayPeer;
   noAnswerTimeoutMs: number;
   /** The ICE servers new peers use now (the Relay's, once connected). */
   iceServers(): IceServer[];
@@ -49,6 +53,7 @@ export class CallManager {
   private lostInvites: CallRecord[] = [];
 
   private readonly peerHost: PeerHost;
+  private readonly gateways: GatewayCalls;
 
   constructor(private readonly deps: CallManagerDeps) {
     this.table = new CallTable(deps.store);
@@ -59,6 +64,13 @@ export class CallManager {
       signal: (record, signal) => this.relaySignal(record, signal),
       finish: (record, reason, error, options) => this.finish(record, reason, error, options),
     };
+    this.gateways = new GatewayCalls({
+      ...this.peerHost,
+      requests: this.requests,
+      request: deps.request,
+      state: () => deps.store.getState(),
+      finish: (record, reason, error) => this.finish(record, reason, error, { tellRelay: false }),
+    });
   }
 
   /**
@@ -66,13 +78,12 @@ export class CallManager {
    * the call waits in `dialing` and its invite goes once connected.
    */
   place(to: string, options: CallOptions): string {
-    const record = this.table.add('outgoing', to, options.metadata);
-    if (!this.mayDial()) {
-      // The Relay would refuse it: say so before asking for the camera.
-      this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
-    } else {
-      void this.dial(record, to, options);
-    }
+    const gateway = gatewayOf(to);
+    const record = this.table.add('outgoing', to, options.metadata, gateway);
+    const refusal = dialRefusal(to, this.deps.store.getState());
+    // The Relay would refuse it: say so before asking for the camera.
+    if (refusal) this.finish(record, refusal.reason, refusal.error, { tellRelay: false });
+    else void this.dial(record, to, gatewayMedia(gateway, options));
     return record.id;
   }
 
@@ -87,7 +98,8 @@ export class CallManager {
     }
     this.update(callId, { state: 'connecting' });
     try {
-      const stream = await record.media.acquire(this.deps.mediaDevices, options);
+      const media = gatewayMedia(call.gateway, options);
+      const stream = await record.media.acquire(this.deps.mediaDevices, media);
       if (this.table.ended(callId)) return;
       this.update(callId, { localStream: stream });
       await this.startPeer(record, false, stream);
@@ -133,11 +145,15 @@ export class CallManager {
   }
 
   setHeld(callId: string, held: boolean): void {
-    setCallHeld(this.table, callId, held);
+    if (!this.gateways.setHeld(callId, held)) setCallHeld(this.table, callId, held);
   }
 
   sendDtmf(callId: string, tones: string): void {
-    sendCallDtmf(this.table, callId, tones);
+    if (!this.gateways.sendDtmf(callId, tones)) sendCallDtmf(this.table, callId, tones);
+  }
+
+  transfer(callId: string, to: string): Promise<void> {
+    return this.gateways.transfer(callId, to);
   }
 
   switchDevice(callId: string, kind: 'audioinput' | 'videoinput', deviceId: string) {
@@ -155,7 +171,7 @@ export class CallManager {
       const call = this.table.snapshot(record.id);
       // An outgoing call whose invite never went is not the Relay's: it goes on the new session.
       if (!call || call.state === 'ended' || (!record.serverId && !record.inviteSent)) continue;
-      if (call.state === 'active' || call.state === 'held') {
+      if ((call.state === 'active' || call.state === 'held') && !call.gateway) {
         // Peer to peer from now on: hangup, mute and hold travel on the data channel.
         this.table.unbind(record);
       } else {
@@ -191,7 +207,8 @@ export class CallManager {
   onNotification(method: string, params: Record<string, unknown>): void {
     const serverId = String(params.callId);
     if (method === ServerEvents.incoming) {
-      const record = this.table.add('incoming', String(params.from), params.metadata);
+      const gateway = asGateway(params.gateway);
+      const record = this.table.add('incoming', String(params.from), params.metadata, gateway);
       this.table.bind(record, serverId);
       this.update(record.id, { state: 'ringing' });
       return;
@@ -205,6 +222,7 @@ export class CallManager {
     }
     const record = this.table.ofServer(serverId);
     if (!record || this.table.ended(record.id)) return;
+    if (this.gateways.onEvent(record, method, params)) return;
     if (method === ServerEvents.ringing) {
       if (this.table.snapshot(record.id)?.state === 'dialing')
         this.update(record.id, { state: 'ringing' });
@@ -259,10 +277,8 @@ export class CallManager {
       this.update(record.id, { localStream: stream });
       await this.deps.whenConnected();
       if (this.table.ended(record.id)) return;
-      if (!this.mayDial()) {
-        this.finish(record, 'forbidden', endError('forbidden'), { tellRelay: false });
-        return;
-      }
+      const refusal = dialRefusal(to, this.deps.store.getState());
+      if (refusal) return this.finish(record, refusal.reason, refusal.error, { tellRelay: false });
       // The peer comes first: nobody is rung for a call this browser cannot make.
       await this.startPeer(record, true, stream);
       if (this.table.ended(record.id)) return;
@@ -275,12 +291,6 @@ export class CallManager {
       const relayError = asRelayError(error);
       this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
     }
-  }
-
-  /** False when the token is known to lack `calls:dial` (unknown until connected). */
-  private mayDial(): boolean {
-    const { status, scopes } = this.deps.store.getState();
-    return status !== 'connected' || scopes.includes(Scopes.dial);
   }
 
   /**
@@ -352,7 +362,9 @@ export class CallManager {
   /** Creates the call's peer with the ICE servers of now (the Relay's, once connected). */
   private async startPeer(record: CallRecord, initiator: boolean, stream: MediaStream) {
     const iceServers = this.deps.iceServers();
-    const peer = await this.deps.createPeer({ initiator, iceServers, stream });
+    const { createGatewayPeer, createPeer } = this.deps;
+    const create = this.table.snapshot(record.id)?.gateway ? createGatewayPeer : createPeer;
+    const peer = await create({ initiator, iceServers, stream });
     if (this.table.ended(record.id)) {
       peer.destroy();
       return;

@@ -1,5 +1,5 @@
 import type { StoreApi } from 'zustand/vanilla';
-import type { InviteParams } from '../../protocol/index.js';
+import type { Gateway, InviteParams } from '../../protocol/index.js';
 import type { Peer } from '../peer/createPeer.js';
 import type { CallDirection, CallSnapshot, RelayClientState } from '../types.js';
 import { LocalMedia } from '../media/LocalMedia.js';
@@ -45,7 +45,12 @@ export class CallTable {
   constructor(private readonly store: StoreApi<RelayClientState>) {}
 
   /** A new call in the store (state `dialing`), after letting go of the oldest ended ones. */
-  add(direction: CallDirection, remote: string, metadata: unknown): CallRecord {
+  add(
+    direction: CallDirection,
+    remote: string,
+    metadata: unknown,
+    gateway: Gateway | null = null,
+  ): CallRecord {
     this.pruneEnded();
     const id = localId();
     const record: CallRecord = {
@@ -65,7 +70,7 @@ export class CallTable {
     this.records.set(id, record);
     const calls = this.store.getState().calls;
     this.store.setState({
-      calls: { ...calls, [id]: newCallSnapshot(id, direction, remote, metadata) },
+      calls: { ...calls, [id]: newCallSnapshot(id, direction, remote, metadata, gateway) },
     });
     return record;
   }

@@ -28,6 +28,9 @@ export function attachPeer(record: CallRecord, peer: Peer, host: PeerHost): void
   });
   peer.onStream((remote) => table.update(record.id, { remoteStream: remote }));
   peer.onConnect(() => {
+    // A gateway call's media may flow before the answer (early media): active once answered.
+    const call = table.snapshot(record.id);
+    if (call?.gateway && call.state !== 'connecting') return;
     table.update(record.id, { state: 'active', startedAt: host.clock.now() });
     sendState(record, table);
   });

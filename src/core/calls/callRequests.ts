@@ -1,6 +1,8 @@
 import {
   RelayError,
   type CallIdParams,
+  type DtmfParams,
+  type HoldParams,
   type MethodParams,
   type RejectParams,
   type SignalParams,
@@ -17,7 +19,16 @@ const RATE_LIMIT_RETRY_MS = 1_000;
 export type CallRequest =
   | { method: 'call.signal'; params: SignalParams }
   | { method: 'call.hangup'; params: CallIdParams }
-  | { method: 'call.reject'; params: RejectParams };
+  | { method: 'call.reject'; params: RejectParams }
+  | { method: 'call.dtmf'; params: DtmfParams }
+  | { method: 'call.hold'; params: HoldParams };
+
+/** Requests that only matter while their call lives (the others end it). */
+const WHILE_LIVE: ReadonlySet<CallRequest['method']> = new Set([
+  'call.signal',
+  'call.dtmf',
+  'call.hold',
+]);
 
 /** A request lost with the connection (its outcome unknown), to send again after a resume. */
 interface Retry {
@@ -26,7 +37,8 @@ interface Retry {
 }
 
 /**
- * Sends the requests about calls that nobody waits for (signals, hangups, rejects), and sends
+ * Sends the requests about calls that nobody waits for (signals, hangups, rejects, a gateway
+ * call's DTMF and hold), and sends
  * them again when they were refused for a while or lost with the connection.
  */
 export class CallRequests {
@@ -43,8 +55,8 @@ export class CallRequests {
   /**
    * Sends a request about a call, without waiting. Lost with the connection, it is sent again
    * after a resume; refused for the rate limit or because the other side is not reading yet
-   * (`peer_backlogged`), a little later (a hangup always, a signal while the call lives). Other
-   * failures are final.
+   * (`peer_backlogged`), a little later (a hangup always, a signal, DTMF or hold while the call
+   * lives). Other failures are final.
    */
   tell<M extends CallRequest['method']>(
     record: CallRecord,
@@ -56,7 +68,7 @@ export class CallRequests {
         // Refused unhandled (our rate limit, or the other side not reading yet): the same
         // again a little later.
         this.clock.setTimeout(() => {
-          if (method !== 'call.signal' || !this.ended(record)) this.tell(record, method, params);
+          if (!WHILE_LIVE.has(method) || !this.ended(record)) this.tell(record, method, params);
         }, RATE_LIMIT_RETRY_MS);
         return;
       }
@@ -65,10 +77,9 @@ export class CallRequests {
       const { callId } = params;
       this.retries.push({
         record,
-        request:
-          method === 'call.signal'
-            ? { method, params: { callId, signal: (params as SignalParams).signal } }
-            : { method: 'call.hangup', params: { callId } },
+        request: WHILE_LIVE.has(method)
+          ? ({ method, params } as CallRequest)
+          : { method: 'call.hangup', params: { callId } },
       });
     });
   }
@@ -76,7 +87,7 @@ export class CallRequests {
   /** The Relay resumed the session: requests lost with the old socket go again, in order. */
   resend(): void {
     for (const { record, request } of this.retries.splice(0)) {
-      if (request.method === 'call.hangup' || !this.ended(record)) {
+      if (!WHILE_LIVE.has(request.method) || !this.ended(record)) {
         this.tell(record, request.method, request.params);
       }
     }

@@ -1,3 +1,4 @@
+import type { Gateway } from '../../protocol/index.js';
 import type { CallDirection, CallSnapshot } from '../types.js';
 
 /** The snapshot of a call that has just been placed or has just come in. */
@@ -6,12 +7,14 @@ export function newCallSnapshot(
   direction: CallDirection,
   remote: string,
   metadata: unknown,
+  gateway: Gateway | null = null,
 ): CallSnapshot {
   return {
     id,
     direction,
     remote,
     state: 'dialing',
+    gateway,
     metadata,
     localStream: null,
     remoteStream: null,
@@ -27,6 +30,7 @@ export function newCallSnapshot(
     endedAt: null,
     endReason: null,
     error: null,
+    sipStatus: null,
     audioInputId: null,
     videoInputId: null,
     audioOutputId: null,

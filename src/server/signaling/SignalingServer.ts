@@ -13,6 +13,9 @@ import { LocalLegDirectory } from '../rooms/Leg.js';
 import { RoomEngine } from '../rooms/RoomEngine.js';
 import { RoomManager } from '../rooms/RoomManager.js';
 import { CallManager } from './CallManager.js';
+import { GatewayCalls } from '../sip/GatewayCalls.js';
+import type { SipGateway } from '../sip/SipGateway.js';
+import type { ResolvedTrunk } from '../sip/SipOptions.js';
 import { ClusterRouting } from './clusterRouting.js';
 import { clientAddress } from '../http/clientAddress.js';
 import { guardSocket, rejectUpgrade } from '../http/rawSocket.js';
@@ -31,11 +34,13 @@ export interface SignalingOptions extends LifecycleOptions {
   trustProxy?: boolean;
   /** The SFU carrying `sfu` rooms (a Relay started with a Janus); none: mesh rooms only. */
   sfu?: SfuMedia;
+  /** The SIP gateway and the projects' trunks; none: calls between browsers only. */
+  sip?: { gateway: SipGateway; trunks: Map<string, ResolvedTrunk> };
 }
 
 const MAX_MALFORMED = 20;
 /** Methods that wait on a token check; the others are handled synchronously. */
-const ASYNC_METHODS = new Set<string>(['relay.connect', 'relay.reauthenticate']);
+const ASYNC_METHODS = new Set<string>(['relay.connect', 'relay.reauthenticate', 'call.transfer']);
 
 /**
  * The signaling WebSocket endpoint, as a socket layer: upgrades, rate limits, framing and
@@ -45,6 +50,7 @@ export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly calls: CallManager;
+  private readonly gateway: GatewayCalls;
   private readonly engines: Engines;
   private readonly legs: LegEvents;
   private readonly lifecycle: SessionLifecycle;
@@ -97,10 +103,18 @@ export class SignalingServer {
       engine,
       options.sfu,
     );
-    this.engines = { calls: this.calls, rooms, clock: options.clock };
+    this.gateway = new GatewayCalls(
+      options.sip?.gateway,
+      options.sip?.trunks ?? new Map(),
+      options.router,
+      limits,
+      options.clock,
+      (session, event, params) => engine.tell.send(session, event, params),
+    );
+    this.engines = { calls: this.calls, gateway: this.gateway, rooms, clock: options.clock };
     this.legs = engine;
-    this.lifecycle = new SessionLifecycle(options, [this.legs], {
-      call: (callId) => this.calls.owns(callId),
+    this.lifecycle = new SessionLifecycle(options, [this.legs, this.gateway], {
+      call: (callId) => this.calls.owns(callId) || this.gateway.owns(callId),
       rooms: (session) =>
         rooms.roomsOf(session).map(({ roomId, participantId }) => ({ roomId, participantId })),
     });
@@ -119,11 +133,12 @@ export class SignalingServer {
       sockets: this.connections.size,
       unauthenticated: this.unauthenticated,
       sessions: this.options.router.size,
-      calls: this.calls.size,
+      calls: this.calls.size + this.gateway.size,
       rooms: this.engines.rooms.size,
       ...(this.options.sfu
         ? { sfu: { available: this.options.sfu.available, rooms: this.options.sfu.size } }
         : {}),
+      ...(this.options.sip ? { sip: this.gateway.stats() } : {}),
     };
   }
 
@@ -270,7 +285,9 @@ export class SignalingServer {
       if (connection.closed) return;
       try {
         const handled = await this.dispatch(connection, method, params);
-        if (id !== undefined) connection.reply(id, handled.result);
+        // call.transfer answers once the far end took the REFER.
+        const result: unknown = await handled.result;
+        if (id !== undefined) connection.reply(id, result);
         handled.after?.();
       } catch (error) {
         this.fail(connection, id, method, error);

@@ -3,6 +3,7 @@ import {
   METHODS,
   RelayRpcError,
   RpcErrorCodes,
+  gatewayOf,
   isMethod,
   isPlainObject,
   type RelayLimits,
@@ -153,6 +154,8 @@ export class ClusterRouting {
     const p = readParams('call.invite', params, this.limits);
     const to = p.resource('to');
     const metadata = p.metadata('metadata');
+    // Numbers and SIP URIs go out through this node's gateway.
+    if (gatewayOf(to)) return { result: this.engines.gateway.invite(session, to, metadata) };
     authorize(session.scopes, 'dial');
     const remote = await this.cluster.remoteReceivers(session.projectId, to);
     const result = calls.invite(session, to, metadata, remote);

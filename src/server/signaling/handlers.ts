@@ -3,6 +3,7 @@ import {
   METHODS,
   RelayRpcError,
   RpcErrorCodes,
+  gatewayOf,
   isMethod,
   type Method,
 } from '../../protocol/index.js';
@@ -10,6 +11,7 @@ import type { Clock } from '../clock.js';
 import { runRoomMethod } from '../rooms/roomMethods.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { RoomMethod } from '../rooms/roomParams.js';
+import type { GatewayCalls } from '../sip/GatewayCalls.js';
 import type { CallManager } from './CallManager.js';
 import type { ParamReader } from './parseRequest.js';
 import type { Session } from './Session.js';
@@ -24,6 +26,8 @@ export interface Handled {
 /** What the handlers act on. */
 export interface Engines {
   calls: CallManager;
+  /** Calls to and from SIP endpoints and phone numbers. */
+  gateway: GatewayCalls;
   rooms: RoomManager;
   clock: Clock;
 }
@@ -47,25 +51,52 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
     if (ack !== undefined) session.acknowledge(ack);
     return { result: { serverTime: clock.now() } };
   },
-  'call.invite': ({ calls }, session, p) => {
-    const result = calls.invite(session, p.resource('to'), p.metadata('metadata'));
+  'call.invite': ({ calls, gateway }, session, p) => {
+    const to = p.resource('to');
+    const metadata = p.metadata('metadata');
+    if (gatewayOf(to)) return { result: gateway.invite(session, to, metadata) };
+    const result = calls.invite(session, to, metadata);
     return { result, after: () => calls.announceRinging(result.callId) };
   },
-  'call.answer': ({ calls }, session, p) => {
-    const result = calls.answer(session, p.string('callId'));
+  'call.answer': ({ calls, gateway }, session, p) => {
+    const callId = p.string('callId');
+    if (gateway.owns(callId)) {
+      return { result: gateway.answer(session, callId), after: () => gateway.flushOffer(callId) };
+    }
+    const result = calls.answer(session, callId);
     return { result, after: () => calls.flushEarlySignals(result.callId) };
   },
-  'call.reject': ({ calls }, session, p) => {
-    calls.reject(session, p.string('callId'), p.rejectReason('reason'));
+  'call.reject': ({ calls, gateway }, session, p) => {
+    const callId = p.string('callId');
+    const reason = p.rejectReason('reason');
+    if (gateway.owns(callId)) gateway.reject(session, callId, reason);
+    else calls.reject(session, callId, reason);
     return EMPTY_RESULT;
   },
-  'call.hangup': ({ calls }, session, p) => {
-    calls.hangup(session, p.string('callId'));
+  'call.hangup': ({ calls, gateway }, session, p) => {
+    const callId = p.string('callId');
+    if (gateway.owns(callId)) gateway.hangup(session, callId);
+    else calls.hangup(session, callId);
     return EMPTY_RESULT;
   },
-  'call.signal': ({ calls }, session, p) => {
-    calls.signal(session, p.string('callId'), p.json('signal', true));
+  'call.signal': ({ calls, gateway }, session, p) => {
+    const callId = p.string('callId');
+    const signal = p.json('signal', true);
+    if (gateway.owns(callId)) gateway.signal(session, callId, signal);
+    else calls.signal(session, callId, signal);
     return EMPTY_RESULT;
+  },
+  'call.dtmf': ({ gateway }, session, p) => {
+    gateway.dtmf(session, gatewayCall(gateway, p.string('callId')), p.string('tones'));
+    return EMPTY_RESULT;
+  },
+  'call.hold': ({ gateway }, session, p) => {
+    gateway.hold(session, gatewayCall(gateway, p.string('callId')), p.boolean('held'));
+    return EMPTY_RESULT;
+  },
+  'call.transfer': ({ gateway }, session, p) => {
+    const callId = gatewayCall(gateway, p.string('callId'));
+    return { result: gateway.transfer(session, callId, p.string('to')).then(() => ({})) };
   },
   'room.join': room('room.join'),
   'room.leave': room('room.leave'),
@@ -89,6 +120,17 @@ export function handle(
   if (!handler) throw unknownMethod(method);
   authorizeMethod(session.scopes, METHODS[method as Method].scope);
   return handler(engines, session, p);
+}
+
+/** `callId`, when it names a gateway call: DTMF, hold and transfer of browser calls go peer to peer. */
+function gatewayCall(gateway: GatewayCalls, callId: string): string {
+  if (gateway.owns(callId)) return callId;
+  throw new RelayRpcError(
+    RpcErrorCodes.invalidState,
+    ErrorCodes.invalidState,
+    'Only calls to SIP endpoints or phone numbers take this request (calls between browsers ' +
+      'send DTMF and hold over their data channel); or the call is over.',
+  );
 }
 
 export function unknownMethod(method: string): RelayRpcError {

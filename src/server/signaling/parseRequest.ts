@@ -167,6 +167,12 @@ export class ParamReader {
     return typeof value === 'string' ? value : undefined;
   }
 
+  boolean(name: string): boolean {
+    const value = this.optionalBoolean(name);
+    if (value === undefined) throw this.fail(name, 'true or false');
+    return value;
+  }
+
   optionalBoolean(name: string): boolean | undefined {
     const value = this.values[name];
     if (value !== undefined && typeof value !== 'boolean') throw this.fail(name, 'true or false');

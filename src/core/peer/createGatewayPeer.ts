@@ -1,0 +1,218 @@
+import { ErrorCodes, RelayError } from '../../protocol/errors.js';
+import type { CreatePeerOptions, Peer, PeerSignal } from './createPeer.js';
+import { createHeldEmitter } from './heldEmitter.js';
+import { toPeerError } from './peerErrors.js';
+
+type PeerEvents = {
+  signal: [PeerSignal];
+  connect: [];
+  stream: [MediaStream];
+  data: [unknown];
+  close: [];
+  error: [RelayError];
+};
+
+/** A `call_failed` error whose `cause` carries a simple-peer-like code (see callPeer.ts). */
+function failure(code: string, message: string, cause?: unknown): RelayError {
+  const error = Object.assign(new Error(message), { code, cause });
+  return new RelayError(ErrorCodes.callFailed, `WebRTC failed (${code}): ${message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Creates the peer of a call through the Relay's SIP gateway: a plain RTCPeerConnection (no
+ * simple-peer), audio and video per the stream's tracks, no data channel (`send()` is always
+ * false, `onData` never fires). Signals are `{type: 'offer' | 'answer', sdp}` and
+ * `{type: 'candidate', candidate}` (`candidate: null` once gathering is complete). An answer
+ * arriving when the connection is already `stable` (the 200 OK repeating the 183's SDP) is
+ * ignored. `connect` fires once ICE is connected, which may be before the call is answered
+ * (early media). Browser only; `options.RTCPeerConnection` replaces the global one (tests).
+ */
+export async function createGatewayPeer(options: CreatePeerOptions): Promise<Peer> {
+  if (!Array.isArray(options.iceServers)) {
+    throw new TypeError('createGatewayPeer: iceServers must be an array (use [] for none).');
+  }
+  const Native = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+  if (typeof Native !== 'function') {
+    throw new RelayError(
+      ErrorCodes.callFailed,
+      'This browser has no WebRTC (RTCPeerConnection). Use a current Chrome, Edge, Firefox or Safari.',
+    );
+  }
+  let pc: RTCPeerConnection;
+  try {
+    pc = new Native({
+      iceServers: [...options.iceServers],
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+    });
+  } catch (error) {
+    throw toPeerError(error);
+  }
+
+  const events = createHeldEmitter<PeerEvents>();
+  const emit = events.emit;
+  let destroyed = false;
+  let closed = false;
+  let connected = false;
+  /** Signals are applied one after the other: a candidate waits for its description. */
+  let queue: Promise<void> = Promise.resolve();
+  const streams = new Set<MediaStream>();
+  let trackStream: MediaStream | undefined;
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    // Later, like simple-peer: whoever destroys the peer finishes what it is doing first.
+    queueMicrotask(() => emit('close'));
+  };
+  const fail = (error: RelayError) => {
+    if (destroyed) return;
+    emit('error', error);
+    peer.destroy();
+  };
+
+  const local = options.stream?.getTracks() ?? [];
+  for (const track of local) pc.addTrack(track, options.stream!);
+  // Without a microphone the call still hears the other side.
+  if (!local.some((t) => t.kind === 'audio')) pc.addTransceiver('audio', { direction: 'recvonly' });
+
+  pc.addEventListener('icecandidate', (event) => {
+    const c = event.candidate;
+    // An empty candidate ends one generation (Firefox); the null one ends gathering.
+    if (c && !c.candidate) return;
+    const json = c
+      ? typeof c.toJSON === 'function'
+        ? c.toJSON()
+        : { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex }
+      : null;
+    emit('signal', { type: 'candidate', candidate: json });
+  });
+  pc.addEventListener('track', (event) => {
+    let stream = event.streams[0];
+    if (!stream) {
+      // No msid in the gateway's SDP: gather its tracks in one stream of our own.
+      if (!trackStream && typeof MediaStream !== 'function') return;
+      trackStream ??= new MediaStream();
+      trackStream.addTrack(event.track);
+      stream = trackStream;
+    }
+    if (streams.has(stream)) return;
+    streams.add(stream);
+    emit('stream', stream);
+  });
+  const onState = () => {
+    if (destroyed) return;
+    const state = pc.connectionState;
+    const ice = pc.iceConnectionState;
+    if (!connected && (state === 'connected' || ice === 'connected' || ice === 'completed')) {
+      connected = true;
+      emit('connect');
+    } else if (state === 'failed' || ice === 'failed') {
+      fail(
+        failure(
+          'ERR_ICE_CONNECTION_FAILURE',
+          'No network path to the media server of the SIP gateway was found, or it was lost: a firewall may block UDP; configure a TURN server in the Relay iceServers.',
+        ),
+      );
+    } else if (state === 'closed' || ice === 'closed') {
+      destroyed = true;
+      close();
+    }
+  };
+  pc.addEventListener('connectionstatechange', onState);
+  pc.addEventListener('iceconnectionstatechange', onState);
+
+  /** Candidates that came before the remote description: added once it is set. */
+  const early: RTCIceCandidateInit[] = [];
+  // A candidate the browser cannot use must not end the call.
+  const addCandidate = (c: RTCIceCandidateInit) => pc.addIceCandidate(c).catch(() => undefined);
+
+  async function apply(data: unknown): Promise<void> {
+    const { type, sdp, candidate } = data as { type?: unknown; sdp?: unknown; candidate?: unknown };
+    if ((type === 'offer' || type === 'answer') && typeof sdp === 'string') {
+      // A copy of the answer (the 200 OK repeating the 183's SDP): the connection has it.
+      if (type === 'answer' && pc.signalingState === 'stable') return;
+      await pc.setRemoteDescription({ type, sdp });
+      for (const c of early.splice(0)) await addCandidate(c);
+      if (type === 'answer') return;
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      emit('signal', { type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
+    } else if (type === 'candidate') {
+      if (candidate === null || candidate === undefined) return; // end of candidates
+      if (typeof candidate !== 'object') throw new TypeError('candidate is not an object');
+      if (pc.remoteDescription) await addCandidate(candidate);
+      else early.push(candidate);
+    } else {
+      throw new TypeError('not an offer, answer or candidate');
+    }
+  }
+
+  const enqueue = (step: () => Promise<void>, code: string) => {
+    queue = queue
+      .then(() => (destroyed ? undefined : step()))
+      .catch((error: unknown) => fail(failure(code, String(error), error)));
+  };
+
+  const peer: Peer = {
+    initiator: options.initiator,
+    pc,
+    get connected() {
+      return connected && !destroyed;
+    },
+    get destroyed() {
+      return destroyed;
+    },
+    onSignal: (listener) => events.on('signal', listener),
+    onConnect: (listener) => events.on('connect', listener),
+    onStream: (listener) => events.on('stream', listener),
+    onData: (listener) => events.on('data', listener),
+    onClose: (listener) => events.on('close', listener),
+    onError: (listener) => events.on('error', listener),
+    signal(data) {
+      if (destroyed) return;
+      if (typeof data !== 'object' || data === null) {
+        fail(failure('ERR_SIGNALING', 'Invalid signal: not an object'));
+        return;
+      }
+      enqueue(() => apply(data), 'ERR_SET_REMOTE_DESCRIPTION');
+    },
+    send: () => false,
+    async replaceTrack(old, next, stream) {
+      if (destroyed) return;
+      const sender = pc.getSenders().find((s) => s.track === old);
+      if (!sender) {
+        throw new RelayError(ErrorCodes.callFailed, 'replaceTrack: that track is not being sent.');
+      }
+      try {
+        await sender.replaceTrack(next);
+      } catch (error) {
+        throw toPeerError(error);
+      }
+      if (stream.getTracks().includes(old)) {
+        stream.removeTrack(old);
+        stream.addTrack(next);
+      }
+    },
+    destroy() {
+      if (destroyed && closed) return;
+      destroyed = true;
+      try {
+        pc.close();
+      } catch {
+        // already closed
+      }
+      close();
+    },
+  };
+
+  if (options.initiator) {
+    enqueue(async () => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      emit('signal', { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp });
+    }, 'ERR_CREATE_OFFER');
+  }
+  return peer;
+}

@@ -1,0 +1,132 @@
+import type { SipLeg, SipLegListener, TrickleCandidate } from '../sip/SipGateway.js';
+import type { JanusEvent, JanusHandle } from './JanusHandle.js';
+import type { JanusSession } from './JanusSession.js';
+
+/** DTMF digits in an INFO body: application/dtmf-relay ("Signal=5") or application/dtmf ("5"). */
+function dtmfOf(content: unknown): string {
+  if (typeof content !== 'string') return '';
+  const relay = /Signal\s*=\s*([0-9A-Da-d#*])/.exec(content);
+  if (relay) return relay[1]!.toUpperCase();
+  const plain = /^\s*([0-9A-Da-d#*])\s*$/.exec(content);
+  return plain ? plain[1]!.toUpperCase() : '';
+}
+
+/**
+ * One call on a handle of Janus's SIP plugin. A dialled call owns its Janus session (closed
+ * with the call); an incoming call borrows its trunk's registered handle, which stays.
+ */
+export class JanusSipLeg implements SipLeg {
+  #listener: SipLegListener | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly handle: JanusHandle,
+    /** The session to destroy on close, when the leg owns it. */
+    private readonly session: JanusSession | undefined,
+  ) {}
+
+  listen(listener: SipLegListener): void {
+    this.#listener = listener;
+  }
+
+  /** A SIP plugin event about this leg's call. */
+  dispatch(event: JanusEvent): void {
+    const result = event.data.result;
+    if (typeof result !== 'object' || result === null || this.#ended) return;
+    const { event: name, code, reason, type, content } = result as Record<string, unknown>;
+    const listener = this.#listener;
+    if (!listener) return;
+    switch (name) {
+      case 'ringing':
+        listener.ringing();
+        return;
+      case 'proceeding':
+        if (code === 180 || code === 183) listener.ringing();
+        return;
+      case 'progress':
+        if (event.jsep?.type === 'answer') listener.early(event.jsep.sdp);
+        else listener.ringing();
+        return;
+      case 'accepted':
+        listener.answered(event.jsep?.type === 'answer' ? event.jsep.sdp : undefined);
+        return;
+      case 'hangup':
+        this.#ended = true;
+        listener.ended(
+          typeof code === 'number' ? code : undefined,
+          typeof reason === 'string' ? reason : undefined,
+        );
+        return;
+      case 'info': {
+        const tones = typeof type === 'string' && /dtmf/i.test(type) ? dtmfOf(content) : '';
+        if (tones) listener.dtmf(tones);
+        return;
+      }
+      case 'notify': {
+        const { notify } = result as Record<string, unknown>;
+        const status = typeof content === 'string' ? /^SIP\/2\.0 (\d{3})/.exec(content) : null;
+        if (notify === 'refer' && status) listener.referred(Number(status[1]));
+        return;
+      }
+      case 'dtmf': {
+        const signal = (result as Record<string, unknown>).signal;
+        if (typeof signal === 'string' && signal) listener.dtmf(signal);
+        return;
+      }
+      default:
+    }
+  }
+
+  /** Janus dropped the handle (Janus gone): the call is over. */
+  lost(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#listener?.ended(undefined, 'media gateway lost');
+  }
+
+  async invite(uri: string, offer: string): Promise<void> {
+    // Janus answers "calling" once the INVITE is out; the rest arrives as events.
+    await this.handle.message(
+      { request: 'call', uri, autoaccept_reinvites: true },
+      { type: 'offer', sdp: offer },
+    );
+  }
+
+  async accept(answer: string): Promise<void> {
+    await this.handle.message({ request: 'accept' }, { type: 'answer', sdp: answer });
+  }
+
+  async trickle(candidate: TrickleCandidate): Promise<void> {
+    await this.handle.trickle(candidate);
+  }
+
+  async dtmf(digit: string): Promise<void> {
+    await this.handle.message({ request: 'dtmf_info', digit, duration: 160 });
+  }
+
+  async hold(held: boolean): Promise<void> {
+    await this.handle.message(
+      held ? { request: 'hold', direction: 'sendonly' } : { request: 'unhold' },
+    );
+  }
+
+  async transfer(uri: string): Promise<void> {
+    await this.handle.message({ request: 'transfer', uri });
+  }
+
+  async hangup(): Promise<void> {
+    this.#ended = true;
+    await this.handle.message({ request: 'hangup' });
+  }
+
+  async decline(status: number): Promise<void> {
+    this.#ended = true;
+    await this.handle.message({ request: 'decline', code: status });
+  }
+
+  async close(): Promise<void> {
+    this.#ended = true;
+    this.#listener = undefined;
+    if (this.session) await this.session.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * Calls to SIP endpoints and phone numbers through the Relay's SIP gateway: a real Janus with its
+ * SIP plugin, and sipp as the far end (the scenarios in test/sipp). SDP is written by hand (Node
+ * has no WebRTC): Janus turns it into the INVITE all the same, so every SIP response can be
+ * mapped here; media both ways is checked in Chromium (test/browser/sip.test.ts). Runs inside
+ * scripts/loopback.sh (its veth pair: Janus's SIP side on 10.77.0.1, sipp on 10.77.0.2).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../src/server/clock.js';
+import {
+  sippScenario,
+  startJanus,
+  startSipp,
+  type StartSippOptions,
+  type TestJanus,
+  type TestSipp,
+} from 'relaycall/testing';
+import {
+  OTHER_PROJECT,
+  RpcFailure,
+  startRelay,
+  until,
+  type TestClient,
+  type TestRelay,
+} from './helpers.js';
+
+const SCOPES = ['calls:dial', 'calls:receive', 'calls:sip', 'calls:pstn'];
+const FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16)).join(':');
+
+function audio(mid: string, direction: string, payloads = '111 0 101') {
+  return [
+    `m=audio 9 UDP/TLS/RTP/SAVPF ${payloads}`,
+    'c=IN IP4 0.0.0.0',
+    'a=rtcp:9 IN IP4 0.0.0.0',
+    'a=ice-ufrag:Nodeufrag',
+    'a=ice-pwd:nodeicepasswordnodeicepass',
+    'a=ice-options:trickle',
+    `a=fingerprint:sha-256 ${FINGERPRINT}`,
+    `a=setup:${direction === 'offer' ? 'actpass' : 'active'}`,
+    `a=mid:${mid}`,
+    'a=sendrecv',
+    'a=rtcp-mux',
+    'a=rtpmap:111 opus/48000/2',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=ssrc:1000 cname:node',
+  ];
+}
+
+function sdp(lines: string[], mids: string[]): string {
+  return [
+    'v=0',
+    'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+    's=-',
+    't=0 0',
+    `a=group:BUNDLE ${mids.join(' ')}`,
+    'a=msid-semantic: WMS',
+    ...lines,
+    '',
+  ].join('\r\n');
+}
+
+/** A browser-like offer: audio, Opus and PCMU, telephone-event. */
+const offer = () => sdp(audio('0', 'offer'), ['0']);
+
+/** An answer to the gateway's offer: its audio m-line's mid and payloads, sendrecv. */
+function answerTo(gatewayOffer: string): string {
+  const m = /m=audio \d+ [A-Z/]+ ([0-9 ]+)/.exec(gatewayOffer);
+  const mid = /a=mid:(\S+)/.exec(gatewayOffer)?.[1] ?? '0';
+  return sdp(audio(mid, 'answer', m?.[1] ?? '0'), [mid]);
+}
+
+// Each wait below has its own deadline; SIP timers (ringing, transfers) take seconds.
+vi.setConfig({ testTimeout: 30_000 });
+
+let janus: TestJanus;
+let relay: TestRelay;
+/** The PSTN trunk of project acme: answers (and echoes) every call it gets. */
+let trunk: TestSipp;
+/** The registrar of project globex's trunk, where the Relay registers to receive calls. */
+let registrar: TestSipp;
+const sipps: TestSipp[] = [];
+
+beforeAll(async () => {
+  [janus, trunk, registrar] = await Promise.all([
+    startJanus({ plugins: ['sip'] }),
+    startSipp({ scenario: sippScenario('uas-echo'), calls: 100 }),
+    startSipp({ scenario: sippScenario('registrar'), calls: 100 }),
+  ]);
+  relay = await startRelay({
+    clock: systemClock as never,
+    janus: { url: janus.url, secret: janus.secret },
+    sip: {
+      trunks: {
+        acme: {
+          proxy: `sip:${trunk.address}`,
+          domain: 'trunk.example',
+          numbers: ['+15550001111'],
+          sipDomains: ['10.77.0.2'],
+        },
+        [OTHER_PROJECT.id]: {
+          proxy: `sip:${registrar.address}`,
+          username: 'relay',
+          password: 'registrar-password',
+          numbers: ['+15551230000', '+15551230001'],
+          routes: { '+15551230000': 'alice', '+15551230001': 'nobody' },
+          ringTimeoutMs: 2_000,
+        },
+      },
+    },
+  });
+  await until('the gateway is up and registered', async () => {
+    const stats = relay.relay.stats() as { sip?: { available: boolean } };
+    return stats.sip?.available === true && registrar.snapshot().contacts.length > 0;
+  });
+}, 60_000);
+
+afterEach(async () => {
+  for (const sipp of sipps.splice(0)) await sipp.stop();
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await Promise.all([trunk?.stop(), registrar?.stop()]);
+  await janus?.stop();
+});
+
+async function far(scenario: string, options: Partial<StartSippOptions> = {}) {
+  const sipp = await startSipp({ scenario: sippScenario(scenario), ...options });
+  sipps.push(sipp);
+  return sipp;
+}
+
+async function dial(client: TestClient, to: string): Promise<string> {
+  const { callId } = (await client.call('call.invite', { to })) as { callId: string };
+  await client.call('call.signal', { callId, signal: { type: 'offer', sdp: offer() } });
+  return callId;
+}
+
+const event = (client: TestClient, method: string, callId: string) =>
+  client.next(method, (p) => p.callId === callId);
+
+async function refusal(promise: Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RpcFailure) return error;
+    throw error;
+  }
+  throw new Error('expected the request to be refused');
+}
+
+describe('calls to SIP endpoints and phone numbers', () => {
+  it('calls a sip: URI: ringing, the answer SDP, answered; hangup sends BYE', async () => {
+    const uas = await far('uas-echo');
+    const alice = await relay.connect('a1', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:echo@${uas.address}`);
+    await event(alice, 'call.ringing', callId);
+    const answer = await event(alice, 'call.signal', callId);
+    expect((answer.signal as { type: string; sdp: string }).type).toBe('answer');
+    expect((answer.signal as { sdp: string }).sdp).toContain('a=fingerprint:');
+    await event(alice, 'call.answered', callId);
+    expect(relay.relay.stats()).toMatchObject({ calls: 1, sip: { calls: 1 } });
+    await alice.call('call.hangup', { callId });
+    const result = await uas.exited;
+    expect(result.code).toBe(0);
+    expect(result.messages).toMatch(/^BYE sip:/m);
+    expect(relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
+  });
+
+  it('calls a phone number through the trunk, with the project caller ID', async () => {
+    const alice = await relay.connect('a2', { scopes: SCOPES });
+    const callId = await dial(alice, '+15557654321');
+    await event(alice, 'call.answered', callId);
+    expect(trunk.messages()).toContain('INVITE sip:+15557654321@trunk.example');
+    expect(trunk.messages()).toMatch(/From: .*<sip:\+15550001111@trunk\.example>/);
+    await alice.call('call.hangup', { callId });
+  });
+
+  it.each([
+    ['uas-busy', 'busy', 486],
+    ['uas-notfound', 'unavailable', 404],
+    ['uas-unavailable', 'unavailable', 480],
+    ['uas-forbidden', 'forbidden', 403],
+    ['uas-error', 'failed', 500],
+  ])('maps %s to %s (SIP %i)', async (scenario, reason, status) => {
+    const uas = await far(scenario);
+    const alice = await relay.connect('a3', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:someone@${uas.address}`);
+    const ended = await event(alice, 'call.ended', callId);
+    expect(ended).toMatchObject({ reason, sipStatus: status });
+    expect(relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
+  });
+
+  it('plays early media: call.early with the answer SDP before call.answered', async () => {
+    const uas = await far('uas-early');
+    const alice = await relay.connect('a4', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:early@${uas.address}`);
+    await event(alice, 'call.early', callId);
+    const signals = alice.notifications.filter((n) => n.method === 'call.signal');
+    expect(signals.at(-1)?.params).toMatchObject({ callId, signal: { type: 'answer' } });
+    await event(alice, 'call.answered', callId);
+    await alice.call('call.hangup', { callId });
+    expect((await uas.exited).code).toBe(0);
+  });
+
+  it('cancels a call that rings (CANCEL, 487) and hears of a remote BYE', async () => {
+    const ringing = await far('uas-noanswer');
+    const alice = await relay.connect('a5', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:nobody@${ringing.address}`);
+    await event(alice, 'call.ringing', callId);
+    await alice.call('call.hangup', { callId });
+    const cancelled = await ringing.exited;
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.messages).toMatch(/^CANCEL sip:/m);
+
+    const bye = await far('uas-remote-bye');
+    const second = await dial(alice, `sip:leaver@${bye.address}`);
+    await event(alice, 'call.answered', second);
+    expect(await event(alice, 'call.ended', second)).toMatchObject({ reason: 'hangup' });
+    expect((await bye.exited).code).toBe(0);
+  });
+
+  it('sends DTMF as SIP INFO and holds with a re-INVITE', async () => {
+    const uas = await far('uas-echo');
+    const alice = await relay.connect('dtmf', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:desk@${uas.address}`);
+    await event(alice, 'call.answered', callId);
+    await alice.call('call.dtmf', { callId, tones: '12#' });
+    await until('sipp got the three digits', async () => uas.snapshot().dtmf === '12#');
+    await alice.call('call.hold', { callId, held: true });
+    await until('sipp got the hold re-INVITE', async () => /a=sendonly/.test(uas.messages()));
+    await alice.call('call.hold', { callId, held: false });
+    await until(
+      'and the one resuming',
+      async () => (uas.messages().match(/^INVITE /gm) ?? []).length === 3,
+    );
+    await alice.call('call.hangup', { callId });
+    expect((await uas.exited).code).toBe(0);
+  });
+
+  it('transfers with REFER: the call ends as transferred once the far end accepts', async () => {
+    const uas = await far('uas-refer');
+    const alice = await relay.connect('transfer', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:desk@${uas.address}`);
+    await event(alice, 'call.answered', callId);
+    await alice.call('call.transfer', { callId, to: '+15550009999' });
+    expect(await event(alice, 'call.ended', callId)).toMatchObject({ reason: 'transferred' });
+    const result = await uas.exited;
+    expect(result.referTo).toEqual(['sip:+15550009999@trunk.example']);
+    expect(result.code).toBe(0);
+  });
+
+  it('refuses without the scopes, a host outside sipDomains, a project without a trunk', async () => {
+    const plain = await relay.connect('plain', { scopes: ['calls:dial'] });
+    expect(await refusal(plain.call('call.invite', { to: '+15557654321' }))).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('calls:pstn'),
+    });
+    expect(await refusal(plain.call('call.invite', { to: 'sip:a@10.77.0.2' }))).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('calls:sip'),
+    });
+    const alice = await relay.connect('a7', { scopes: SCOPES });
+    expect(await refusal(alice.call('call.invite', { to: 'sip:a@evil.example' }))).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('sipDomains'),
+    });
+    expect(await refusal(alice.call('call.invite', { to: '+1' }))).toMatchObject({
+      code: 'invalid_params',
+    });
+    const other = await relay.connect('bob', { scopes: SCOPES, project: OTHER_PROJECT });
+    expect(await refusal(other.call('call.invite', { to: 'sip:a@10.77.0.2' }))).toMatchObject({
+      code: 'forbidden',
+    });
+    const browserCall = await refusal(alice.call('call.dtmf', { callId: 'nope', tones: '1' }));
+    expect(browserCall.code).toBe('invalid_state');
+  });
+});
+
+describe('calls from the trunk', () => {
+  const inbound = (service: string, vars: Record<string, number> = {}) =>
+    far('uac-inbound', { remote: registrar.snapshot().contacts[0]!, service, vars });
+
+  it('rings the routed resource with the caller number; answered, then the caller hangs up', async () => {
+    const alice = await relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
+    const caller = await inbound('+15551230000');
+    const incoming = await alice.next('call.incoming');
+    expect(incoming).toMatchObject({ from: '+15557654321', gateway: 'pstn' });
+    const callId = incoming.callId as string;
+    await alice.call('call.answer', { callId });
+    const gatewayOffer = await event(alice, 'call.signal', callId);
+    const { sdp: offerSdp } = gatewayOffer.signal as { sdp: string };
+    await alice.call('call.signal', {
+      callId,
+      signal: { type: 'answer', sdp: answerTo(offerSdp) },
+    });
+    expect(await event(alice, 'call.ended', callId)).toMatchObject({ reason: 'hangup' });
+    const result = await caller.exited;
+    expect(result.finalStatuses).toEqual([200]);
+    // Away (its socket gone): the next calls ring the next test's alice only.
+    alice.ws.close();
+    await alice.closed;
+  });
+
+  it('answers 603 when declined, 486 when busy, 480 unanswered or offline, 404 unrouted', async () => {
+    const alice = await relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
+    const declined = await inbound('+15551230000');
+    const first = await alice.next('call.incoming');
+    await alice.call('call.reject', { callId: first.callId, reason: 'declined' });
+    expect((await declined.exited).finalStatuses).toEqual([603]);
+
+    const busy = await inbound('+15551230000');
+    const second = await alice.next('call.incoming', (p) => p.callId !== first.callId);
+    await alice.call('call.reject', { callId: second.callId, reason: 'busy' });
+    expect((await busy.exited).finalStatuses).toEqual([486]);
+
+    const unanswered = await inbound('+15551230000');
+    const third = await alice.next(
+      'call.incoming',
+      (p) => p.callId !== first.callId && p.callId !== second.callId,
+    );
+    expect(await event(alice, 'call.ended', third.callId as string)).toMatchObject({
+      reason: 'no-answer',
+    });
+    expect((await unanswered.exited).finalStatuses).toEqual([480]);
+
+    const offline = await inbound('+15551230001'); // routed to "nobody", not connected
+    expect((await offline.exited).finalStatuses).toEqual([480]);
+    const unrouted = await inbound('+15559999999');
+    expect((await unrouted.exited).finalStatuses).toEqual([404]);
+  });
+});
