@@ -7,6 +7,7 @@ import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 import * as relayCommands from './test/browser/relayCommands.js';
 import * as turnCommands from './test/browser/turnCommands.js';
 import * as janusCommands from './test/browser/janusCommands.js';
+import * as sipCommands from './test/browser/sipCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -37,6 +38,7 @@ export default defineConfig({
             'test/core/**/*.test.ts',
             'test/vite/**/*.test.ts',
             'test/size/**/*.test.ts',
+            'test/testing/**/*.test.ts',
           ],
         },
       },
@@ -109,7 +111,7 @@ export default defineConfig({
             }),
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
-            commands: { ...relayCommands, ...turnCommands, ...janusCommands },
+            commands: { ...relayCommands, ...turnCommands, ...janusCommands, ...sipCommands },
             screenshotFailures: false,
           },
         },

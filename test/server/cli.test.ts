@@ -332,22 +332,36 @@ describe('usage errors', () => {
     },
   );
 
-  it('refuses SIP trunks without Janus, unreadable or wrong, with status 2 and the fix', SLOW, async () => {
-    const janus = ['--janus', 'ws://127.0.0.1:1', '--janus-secret', 'x'.repeat(32)];
-    const file = join(workDir, 'trunks.json');
-    writeFileSync(file, JSON.stringify({ acme: { proxy: 'sip:10.77.0.2', numbers: ['5551234'] } }));
-    const serve = ['serve', '--store', 'memory'];
-    const alone = await complete([...serve, '--sip-trunks', file]);
-    expect(alone.stderr).toContain('--sip-trunks needs --janus');
-    const missing = await complete([...serve, ...janus, '--sip-trunks', join(workDir, 'none.json')]);
-    expect(missing.stderr).toContain('Give a JSON file of trunks by project id.');
-    const wrong = await complete([...serve, ...janus, '--sip-trunks', file]);
-    expect(wrong.stderr).toContain('SIP trunk of project "acme": number "5551234" must be an E.164');
-    for (const result of [alone, missing, wrong]) {
-      expect(result.code).toBe(2);
-      expect(result.stdout).toBe('');
-    }
-  });
+  it(
+    'refuses SIP trunks without Janus, unreadable or wrong, with status 2 and the fix',
+    SLOW,
+    async () => {
+      const janus = ['--janus', 'ws://127.0.0.1:1', '--janus-secret', 'x'.repeat(32)];
+      const file = join(workDir, 'trunks.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ acme: { proxy: 'sip:10.77.0.2', numbers: ['5551234'] } }),
+      );
+      const serve = ['serve', '--store', 'memory'];
+      const alone = await complete([...serve, '--sip-trunks', file]);
+      expect(alone.stderr).toContain('--sip-trunks needs --janus');
+      const missing = await complete([
+        ...serve,
+        ...janus,
+        '--sip-trunks',
+        join(workDir, 'none.json'),
+      ]);
+      expect(missing.stderr).toContain('Give a JSON file of trunks by project id.');
+      const wrong = await complete([...serve, ...janus, '--sip-trunks', file]);
+      expect(wrong.stderr).toContain(
+        'SIP trunk of project "acme": number "5551234" must be an E.164',
+      );
+      for (const result of [alone, missing, wrong]) {
+        expect(result.code).toBe(2);
+        expect(result.stdout).toBe('');
+      }
+    },
+  );
 
   it.each(['not-a-url', 'ftp://127.0.0.1:1', '127.0.0.1:8080'])(
     'refuses token --url %s with status 2, saying what --url expects',

@@ -233,8 +233,8 @@ describe('calls to SIP endpoints and phone numbers', () => {
     await until('sipp got the hold re-INVITE', async () => /a=sendonly/.test(uas.messages()));
     await alice.call('call.hold', { callId, held: false });
     await until(
-      'and the one resuming',
-      async () => (uas.messages().match(/^INVITE /gm) ?? []).length === 3,
+      'and the one resuming, acknowledged',
+      async () => (uas.messages().match(/^ACK /gm) ?? []).length === 3,
     );
     await alice.call('call.hangup', { callId });
     expect((await uas.exited).code).toBe(0);
@@ -332,3 +332,38 @@ describe('calls from the trunk', () => {
     expect((await unrouted.exited).finalStatuses).toEqual([404]);
   });
 });
+
+describe('when Janus goes away', () => {
+  it('ends gateway calls as disconnected, refuses new ones, and registers again once back', async () => {
+    const uas = await far('uas-echo');
+    const alice = await relay.connect('outage', { scopes: SCOPES });
+    const callId = await dial(alice, `sip:echo@${uas.address}`);
+    await event(alice, 'call.answered', callId);
+    const registrations = registrar.snapshot().contacts.length;
+
+    await janus.kill();
+    expect(await event(alice, 'call.ended', callId)).toMatchObject({ reason: 'disconnected' });
+    await until('the Relay noticed', async () => !sipStats().available);
+    expect(await refusal(alice.call('call.invite', { to: '+15557654321' }))).toMatchObject({
+      code: 'gateway_unavailable',
+      message: expect.stringContaining('Janus'),
+    });
+
+    await janus.restart();
+    await until('the gateway is back', async () => sipStats().available);
+    await until(
+      'the trunk registered again',
+      async () => registrar.snapshot().contacts.length > registrations,
+      20_000,
+    );
+    const again = await dial(alice, '+15557654321');
+    await event(alice, 'call.answered', again);
+    await alice.call('call.hangup', { callId: again });
+  });
+});
+
+function sipStats(): { available: boolean; calls: number } {
+  const stats = relay.relay.stats() as { sip?: { available: boolean; calls: number } };
+  if (!stats.sip) throw new Error('the Relay reports no sip stats: are trunks configured?');
+  return stats.sip;
+}

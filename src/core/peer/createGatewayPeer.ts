@@ -105,7 +105,11 @@ export async function createGatewayPeer(options: CreatePeerOptions): Promise<Pee
     if (destroyed) return;
     const state = pc.connectionState;
     const ice = pc.iceConnectionState;
-    if (!connected && (state === 'connected' || ice === 'connected' || ice === 'completed')) {
+    // Connected means DTLS is up too (DTMF and media need it); ICE alone only where the
+    // browser has no connectionState.
+    const up =
+      state === undefined ? ice === 'connected' || ice === 'completed' : state === 'connected';
+    if (!connected && up) {
       connected = true;
       emit('connect');
     } else if (state === 'failed' || ice === 'failed') {

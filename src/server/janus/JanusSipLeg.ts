@@ -81,7 +81,7 @@ export class JanusSipLeg implements SipLeg {
   lost(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#listener?.ended(undefined, 'media gateway lost');
+    this.#listener?.ended(undefined, undefined);
   }
 
   async invite(uri: string, offer: string): Promise<void> {

@@ -149,7 +149,7 @@ export class GatewayCalls {
         // The INVITE goes with the browser's offer (call.signal); nothing to do until then.
         if (call.state === 'ended') void this.#release(ready);
       },
-      () => this.#end(call, 'failed', undefined, 'media gateway unavailable'),
+      () => this.#end(call, 'failed'),
     );
     return { callId: call.id };
   }
@@ -423,10 +423,13 @@ export class GatewayCalls {
       ended: (status: number | undefined, reason: string | undefined) => {
         if (call.state === 'ended') return;
         const answered = call.state === 'active';
+        // No status: Janus went away, and the call with it.
         const why =
-          call.direction === 'incoming' && !answered
-            ? 'cancelled'
-            : endReasonOfSip(status, answered);
+          status === undefined && reason === undefined
+            ? 'disconnected'
+            : call.direction === 'incoming' && !answered
+              ? 'cancelled'
+              : endReasonOfSip(status, answered);
         this.#end(call, why, status, reason);
         void call.leg.then((leg) => leg.close());
       },
@@ -491,7 +494,8 @@ export class GatewayCalls {
       .then(work)
       .catch((error: unknown) => {
         if (!vital || call.state === 'ended') return;
-        this.#end(call, 'failed', undefined, (error as Error).message);
+        void error; // Janus's reason goes nowhere useful to the browser: the call failed.
+        this.#end(call, 'failed');
         void call.leg.then(
           (leg) => this.#release(leg),
           () => undefined,

@@ -8,7 +8,10 @@ export interface SipLegListener {
   early(sdp: string): void;
   /** 200: answered; `sdp` answers the offer unless early media already did. */
   answered(sdp: string | undefined): void;
-  /** The call is over on the SIP side: the final status when there was one (486, 487…). */
+  /**
+   * The call is over on the SIP side: the final status when there was one (486, 487…), both
+   * undefined when the gateway itself went away.
+   */
   ended(status: number | undefined, reason: string | undefined): void;
   /** DTMF the far end sent (SIP INFO). */
   dtmf(tones: string): void;
