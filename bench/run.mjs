@@ -2,7 +2,7 @@
 /**
  * `npm run bench` (quick, for CI) and `npm run bench -- --full` (for docs/BENCHMARKS.md).
  * Runs each section, prints its tables with the ratios, writes bench/results/<mode>.json.
- * Options: --full | --quick, --only relay,calls,size,rooms (comma-separated sections).
+ * Options: --full | --quick, --only relay,calls,size,rooms,sip (comma-separated sections).
  *
  * Every target is loopback: run it through scripts/loopback.sh (the npm script does).
  */
@@ -22,6 +22,7 @@ const SECTIONS = {
   calls: () => import('./calls/callSetupBench.mjs'),
   size: () => import('./size/sizeBench.mjs'),
   rooms: () => import('./rooms/roomMediaBench.mjs'),
+  sip: () => import('./sip/sipCallBench.mjs'),
 };
 
 const startedAt = new Date();

@@ -12,6 +12,7 @@
  *
  * WebRTC must stay on loopback: run it inside scripts/loopback.sh (`npm run bench` does).
  */
+import { noteFailure } from '../lib/failures.mjs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -151,15 +152,16 @@ export async function run({ mode = 'quick', log = console.log } = {}) {
           label,
         );
         if (sample.error) {
-          failures.push({
-            key,
+          noteFailure({
+            failures,
+            key: key,
             iteration: i,
-            error: String(sample.error?.message ?? sample.error),
+            error: sample.error,
+            label,
+            log,
+            max: MAX_FAILED_CALLS,
+            bench: 'calls',
           });
-          log(`${label} FAILED: ${failures.at(-1).error}`);
-          if (failures.length > MAX_FAILED_CALLS) {
-            throw new Error(`calls bench: more than ${MAX_FAILED_CALLS} calls failed; see above.`);
-          }
           line.push(`${key} failed`);
         } else {
           if (i >= plan.warmup) samples[key].push(sample);
