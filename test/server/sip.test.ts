@@ -274,8 +274,16 @@ describe('calls to SIP endpoints and phone numbers', () => {
     expect(await refusal(other.call('call.invite', { to: 'sip:a@10.77.0.2' }))).toMatchObject({
       code: 'forbidden',
     });
-    const browserCall = await refusal(alice.call('call.dtmf', { callId: 'nope', tones: '1' }));
-    expect(browserCall.code).toBe('invalid_state');
+    const unknown = await refusal(alice.call('call.dtmf', { callId: 'nope', tones: '1' }));
+    expect(unknown.code).toBe('call_not_found');
+    // A call between browsers sends DTMF and holds on its data channel.
+    const bob = await relay.connect('bob', { scopes: SCOPES });
+    const { callId } = (await alice.call('call.invite', { to: 'bob' })) as { callId: string };
+    await bob.next('call.incoming');
+    expect(await refusal(alice.call('call.hold', { callId, held: true }))).toMatchObject({
+      code: 'invalid_state',
+      message: expect.stringContaining('data channel'),
+    });
   });
 });
 

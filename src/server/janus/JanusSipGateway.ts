@@ -5,6 +5,7 @@ import type { JanusConnection } from './JanusConnection.js';
 import type { JanusEvent, JanusHandle } from './JanusHandle.js';
 import type { JanusSession } from './JanusSession.js';
 import { JanusSipLeg } from './JanusSipLeg.js';
+import { SpareSipLegs } from './SpareSipLegs.js';
 import { janusToken } from './janusToken.js';
 
 const SIP = 'janus.plugin.sip';
@@ -17,11 +18,8 @@ const REREGISTER_MS = 30_000;
  * gives an incoming call to a free one of them, and answers 486 when all are busy.
  */
 const INBOUND_HELPERS = 3;
-
-/** `"Name"` made safe for a SIP display name (no quotes, backslashes or controls). */
-function displayName(name: string): string {
-  return name.replace(/["\\\p{Cc}]/gu, '').slice(0, 64);
-}
+/** Legs kept ready per trunk and kind of call (see SpareSipLegs). */
+const SPARE_LEGS = 2;
 
 /** The user part of a SIP URI ('sip:+1555@host' → '+1555'), or the URI when it has none. */
 function userOf(uri: unknown): string | undefined {
@@ -49,6 +47,8 @@ interface Trunk {
  */
 export class JanusSipGateway implements SipGateway {
   readonly #trunks: Trunk[] = [];
+  /** Ready legs per trunk: [straight to `sip:` hosts, through the proxy]. */
+  readonly #spare = new Map<ResolvedTrunk, [SpareSipLegs | undefined, SpareSipLegs | undefined]>();
   #incoming: ((call: IncomingSipCall) => void) | undefined;
   #closed = false;
 
@@ -84,22 +84,34 @@ export class JanusSipGateway implements SipGateway {
   }
 
   async dial(trunk: ResolvedTrunk, dial: SipDial): Promise<SipLeg> {
+    let spare = this.#spare.get(trunk)?.[dial.viaProxy ? 1 : 0];
+    if (!spare) {
+      const pair = this.#spare.get(trunk) ?? [undefined, undefined];
+      spare = new SpareSipLegs(() => this.#prepare(trunk, dial.viaProxy), SPARE_LEGS);
+      pair[dial.viaProxy ? 1 : 0] = spare;
+      this.#spare.set(trunk, pair);
+    }
+    return spare.take() ?? (await this.#prepare(trunk, dial.viaProxy));
+  }
+
+  /**
+   * A leg on a session and SIP handle of its own, with the project's caller ID: through the
+   * trunk's proxy (with its credentials) for numbers, straight to the URI's host for `sip:`.
+   */
+  async #prepare(trunk: ResolvedTrunk, viaProxy: boolean): Promise<JanusSipLeg> {
     const session = await this.#session();
     try {
       const handle = await session.attach(SIP);
       const leg = new JanusSipLeg(handle, session);
       handle.onEvent((event) => leg.dispatch(event));
       session.onGone(() => leg.lost());
-      const identity = `sip:${trunk.numbers[0]!}@${trunk.domain}`;
       const register: Record<string, unknown> = {
         request: 'register',
-        username: identity,
-        display_name: displayName(dial.displayName),
+        username: `sip:${trunk.numbers[0]!}@${trunk.domain}`,
       };
       // Janus sends calls to the outbound proxy; `proxy` alone only serves registrations.
-      if (dial.viaProxy)
-        Object.assign(register, { proxy: trunk.proxy, outbound_proxy: trunk.proxy });
-      if (dial.viaProxy && trunk.password) {
+      if (viaProxy) Object.assign(register, { proxy: trunk.proxy, outbound_proxy: trunk.proxy });
+      if (viaProxy && trunk.password) {
         // Credentials for the trunk's digest challenges, without a REGISTER of its own.
         Object.assign(register, {
           send_register: false,
@@ -119,6 +131,9 @@ export class JanusSipGateway implements SipGateway {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const pair of this.#spare.values()) {
+      await Promise.all(pair.map((spare) => spare?.close()));
+    }
     for (const trunk of this.#trunks) {
       this.clock.clearTimeout(trunk.retry);
       await trunk.session?.destroy();

@@ -25,6 +25,11 @@ export class JanusSipLeg implements SipLeg {
     private readonly session: JanusSession | undefined,
   ) {}
 
+  /** Whether its Janus session and handle are still there (a ready leg may lose them). */
+  get usable(): boolean {
+    return !this.#ended && !this.handle.detached && !(this.session?.gone ?? false);
+  }
+
   listen(listener: SipLegListener): void {
     this.#listener = listener;
   }

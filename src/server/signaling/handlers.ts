@@ -16,6 +16,7 @@ import type { CallManager } from './CallManager.js';
 import type { ParamReader } from './parseRequest.js';
 import type { Session } from './Session.js';
 import { authorizeMethod } from './authorize.js';
+import { callNotFound } from './callErrors.js';
 
 /** What a handler answers: a result, and work to do once the result is sent. */
 export interface Handled {
@@ -87,15 +88,15 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
     return EMPTY_RESULT;
   },
   'call.dtmf': ({ gateway }, session, p) => {
-    gateway.dtmf(session, gatewayCall(gateway, p.string('callId')), p.string('tones'));
+    gateway.dtmf(session, gatewayCall(gateway, session, p.string('callId')), p.string('tones'));
     return EMPTY_RESULT;
   },
   'call.hold': ({ gateway }, session, p) => {
-    gateway.hold(session, gatewayCall(gateway, p.string('callId')), p.boolean('held'));
+    gateway.hold(session, gatewayCall(gateway, session, p.string('callId')), p.boolean('held'));
     return EMPTY_RESULT;
   },
   'call.transfer': ({ gateway }, session, p) => {
-    const callId = gatewayCall(gateway, p.string('callId'));
+    const callId = gatewayCall(gateway, session, p.string('callId'));
     return { result: gateway.transfer(session, callId, p.string('to')).then(() => ({})) };
   },
   'room.join': room('room.join'),
@@ -122,14 +123,18 @@ export function handle(
   return handler(engines, session, p);
 }
 
-/** `callId`, when it names a gateway call: DTMF, hold and transfer of browser calls go peer to peer. */
-function gatewayCall(gateway: GatewayCalls, callId: string): string {
+/**
+ * `callId`, when it names a gateway call: calls between browsers send DTMF and hold over their
+ * data channel and cannot be transferred. A call this session is not in is not found.
+ */
+function gatewayCall(gateway: GatewayCalls, session: Session, callId: string): string {
   if (gateway.owns(callId)) return callId;
+  if (!session.calls.has(callId)) throw callNotFound();
   throw new RelayRpcError(
     RpcErrorCodes.invalidState,
     ErrorCodes.invalidState,
-    'Only calls to SIP endpoints or phone numbers take this request (calls between browsers ' +
-      'send DTMF and hold over their data channel); or the call is over.',
+    'Only calls to SIP endpoints or phone numbers take this request: calls between browsers ' +
+      'send DTMF and hold over their data channel, and cannot be transferred.',
   );
 }
 

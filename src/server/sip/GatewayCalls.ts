@@ -138,7 +138,6 @@ export class GatewayCalls {
     const leg = this.gateway!.dial(trunk, {
       uri,
       viaProxy: gateway === 'pstn',
-      displayName: session.resource,
     });
     const call = this.#add(session.projectId, gateway, 'outgoing', uri, leg);
     call.session = session;

@@ -61,13 +61,11 @@ export interface IncomingSipCall {
   leg: SipLeg;
 }
 
-/** Where a gateway call goes: the URI, and the identity it calls from. */
+/** Where a gateway call goes (it calls from the project's first number). */
 export interface SipDial {
   uri: string;
   /** Through the trunk's proxy (numbers), or straight to the URI's host (`sip:` URIs). */
   viaProxy: boolean;
-  /** Shown to the callee beside the caller ID (the caller's resource). */
-  displayName: string;
 }
 
 /** The SIP gateway the Relay drives (Janus's SIP plugin). */

@@ -596,7 +596,7 @@ export class FrameGen {
       'relay.',
       'call.*',
       'relay.close',
-      'call.transfer',
+      'call.forward',
       `x.${r.unicode(r.range(0, 100))}`,
     ]);
     const params = r.chance(0.5) ? this.payload(4, 500) : undefined;
@@ -699,7 +699,15 @@ export class FrameGen {
       [
         'callid-type',
         () => [
-          r.pick(['call.answer', 'call.reject', 'call.hangup', 'call.signal']),
+          r.pick([
+            'call.answer',
+            'call.reject',
+            'call.hangup',
+            'call.signal',
+            'call.dtmf',
+            'call.hold',
+            'call.transfer',
+          ]),
           { callId: badString, signal: 1 },
           this.when([E.invalidParams]),
         ],
@@ -1088,9 +1096,20 @@ export class FrameGen {
       foreign.length > 0 && r.chance(0.7)
         ? r.pick(foreign)
         : r.pick([uuidLike(r), r.unicode(r.range(1, 60)), '00000000-0000-0000-0000-000000000000']);
-    const method = r.pick(['call.answer', 'call.reject', 'call.hangup', 'call.signal']);
+    const method = r.pick([
+      'call.answer',
+      'call.reject',
+      'call.hangup',
+      'call.signal',
+      'call.dtmf',
+      'call.hold',
+      'call.transfer',
+    ]);
     const params: Record<string, unknown> = { callId };
     if (method === 'call.signal') params.signal = this.payload(4, 500);
+    if (method === 'call.dtmf') params.tones = '1#';
+    if (method === 'call.hold') params.held = r.chance(0.5);
+    if (method === 'call.transfer') params.to = r.pick(['+15551234567', 'sip:a@b.example']);
     if (method === 'call.reject' && r.chance(0.5)) params.reason = r.pick(['busy', 'declined']);
     return this.out(
       'call-foreign',
