@@ -524,6 +524,28 @@ export const EndedForbidden: Story = {
   }),
 };
 
+/**
+ * A phone number on a Relay without a SIP trunk for the project (the dev Relay has none): the
+ * Relay refuses with gateway_unavailable, and the status and error say so. With a trunk
+ * (docs/DEPLOY.md#sip) the same Dialer dials numbers and `sip:` URIs, audio only.
+ */
+export const PhoneNumberWithoutTrunk: Story = {
+  render: scene({
+    scopes: ['calls:dial', 'calls:receive', 'calls:pstn', 'calls:sip'],
+    target: () => '+1 (555) 123-4567',
+  }),
+  play: live(async ({ canvasElement, canvas, userEvent }) => {
+    const dialer = dialerIn(canvasElement);
+    await expectReady(dialer);
+    await userEvent.click(within(dialer).getByRole('button', { name: 'Call' }));
+    await expectStatus(dialer, 'The call failed');
+    await expectState(dialer, 'ended');
+    const ended = await canvas.findByTestId('ended');
+    await expect(ended).toHaveTextContent('gateway_unavailable');
+    await expect(ended).toHaveTextContent('no SIP trunk');
+  }),
+};
+
 /** Ended because the connection was lost: bob's network drops while the call rings. */
 export const EndedDisconnected: Story = {
   render: scene({
