@@ -91,7 +91,10 @@ export class JanusSipGateway implements SipGateway {
       pair[dial.viaProxy ? 1 : 0] = spare;
       this.#spare.set(trunk, pair);
     }
-    return spare.take() ?? (await this.#prepare(trunk, dial.viaProxy));
+    const leg = spare.take() ?? (await this.#prepare(trunk, dial.viaProxy));
+    // Not before: the SIP plugin would start the spares' stacks ahead of this INVITE.
+    leg.whenInvited(() => spare.refill());
+    return leg;
   }
 
   /**

@@ -18,6 +18,7 @@ function dtmfOf(content: unknown): string {
 export class JanusSipLeg implements SipLeg {
   #listener: SipLegListener | undefined;
   #ended = false;
+  #invited: (() => void) | undefined;
 
   constructor(
     private readonly handle: JanusHandle,
@@ -89,12 +90,22 @@ export class JanusSipLeg implements SipLeg {
     this.#listener?.ended(undefined, undefined);
   }
 
+  /** `then` runs once its INVITE went out (or failed to). */
+  whenInvited(then: () => void): void {
+    this.#invited = then;
+  }
+
   async invite(uri: string, offer: string): Promise<void> {
-    // Janus answers "calling" once the INVITE is out; the rest arrives as events.
-    await this.handle.message(
-      { request: 'call', uri, autoaccept_reinvites: true },
-      { type: 'offer', sdp: offer },
-    );
+    try {
+      // Janus answers "calling" once the INVITE is out; the rest arrives as events.
+      await this.handle.message(
+        { request: 'call', uri, autoaccept_reinvites: true },
+        { type: 'offer', sdp: offer },
+      );
+    } finally {
+      this.#invited?.();
+      this.#invited = undefined;
+    }
   }
 
   async accept(answer: string): Promise<void> {
