@@ -248,3 +248,14 @@ export async function until(what: string, probe: () => Promise<boolean>, timeout
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** The RpcFailure a request was refused with; fails when it was not refused. */
+export async function refusal(promise: Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RpcFailure) return error;
+    throw error;
+  }
+  throw new Error('expected the request to be refused');
+}

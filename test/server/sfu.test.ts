@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/server/clock.js';
 import { startJanus, type TestJanus } from 'relaycall/testing';
-import { RpcFailure, startRelay, until, type TestClient, type TestRelay } from './helpers.js';
+import { refusal, startRelay, until, type TestClient, type TestRelay } from './helpers.js';
 
 const SCOPES = ['calls:dial', 'calls:receive', 'rooms:join'];
 const MODERATOR = [...SCOPES, 'rooms:moderate'];
@@ -85,16 +85,6 @@ const signalFrom = (client: TestClient, from: string, type: string) =>
     'room.signal',
     (p) => p.from === from && (p.signal as { type?: string } | undefined)?.type === type,
   ) as Promise<{ roomId: string; from: string; signal: { type: string; sdp: string } }>;
-
-async function refusal(promise: Promise<unknown>): Promise<RpcFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RpcFailure) return error;
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 describe('sfu rooms on Janus', () => {
   it('publishes through room.signal and holds subscriptions until the publisher is live', async () => {

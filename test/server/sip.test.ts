@@ -17,7 +17,7 @@ import {
 } from 'relaycall/testing';
 import {
   OTHER_PROJECT,
-  RpcFailure,
+  refusal,
   startRelay,
   until,
   type TestClient,
@@ -140,16 +140,6 @@ async function dial(client: TestClient, to: string): Promise<string> {
 
 const event = (client: TestClient, method: string, callId: string) =>
   client.next(method, (p) => p.callId === callId);
-
-async function refusal(promise: Promise<unknown>): Promise<RpcFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RpcFailure) return error;
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 describe('calls to SIP endpoints and phone numbers', () => {
   it('calls a sip: URI: ringing, the answer SDP, answered; hangup sends BYE', async () => {

@@ -1,6 +1,7 @@
 import { ErrorCodes, RelayError } from '../../protocol/errors.js';
 import type { CreatePeerOptions, Peer, PeerSignal } from './createPeer.js';
 import { createHeldEmitter } from './heldEmitter.js';
+import { replaceSentTrack } from './replaceSentTrack.js';
 import { toPeerError } from './peerErrors.js';
 
 type PeerEvents = {
@@ -185,19 +186,7 @@ export async function createGatewayPeer(options: CreatePeerOptions): Promise<Pee
     send: () => false,
     async replaceTrack(old, next, stream) {
       if (destroyed) return;
-      const sender = pc.getSenders().find((s) => s.track === old);
-      if (!sender) {
-        throw new RelayError(ErrorCodes.callFailed, 'replaceTrack: that track is not being sent.');
-      }
-      try {
-        await sender.replaceTrack(next);
-      } catch (error) {
-        throw toPeerError(error);
-      }
-      if (stream.getTracks().includes(old)) {
-        stream.removeTrack(old);
-        stream.addTrack(next);
-      }
+      await replaceSentTrack(pc, old, next, stream);
     },
     destroy() {
       if (destroyed && closed) return;

@@ -2,6 +2,7 @@ import type SimplePeer from 'simple-peer';
 import { ErrorCodes, RelayError } from '../../protocol/errors.js';
 import { createHeldEmitter, type Unsubscribe } from './heldEmitter.js';
 import { isRemoteClose, toPeerError } from './peerErrors.js';
+import { replaceSentTrack } from './replaceSentTrack.js';
 
 export type { Unsubscribe } from './heldEmitter.js';
 
@@ -261,19 +262,7 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
     },
     async replaceTrack(old, next, stream) {
       if (isGone()) return;
-      const sender = pc.getSenders().find((s) => s.track === old);
-      if (!sender) {
-        throw new RelayError(ErrorCodes.callFailed, 'replaceTrack: that track is not being sent.');
-      }
-      try {
-        await sender.replaceTrack(next);
-      } catch (error) {
-        throw toPeerError(error);
-      }
-      if (stream.getTracks().includes(old)) {
-        stream.removeTrack(old);
-        stream.addTrack(next);
-      }
+      await replaceSentTrack(pc, old, next, stream);
     },
     destroy() {
       if (destroyed) return;
