@@ -6,5 +6,6 @@ export * from './messages.js';
 export { resourceProblem, normalizeIdentity, isPlainObject, exceedsDepth } from './validate.js';
 export * from './rooms.js';
 export * from './gateway.js';
+export * from './supervision.js';
 export * from './methods.js';
 export { ERROR_TABLE, toRpcError, closeCodeOf, type ErrorEdges } from './errorTable.js';

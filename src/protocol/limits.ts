@@ -74,6 +74,10 @@ export const DEFAULT_LIMITS = {
   maxEarlySignalBytes: 128 * 1024,
   /** Largest `metadata` of a `call.invite`, in bytes of its JSON (UTF-8). */
   maxMetadataBytes: 4 * 1024,
+  /** Most calls `calls.list`, `calls.watch` and `GET /api/relay/rest/calls` answer at once. */
+  maxListedCalls: 1_000,
+  /** Supervisors assisting one call or room at once. */
+  maxSupervisorsPerCall: 4,
   /** Time an unanswered call rings before it ends with `no-answer`, in ms. */
   ringTimeoutMs: 60_000,
   /**

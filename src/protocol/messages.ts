@@ -30,6 +30,10 @@ export const ClientMethods = {
   dtmf: 'call.dtmf',
   hold: 'call.hold',
   transfer: 'call.transfer',
+  assist: 'call.assist',
+  callsList: 'calls.list',
+  callsWatch: 'calls.watch',
+  callsUnwatch: 'calls.unwatch',
   roomJoin: 'room.join',
   roomLeave: 'room.leave',
   roomInvite: 'room.invite',
@@ -51,6 +55,8 @@ export const ServerEvents = {
   peer: 'call.peer',
   early: 'call.early',
   dtmf: 'call.dtmf',
+  assisted: 'call.assisted',
+  callsUpdated: 'calls.updated',
   roomJoined: 'room.joined',
   roomUpdated: 'room.updated',
   roomLeft: 'room.left',
@@ -147,6 +153,11 @@ export interface RejectParams extends CallIdParams {
 export interface SignalParams extends CallIdParams {
   /** Opaque WebRTC payload (SDP or ICE candidate). */
   signal: unknown;
+  /**
+   * Assisted calls: the participant id of the supervisor (from a party) or of the party (from a
+   * supervisor) the signal is for. Absent: the other party of the call.
+   */
+  to?: string;
 }
 
 /** Why a call ended, as told by `call.ended`. */
@@ -184,6 +195,11 @@ export interface CallEvent {
 
 export interface SignalEvent extends CallEvent {
   signal: unknown;
+  /**
+   * Assisted calls: the participant id of the sender, when the signal is between a supervisor
+   * and a party (absent between the two parties).
+   */
+  from?: string;
 }
 
 export interface EndedEvent extends CallEvent {

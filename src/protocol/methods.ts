@@ -41,6 +41,14 @@ import type {
 } from './rooms.js';
 import type { DtmfEvent, DtmfParams, HoldParams, TransferParams } from './gateway.js';
 import type { Scope } from './scopes.js';
+import type {
+  AssistedEvent,
+  AssistParams,
+  AssistResult,
+  CallsFilter,
+  CallsListResult,
+  CallsUpdatedEvent,
+} from './supervision.js';
 
 type Empty = Record<string, never>;
 
@@ -57,6 +65,10 @@ export interface MethodMap {
   'call.dtmf': { params: DtmfParams; result: Empty };
   'call.hold': { params: HoldParams; result: Empty };
   'call.transfer': { params: TransferParams; result: Empty };
+  'call.assist': { params: AssistParams; result: AssistResult };
+  'calls.list': { params: CallsFilter; result: CallsListResult };
+  'calls.watch': { params: CallsFilter; result: CallsListResult };
+  'calls.unwatch': { params: Empty; result: Empty };
   'room.join': { params: RoomJoinParams; result: RoomJoinResult };
   'room.leave': { params: RoomIdParams; result: Empty };
   'room.invite': { params: RoomInviteParams; result: Empty };
@@ -104,6 +116,10 @@ export const METHODS: { readonly [M in Method]: MethodSpec } = {
   'call.dtmf': { scope: null, routing: 'call' },
   'call.hold': { scope: null, routing: 'call' },
   'call.transfer': { scope: null, routing: 'call' },
+  'call.assist': { scope: null, routing: 'call' },
+  'calls.list': { scope: 'calls:list', routing: 'session' },
+  'calls.watch': { scope: 'calls:list', routing: 'session' },
+  'calls.unwatch': { scope: null, routing: 'session' },
   'room.join': { scope: 'rooms:join', routing: 'room' },
   'room.leave': { scope: null, routing: 'room' },
   'room.invite': { scope: 'calls:dial', routing: 'room' },
@@ -129,6 +145,8 @@ export interface EventMap {
   'call.peer': PeerEvent;
   'call.early': CallEvent;
   'call.dtmf': DtmfEvent;
+  'call.assisted': AssistedEvent;
+  'calls.updated': CallsUpdatedEvent;
   'room.joined': RoomParticipantEvent;
   'room.updated': RoomParticipantEvent;
   'room.left': RoomLeftEvent;

@@ -14,6 +14,12 @@ export const Scopes = {
   sip: 'calls:sip',
   /** May call phone numbers (E.164) through the project's SIP trunk (with `calls:dial`). */
   pstn: 'calls:pstn',
+  /** May list the project's ongoing calls and rooms (`calls.list`, `calls.watch`). */
+  list: 'calls:list',
+  /** May join the project's calls and rooms as a supervisor (`call.assist`), in every mode. */
+  assist: 'calls:assist',
+  /** May join the project's calls and rooms as a listening supervisor (`call.assist` monitor only). */
+  monitor: 'calls:monitor',
 } as const;
 
 export type Scope = (typeof Scopes)[keyof typeof Scopes];

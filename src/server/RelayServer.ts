@@ -13,7 +13,10 @@ import {
   type IceServer,
   type RelayLimits,
   type Scope,
+  type CallsFilter,
+  type CallsListResult,
 } from '../protocol/index.js';
+import type { AssistRecord } from './supervision/Assists.js';
 import { systemClock, type Clock } from './clock.js';
 import { limitConnectionsPerAddress } from './http/limitConnectionsPerAddress.js';
 import { rejectUpgrade } from './http/rawSocket.js';
@@ -89,6 +92,12 @@ export interface RelayServerOptions {
   allowedOrigins?: string[];
   /** Time source and timers. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Told of every mode a supervisor takes in a call (`call.assist`): who, which call, which
+   * mode, when. The same entries are listed with the call while it lasts (`assists`); keep
+   * them from here for an audit log that outlives calls. Default: none.
+   */
+  onAssist?: (record: AssistRecord) => void;
 }
 
 export interface ListenOptions {
@@ -139,6 +148,11 @@ export interface RelayServer {
    */
   issueToken(request: IssueTokenRequest): Promise<TokenPair>;
   stats(): RelayStats;
+  /**
+   * The project's ongoing calls and rooms, on every node, as `GET /api/relay/rest/calls`
+   * answers them (for a back end in the same process).
+   */
+  listCalls(project: string, filter?: CallsFilter): Promise<CallsListResult>;
   /** Closes every session with 1001 (going away), stops listening and closes the store. */
   close(): Promise<void>;
 }
@@ -220,6 +234,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     turn,
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy ?? false,
+    onAssist: options.onAssist,
   });
   let closing = false;
   const rest = createRestApi({
@@ -232,6 +247,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       if (member && !member.connected()) throw new Error('Redis is unreachable');
       await store.ping();
     },
+    listCalls: (projectId, filter) => signaling.board.list(projectId, filter),
   });
   try {
     await signaling.startCluster();
@@ -331,6 +347,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       });
     },
     stats: () => signaling.stats(),
+    listCalls: (project, filter = {}) => signaling.board.list(project, filter),
     async close() {
       if (closing) return;
       closing = true;

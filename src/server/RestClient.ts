@@ -1,6 +1,9 @@
 import {
+  CALLS_PATH,
   ErrorCodes,
   JWT_PATH,
+  type CallsFilter,
+  type CallsListResult,
   RelayHttpError,
   type ErrorCode,
   type Scope,
@@ -42,22 +45,24 @@ export interface RestClient {
   refreshToken(refreshToken: string): Promise<TokenPair>;
   /** Revokes the refresh token's family and closes its live sessions (logout). */
   revokeToken(refreshToken: string): Promise<void>;
+  /** The project's ongoing calls and rooms, on every node (`GET /api/relay/rest/calls`). */
+  listCalls(filter?: CallsFilter): Promise<CallsListResult>;
 }
 
 /** A client of the Relay's token REST API, for app back ends. Errors are RelayHttpError. */
 export function createRestClient(options: RestClientOptions): RestClient {
   const doFetch = options.fetch ?? globalThis.fetch;
-  const endpoint = new URL(JWT_PATH, options.url).toString();
+  const jwtEndpoint = new URL(JWT_PATH, options.url).toString();
   const authorization = `Basic ${Buffer.from(`${options.project}:${options.token}`).toString('base64')}`;
 
-  async function request(method: string, body: unknown): Promise<unknown> {
+  async function request(method: string, body: unknown, endpoint = jwtEndpoint): Promise<unknown> {
     let response: Response;
     let text: string;
     try {
       response = await doFetch(endpoint, {
         method,
         headers: { authorization, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        body: method === 'GET' ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
       // Reading the body can fail too (connection dropped, timeout): still a network error.
@@ -103,6 +108,12 @@ export function createRestClient(options: RestClientOptions): RestClient {
     },
     async revokeToken(refreshToken) {
       await request('DELETE', { refresh_token: refreshToken });
+    },
+    async listCalls(filter = {}) {
+      const url = new URL(CALLS_PATH, options.url);
+      if (filter.resource !== undefined) url.searchParams.set('resource', filter.resource);
+      if (filter.state !== undefined) url.searchParams.set('state', filter.state);
+      return (await request('GET', undefined, url.toString())) as CallsListResult;
     },
   };
 }

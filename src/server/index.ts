@@ -23,6 +23,7 @@ export type { TurnOptions } from './turnCredentials.js';
 export type { JanusOptions } from './janus/JanusOptions.js';
 export type { SipOptions, SipTrunk } from './sip/SipOptions.js';
 export type { ClusterConfig } from './cluster/connectCluster.js';
+export type { AssistRecord } from './supervision/Assists.js';
 export { systemClock } from './clock.js';
 export { createRestClient } from './RestClient.js';
 export type { RestClient, RestClientOptions, CreateTokenOptions, TokenPair } from './RestClient.js';
@@ -40,4 +41,15 @@ export {
   resourceProblem,
   normalizeIdentity,
 } from '../protocol/index.js';
-export type { ErrorCode, IceServer, RelayLimits, Scope } from '../protocol/index.js';
+export type {
+  AssistAudit,
+  AssistMode,
+  CallRecord,
+  CallRecordParticipant,
+  CallsFilter,
+  CallsListResult,
+  ErrorCode,
+  IceServer,
+  RelayLimits,
+  Scope,
+} from '../protocol/index.js';

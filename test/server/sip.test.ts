@@ -239,6 +239,66 @@ describe('calls to SIP endpoints and phone numbers', () => {
     expect(result.code).toBe(0);
   });
 
+  it('is listed with its far end, and a supervisor assists it through the browser party', async () => {
+    const uas = await far('uas-echo');
+    const agent = await relay.connect('desk-agent', { scopes: SCOPES });
+    const supervisor = await relay.connect('desk-sup', {
+      scopes: ['calls:list', 'calls:assist'],
+    });
+    const callId = await dial(agent, `sip:customer@${uas.address}`);
+    await event(agent, 'call.answered', callId);
+    const { calls } = (await supervisor.call('calls.list', { resource: 'desk-agent' })) as {
+      calls: { id: string; media: string; state: string; participants: unknown[] }[];
+    };
+    expect(calls).toMatchObject([
+      {
+        id: callId,
+        media: 'sip',
+        gateway: 'sip',
+        state: 'active',
+        participants: [
+          { resource: 'desk-agent', role: 'caller', state: 'joined' },
+          { resource: `sip:customer@${uas.address}`, role: 'callee', state: 'joined' },
+        ],
+      },
+    ]);
+    // Whisper needs no agent here: the browser party is the only one to whisper to.
+    const result = (await supervisor.call('call.assist', { callId, mode: 'whisper' })) as {
+      participantId: string;
+      parties: { participantId: string; resource: string }[];
+    };
+    expect(result.parties.map((p) => p.resource)).toEqual(['desk-agent']);
+    const partyId = result.parties[0]?.participantId;
+    expect(await event(agent, 'call.assisted', callId)).toMatchObject({
+      participantId: partyId,
+      supervisors: [{ resource: 'desk-sup', mode: 'whisper', agent: partyId }],
+    });
+    await supervisor.call('call.signal', { callId, to: partyId, signal: { type: 'offer' } });
+    expect(await agent.next('call.signal', (p) => p.from !== undefined)).toMatchObject({
+      from: result.participantId,
+      signal: { type: 'offer' },
+    });
+    await agent.call('call.signal', { callId, to: result.participantId, signal: { a: 1 } });
+    expect(await supervisor.next('call.signal')).toMatchObject({ from: partyId });
+    // Leaving keeps the call; the audit stays with it.
+    await supervisor.call('call.hangup', { callId });
+    expect(
+      await agent.next('call.assisted', (p) => (p.supervisors as unknown[]).length === 0),
+    ).toBeTruthy();
+    const [listed] = (
+      (await supervisor.call('calls.list', { resource: 'desk-agent' })) as {
+        calls: { participants: unknown[]; assists: { mode: string; until?: number }[] }[];
+      }
+    ).calls;
+    expect(listed?.participants).toHaveLength(2);
+    expect(listed?.assists).toMatchObject([{ mode: 'whisper', until: expect.any(Number) }]);
+    // The call ending reaches a supervisor still in it.
+    await supervisor.call('call.assist', { callId, mode: 'monitor' });
+    await agent.call('call.hangup', { callId });
+    expect(await event(supervisor, 'call.ended', callId)).toMatchObject({ reason: 'hangup' });
+    expect((await uas.exited).code).toBe(0);
+  });
+
   it('refuses without the scopes, a host outside sipDomains, a project without a trunk', async () => {
     const plain = await relay.connect('plain', { scopes: ['calls:dial'] });
     expect(await refusal(plain.call('call.invite', { to: '+15557654321' }))).toMatchObject({

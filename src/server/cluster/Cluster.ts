@@ -7,11 +7,13 @@ import {
   RelayRpcError,
   RpcErrorCodes,
   ServerEvents,
+  type Scope,
 } from '../../protocol/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { can } from '../signaling/authorize.js';
 import type { Session } from '../signaling/Session.js';
 import { Backlogs, type BufferRoom } from './Backlogs.js';
+import { CallRecords } from './CallRecords.js';
 import { adoptSession } from './adoptSession.js';
 import type { Adopted, ClusterHost } from './ClusterHost.js';
 import { ClusterRooms } from './ClusterRooms.js';
@@ -60,6 +62,8 @@ export class Cluster {
   private readonly backlogs: Backlogs;
   /** Rooms across nodes. */
   readonly rooms: ClusterRooms;
+  /** Every node's call records, for supervisors. */
+  readonly calls: CallRecords;
   private host: ClusterHost | undefined;
 
   constructor(options: ClusterOptions) {
@@ -85,6 +89,7 @@ export class Cluster {
       this.presence,
       this.timeoutMs,
     );
+    this.calls = new CallRecords(options.pub, options.sub, prefix, this.nodeId, this.presence);
     this.sweep = new DeadNodeSweep(
       clock,
       ttl / 3,
@@ -242,6 +247,15 @@ export class Cluster {
     return this.foreign.ownerOf(callId);
   }
 
+  /**
+   * A session of this node joined a call of `owner` as its supervisor: the call's requests
+   * now go there, and its end reaches the session, as for the call's own legs.
+   */
+  supervising(session: Session, callId: string, owner: string): void {
+    session.calls.add(callId);
+    this.foreign.add(callId, owner, session.id);
+  }
+
   /** Sends a call request of a local session to the node that owns the call. */
   forward(
     session: Session,
@@ -269,6 +283,26 @@ export class Cluster {
           else resolve(result);
         },
       );
+    });
+  }
+
+  /**
+   * Sends a local session's `call.assist` to the node owning the call, with who the session is
+   * (the owner keeps it as a leg of the call); on success the session supervises it from here.
+   */
+  assist(session: Session, owner: string, params: Record<string, unknown>): Promise<unknown> {
+    const callId = String(params.callId);
+    const { id: sessionId, projectId, resource, scopes } = session;
+    const message = { type: 'assist', sessionId, projectId, resource, scopes, params };
+    return new Promise((resolve, reject) => {
+      this.bus.request(owner, message, this.timeoutMs, (error, result) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        this.supervising(session, callId, owner);
+        resolve(result);
+      });
     });
   }
 
@@ -319,6 +353,22 @@ export class Cluster {
           message.params as Record<string, unknown>,
         );
         // After the reply, which the bus publishes once this returns.
+        if (handled.after) queueMicrotask(handled.after);
+        return handled.result;
+      }
+      case 'assist': {
+        const proxy = this.proxies.of(
+          String(message.sessionId),
+          from,
+          String(message.projectId),
+          String(message.resource),
+          message.scopes as Scope[],
+        );
+        const handled = host.callRequest(
+          proxy,
+          ClientMethods.assist,
+          message.params as Record<string, unknown>,
+        );
         if (handled.after) queueMicrotask(handled.after);
         return handled.result;
       }

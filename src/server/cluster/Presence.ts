@@ -137,7 +137,8 @@ export class Presence {
     for (const entry of this.entries.values()) await this.write(entry);
   }
 
-  private async aliveAmong(nodes: string[]): Promise<Set<string>> {
+  /** The nodes among `nodes` that are alive. */
+  async aliveAmong(nodes: string[]): Promise<Set<string>> {
     const distinct = [...new Set(nodes)];
     const pipeline = this.redis.pipeline();
     for (const node of distinct) pipeline.exists(this.aliveKey(node));

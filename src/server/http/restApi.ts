@@ -4,8 +4,11 @@ import {
   ALL_SCOPES,
   DEFAULT_SCOPES,
   ErrorCodes,
+  CALLS_PATH,
   HEALTH_PATH,
   JWT_PATH,
+  type CallsFilter,
+  type CallsListResult,
   RelayError,
   RelayHttpError,
   isScope,
@@ -29,6 +32,8 @@ export interface RestApiOptions {
   trustProxy: boolean;
   /** Resolves when the server can serve; rejects otherwise. */
   health: () => Promise<void>;
+  /** The project's ongoing calls (every node's). */
+  listCalls: (projectId: string, filter: CallsFilter) => Promise<CallsListResult>;
 }
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="relaycall", charset="UTF-8"' };
@@ -97,6 +102,12 @@ export function createRestApi(options: RestApiOptions) {
     }
   }
 
+  async function serveCalls(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const projectId = await authenticate(req);
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    sendJson(res, 200, await options.listCalls(projectId, parseCallsFilter(query, limits)));
+  }
+
   async function serveHealth(res: ServerResponse): Promise<void> {
     try {
       await options.health();
@@ -112,6 +123,9 @@ export function createRestApi(options: RestApiOptions) {
       if (path === JWT_PATH) {
         if (!JWT_METHODS.split(', ').includes(req.method ?? '')) throw notAllowed(JWT_METHODS);
         await serveJwt(req, res);
+      } else if (path === CALLS_PATH) {
+        if (req.method !== 'GET') throw notAllowed('GET');
+        await serveCalls(req, res);
       } else if (path === HEALTH_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed('GET, HEAD');
         await serveHealth(res);
@@ -200,6 +214,27 @@ function parseScopes(scopes: unknown): Scope[] {
     );
   }
   return [...new Set(scopes as Scope[])];
+}
+
+function parseCallsFilter(query: URLSearchParams, limits: RelayLimits): CallsFilter {
+  const filter: CallsFilter = {};
+  for (const name of query.keys()) {
+    if (name !== 'resource' && name !== 'state') {
+      throw badRequest(`Unknown query parameter "${name}": filter with resource and state.`);
+    }
+  }
+  const resource = query.get('resource');
+  if (resource !== null) {
+    const problem = resourceProblem(resource, limits.maxResourceLength);
+    if (problem) throw badRequest(`"resource" ${problem}.`);
+    filter.resource = resource.normalize('NFC');
+  }
+  const state = query.get('state');
+  if (state !== null && state !== 'ringing' && state !== 'active') {
+    throw badRequest('"state" must be "ringing" or "active".');
+  }
+  if (state !== null) filter.state = state;
+  return filter;
 }
 
 function parseRefreshToken(body: Record<string, unknown>): string {

@@ -1,4 +1,10 @@
-import type { Participant, RoomJoinResult, RoomMedia } from '../../protocol/index.js';
+import type {
+  AssistAudit,
+  AssistMode,
+  Participant,
+  RoomJoinResult,
+  RoomMedia,
+} from '../../protocol/index.js';
 import type { CallLedger } from './callLedger.js';
 
 /** What a room is: a named mesh room (`room.*`), or a 1:1 call (`call.*`), a room of two. */
@@ -14,6 +20,17 @@ export interface Member {
   readonly rung: Set<string>;
   /** While ringing: ends the invitation with `no-answer`. */
   ringTimer: unknown;
+  /** Supervisors (`call.assist`): how they assist; undefined for the room's own participants. */
+  assist: Assist | undefined;
+}
+
+/** How a supervisor assists its room. */
+export interface Assist {
+  mode: AssistMode;
+  /** Whisper: the participant id of the one participant who hears the supervisor. */
+  agent: string | undefined;
+  /** When it took this mode, ms since the epoch. */
+  since: number;
 }
 
 /**
@@ -28,6 +45,12 @@ export class Room {
   call: CallLedger | undefined;
   /** Resources a moderator removed: refused (join and invite) while the room lives. */
   readonly removed = new Set<string>();
+  /** When it was created, ms since the epoch. */
+  startedAt = 0;
+  /** Calls: when answered, ms since the epoch. */
+  answeredAt: number | undefined;
+  /** Every assist of the room, oldest first: its audit. */
+  readonly assists: AssistAudit[] = [];
   /** In the order they arrived (the order results list them in). */
   private readonly byId = new Map<string, Member>();
   private readonly byLeg = new Map<string, Member>();
@@ -102,6 +125,16 @@ export class Room {
     return [...this.byId.values()];
   }
 
+  /** Joined and away participants that are not supervisors. */
+  parties(): Member[] {
+    return this.present().filter((member) => member.assist === undefined);
+  }
+
+  /** Joined and away supervisors. */
+  supervisors(): Member[] {
+    return this.present().filter((member) => member.assist !== undefined);
+  }
+
   /** What `room.join` answers a participant. */
   snapshot(participantId: string, maxParticipants: number): RoomJoinResult {
     return {
@@ -134,6 +167,7 @@ export function newMember(
     legId,
     rung: new Set(rung),
     ringTimer: undefined,
+    assist: undefined,
   };
 }
 

@@ -22,15 +22,17 @@ export class RoomEngine {
   private readonly invitations = new Map<string, Set<string>>();
   /** In the order their legs hear of a session's changes. */
   private readonly kinds = new Map<RoomKindName, RoomKind>();
+  /** Told of every change of a room's membership (supervision lists rooms from it). */
+  onChange: ((roomId: string) => void) | undefined;
 
   constructor(
     readonly directory: LegDirectory,
     private readonly limits: RelayLimits,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     /** Called when a leg's resume buffer overflowed; must defer ending it (not re-enter). */
     onOverflow: (leg: Leg) => void,
   ) {
-    this.registry = new RoomRegistry(limits);
+    this.registry = new RoomRegistry(limits, () => clock.now());
     this.tell = new RoomNotifier(directory, onOverflow);
   }
 
@@ -54,7 +56,13 @@ export class RoomEngine {
     const member = newMember(participantId, leg.resource, leg.id);
     room.add(member);
     this.kindOf(room).held(leg).add(room.id);
+    this.changed(room);
     return member;
+  }
+
+  /** Tells `onChange` of a change in the room. */
+  changed(room: Room): void {
+    this.onChange?.(room.id);
   }
 
   /**
@@ -78,6 +86,7 @@ export class RoomEngine {
       addTo(this.invitations, leg.id, room.id);
       if (kind.ringHeld) kind.held(leg).add(room.id);
     }
+    this.changed(room);
     return member;
   }
 
@@ -94,6 +103,7 @@ export class RoomEngine {
     member.rung.clear();
     room.attach(member, leg.id);
     this.kindOf(room).held(leg).add(room.id);
+    this.changed(room);
     return others;
   }
 
@@ -113,7 +123,9 @@ export class RoomEngine {
     // Once only: a ring timer, a removal and a leg's end may race for the same participant.
     if (!this.registry.holds(room) || room.member(member.participant.id) !== member) return;
     const kind = this.kindOf(room);
-    if (kind.endsOnDeparture) {
+    this.changed(room);
+    // A supervisor leaving a call does not end it: only its parties' departures do.
+    if (kind.endsOnDeparture && member.assist === undefined) {
       this.close(room, reason, from, by);
       return;
     }
@@ -198,6 +210,7 @@ export class RoomEngine {
       if (!room || !member || member.participant.state === state) continue;
       member.participant.state = state;
       kind.presence(room, member);
+      this.changed(room);
     }
   }
 
@@ -206,6 +219,7 @@ export class RoomEngine {
     if (!this.registry.delete(room)) return;
     const kind = this.kindOf(room);
     kind.closed(room);
+    this.changed(room);
     for (const member of room.members()) {
       this.stopTimer(member);
       const legs = member.legId === null ? [...member.rung] : [member.legId];

@@ -22,7 +22,21 @@ export class RoomRegistry {
   private readonly byName = new Map<string, Room>();
   private readonly perProject = new Map<string, number>();
 
-  constructor(private readonly limits: RelayLimits) {}
+  constructor(
+    private readonly limits: RelayLimits,
+    /** ms since the epoch: when rooms start. */
+    private readonly now: () => number,
+  ) {}
+
+  /** Every live room and call. */
+  all(): IterableIterator<Room> {
+    return this.byId.values();
+  }
+
+  /** The live room or call of that id, of any kind. */
+  find(roomId: string): Room | undefined {
+    return this.byId.get(roomId);
+  }
 
   /** Rooms of a kind. */
   count(kind: RoomKindName): number {
@@ -51,6 +65,7 @@ export class RoomRegistry {
       throw tooManyRoomsPerProject(this.limits.maxRoomsPerProject);
     }
     const room = new Room(randomUUID(), projectId, name);
+    room.startedAt = this.now();
     this.byId.set(room.id, room);
     this.counts.room += 1;
     this.byName.set(nameKey(projectId, name), room);
@@ -61,6 +76,7 @@ export class RoomRegistry {
   /** A new call: a room with a random id and no name. */
   createCall(projectId: string): Room {
     const room = new Room(randomUUID(), projectId, '', 'call');
+    room.startedAt = this.now();
     this.byId.set(room.id, room);
     this.counts.call += 1;
     return room;

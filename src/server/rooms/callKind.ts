@@ -3,6 +3,8 @@ import type { Leg } from './Leg.js';
 import type { Member, Room } from './Room.js';
 import type { RoomKind } from './RoomKind.js';
 import type { RoomNotifier } from './RoomNotifier.js';
+import { tellAssisted } from './tellAssisted.js';
+import { auditLeave } from '../supervision/auditAssist.js';
 
 /** A leg of calls: a signaling session, whose `calls` hold its calls, ringing ones included. */
 export interface CallLeg extends Leg {
@@ -22,14 +24,22 @@ export class CallKind implements RoomKind {
   readonly ringsWhileDetached = false;
   readonly endsOnDeparture = true;
 
-  constructor(private readonly tell: RoomNotifier) {}
+  constructor(
+    private readonly tell: RoomNotifier,
+    /** ms since the epoch, for the assist audit. */
+    private readonly now: () => number,
+  ) {}
 
   held(leg: Leg): Set<string> {
     return (leg as CallLeg).calls;
   }
 
-  left(): void {
-    // A call never outlives a departure (endsOnDeparture): ended tells everyone.
+  left(room: Room, member: Member): void {
+    // Only supervisors leave a call that goes on (a party's departure ends it): the others
+    // learn who supervises it now.
+    if (member.assist === undefined) return;
+    auditLeave(room.assists, member.participant.id, this.now());
+    tellAssisted(this.tell, room);
   }
 
   ended(room: Room, member: Member, legId: string, reason: string): void {
@@ -43,8 +53,14 @@ export class CallKind implements RoomKind {
   }
 
   presence(room: Room, member: Member): void {
+    // A supervisor's connection is its own business; the parties' is each other's.
+    if (member.assist !== undefined) return;
     const connected = member.participant.state !== 'away';
-    this.tell.present(room, ServerEvents.peer, { callId: room.id, connected }, member);
+    for (const other of room.parties()) {
+      if (other !== member) {
+        this.tell.leg(other.legId, ServerEvents.peer, { callId: room.id, connected });
+      }
+    }
   }
 
   closed(): void {

@@ -32,7 +32,7 @@ export class CallManager {
     private readonly router: SessionRouter,
     private readonly limits: RelayLimits,
   ) {
-    engine.register(new CallKind(engine.tell));
+    engine.register(new CallKind(engine.tell, () => engine.clock.now()));
   }
 
   /** Calls on this node. */
@@ -115,6 +115,7 @@ export class CallManager {
     if (!callee.rung.has(session.id)) {
       throw errors.invalidState('Only a ringing call can be answered.');
     }
+    room.answeredAt = this.engine.clock.now();
     for (const legId of this.engine.attach(room, callee, session)) {
       this.engine.tell.leg(legId, ServerEvents.ended, { callId, reason: 'answered-elsewhere' });
     }
@@ -153,14 +154,36 @@ export class CallManager {
   /** Ends a call from either leg: cancel while ringing (caller), decline (callee), hang up when active. */
   hangup(session: Session, callId: string): void {
     const { room, call } = this.legOf(session, callId);
+    const supervisor = room.memberOf(session.id);
+    if (supervisor?.assist) {
+      // A supervisor leaves; the call goes on.
+      this.engine.depart(room, supervisor, 'left', supervisor.participant.id, session.id);
+      return;
+    }
     const isCaller = session.id === call.caller.legId;
     const member = isCaller ? call.caller : call.callee;
     const reason = answered(call) ? 'hangup' : isCaller ? 'cancelled' : 'declined';
     this.engine.depart(room, member, reason, null, session.id);
   }
 
-  signal(session: Session, callId: string, signal: unknown): void {
-    const { call } = this.legOf(session, callId);
+  /**
+   * Forwards a signal: between the two parties (no `to`), or, in an assisted call, between a
+   * supervisor and a party (`to` names the other's participant id; the event names the sender).
+   */
+  signal(session: Session, callId: string, signal: unknown, to?: string): void {
+    const { room, call } = this.legOf(session, callId);
+    const sender = room.memberOf(session.id);
+    if (to !== undefined || sender?.assist) {
+      const target = to === undefined ? undefined : room.member(to);
+      if (!sender || !target || target.legId === null || !sender.assist === !target.assist) {
+        throw errors.invalidParams(
+          'call.signal: "to" must be the participant id of a supervisor (from a party) or of a ' +
+            'party (from a supervisor) in this call.',
+        );
+      }
+      this.forward(callId, target.legId, signal, sender.participant.id);
+      return;
+    }
     if (session.id === call.caller.legId) {
       if (!answered(call)) {
         const { maxEarlySignals, maxEarlySignalBytes } = this.limits;
@@ -194,11 +217,13 @@ export class CallManager {
    * Sends a signal to the other leg, unless it is not keeping up: then the sender is refused
    * (it may send it again shortly) instead of the reader being buried, or closed, by it.
    */
-  private forward(callId: string, to: string | null, signal: unknown): void {
+  private forward(callId: string, to: string | null, signal: unknown, from?: string): void {
     const receiver = to === null ? undefined : this.engine.directory.get(to);
     if (!receiver) return;
     if (!receiver.acceptsSignal()) throw errors.peerBacklogged();
-    this.engine.tell.send(receiver, ServerEvents.signal, { callId, signal });
+    const event: EventParams<'call.signal'> = { callId, signal };
+    if (from !== undefined) event.from = from;
+    this.engine.tell.send(receiver, ServerEvents.signal, event);
   }
 
   private find(callId: string): Call | undefined {

@@ -26,6 +26,9 @@ import type { Session } from './Session.js';
 import { SessionLifecycle, type LegEvents, type LifecycleOptions } from './SessionLifecycle.js';
 import { WriteBatch } from './WriteBatch.js';
 import type { SfuMedia } from '../rooms/SfuMedia.js';
+import { Assists, type AssistRecord } from '../supervision/Assists.js';
+import { CallBoard } from '../supervision/CallBoard.js';
+import { roomsOnBoard } from '../supervision/roomsOnBoard.js';
 
 export interface SignalingOptions extends LifecycleOptions {
   /** When set, only these Origin headers may open a socket. */
@@ -36,11 +39,19 @@ export interface SignalingOptions extends LifecycleOptions {
   sfu?: SfuMedia;
   /** The SIP gateway and the projects' trunks; none: calls between browsers only. */
   sip?: { gateway: SipGateway; trunks: Map<string, ResolvedTrunk> };
+  /** Told of every mode a supervisor takes in a call (an audit log). */
+  onAssist?: (record: AssistRecord) => void;
 }
 
 const MAX_MALFORMED = 20;
 /** Methods that wait on a token check; the others are handled synchronously. */
-const ASYNC_METHODS = new Set<string>(['relay.connect', 'relay.reauthenticate', 'call.transfer']);
+const ASYNC_METHODS = new Set<string>([
+  'relay.connect',
+  'relay.reauthenticate',
+  'call.transfer',
+  'calls.list',
+  'calls.watch',
+]);
 
 /**
  * The signaling WebSocket endpoint, as a socket layer: upgrades, rate limits, framing and
@@ -52,6 +63,8 @@ export class SignalingServer {
   private readonly calls: CallManager;
   private readonly gateway: GatewayCalls;
   private readonly engines: Engines;
+  /** The project's ongoing calls, for supervisors. */
+  readonly board: CallBoard;
   private readonly legs: LegEvents;
   private readonly lifecycle: SessionLifecycle;
   private readonly routing: ClusterRouting | undefined;
@@ -110,10 +123,30 @@ export class SignalingServer {
       limits,
       options.clock,
       (session, event, params) => engine.tell.send(session, event, params),
+      options.onAssist,
     );
-    this.engines = { calls: this.calls, gateway: this.gateway, rooms, clock: options.clock };
+    this.board = new CallBoard(limits.maxListedCalls, (leg, params) =>
+      engine.tell.send(leg, 'calls.updated', params),
+    );
+    this.board.addSource(roomsOnBoard(engine.registry));
+    this.board.addSource(this.gateway);
+    engine.onChange = (id) => this.board.changed(id);
+    this.gateway.onChange = (id) => this.board.changed(id);
+    this.engines = {
+      calls: this.calls,
+      gateway: this.gateway,
+      rooms,
+      board: this.board,
+      assists: new Assists(engine, limits, options.onAssist),
+      clock: options.clock,
+    };
     this.legs = engine;
-    this.lifecycle = new SessionLifecycle(options, [this.legs, this.gateway], {
+    const watchers: LegEvents = {
+      detached: () => undefined,
+      resumed: () => undefined,
+      ended: (session) => this.board.unwatch(session.id),
+    };
+    this.lifecycle = new SessionLifecycle(options, [this.legs, this.gateway, watchers], {
       call: (callId) => this.calls.owns(callId) || this.gateway.owns(callId),
       rooms: (session) =>
         rooms.roomsOf(session).map(({ roomId, participantId }) => ({ roomId, participantId })),

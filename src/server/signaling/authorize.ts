@@ -15,6 +15,8 @@ const REQUIRED_SCOPE = {
   receive: Scopes.receive,
   joinRooms: Scopes.joinRooms,
   moderateRooms: Scopes.moderateRooms,
+  listCalls: Scopes.list,
+  assist: Scopes.assist,
 } as const satisfies Record<string, Scope>;
 
 export type Action = keyof typeof REQUIRED_SCOPE;
@@ -24,7 +26,20 @@ const DOING: Record<Action, string> = {
   receive: 'be rung',
   joinRooms: 'join rooms',
   moderateRooms: 'moderate rooms',
+  listCalls: "list the project's calls",
+  assist: 'whisper to or barge into calls',
 };
+
+/**
+ * Throws `forbidden` unless the scopes allow assisting in `mode`: `monitor` with `calls:monitor`
+ * or `calls:assist`, the other modes with `calls:assist` only.
+ */
+export function authorizeAssist(scopes: readonly Scope[], mode: string): void {
+  if (scopes.includes(Scopes.assist)) return;
+  if (mode === 'monitor' && scopes.includes(Scopes.monitor)) return;
+  if (mode === 'monitor') throw forbidden(Scopes.monitor, 'listen in on calls');
+  throw forbidden(Scopes.assist, `assist calls in ${mode} mode`);
+}
 
 export function can(scopes: readonly Scope[], action: Action): boolean {
   return scopes.includes(REQUIRED_SCOPE[action]);

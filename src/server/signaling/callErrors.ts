@@ -13,6 +13,10 @@ export function invalidState(message: string): RelayRpcError {
   return rpc(RpcErrorCodes.invalidState, ErrorCodes.invalidState, message);
 }
 
+export function invalidParams(message: string): RelayRpcError {
+  return rpc(RpcErrorCodes.invalidParams, ErrorCodes.invalidParams, message);
+}
+
 export function tooManyCalls(max: number): RelayRpcError {
   return rpc(
     RpcErrorCodes.limitExceeded,
@@ -46,6 +50,23 @@ export function callNotFound(): RelayRpcError {
     RpcErrorCodes.callNotFound,
     ErrorCodes.callNotFound,
     'No such call on this session. It may have ended; check the call id.',
+  );
+}
+
+export function callNotFoundInProject(): RelayRpcError {
+  return rpc(
+    RpcErrorCodes.callNotFound,
+    ErrorCodes.callNotFound,
+    'No ongoing call or room with this id in the project. It may have ended: list the ' +
+      'ongoing ones with calls.list.',
+  );
+}
+
+export function tooManySupervisors(max: number): RelayRpcError {
+  return rpc(
+    RpcErrorCodes.limitExceeded,
+    ErrorCodes.limitExceeded,
+    `This call already has ${max} supervisors (maxSupervisorsPerCall). Try again when one leaves.`,
   );
 }
 

@@ -35,24 +35,31 @@ export class ClusterRouting {
   /** Joins the other nodes: they may now ring this node's sessions and route to them. */
   start(legs: LegEvents): Promise<void> {
     const { cluster, lifecycle, limits } = this;
-    return cluster.start({
-      session: (id) => lifecycle.local(id),
-      callRequest: (session, method, params) => {
-        const routing = isMethod(method) ? METHODS[method].routing : undefined;
-        if (routing !== 'call' && routing !== 'room') throw internalError();
-        return handle(this.engines, session, method, readParams(method, params, limits));
-      },
-      legEvent: (session, event) => {
-        if (event === 'detached') legs.detached(session);
-        else if (event === 'resumed') legs.resumed(session);
-        else legs.ended(session);
-      },
-      includingLegs: (found, run) => this.legs.including(found, run),
-      revokeFamily: (familyId) => lifecycle.closeFamily(familyId),
-      handOver: (sessionId, node) => lifecycle.handOver(sessionId, node),
-      maxCallsPerSession: limits.maxCallsPerSession,
-      resumeGraceMs: limits.resumeGraceMs,
-    });
+    const { board } = this.engines;
+    board.share(cluster.calls);
+    const listening = cluster.calls.listen((projectId, record, ended) =>
+      board.remote(projectId, record, ended),
+    );
+    return listening.then(() =>
+      cluster.start({
+        session: (id) => lifecycle.local(id),
+        callRequest: (session, method, params) => {
+          const routing = isMethod(method) ? METHODS[method].routing : undefined;
+          if (routing !== 'call' && routing !== 'room') throw internalError();
+          return handle(this.engines, session, method, readParams(method, params, limits));
+        },
+        legEvent: (session, event) => {
+          if (event === 'detached') legs.detached(session);
+          else if (event === 'resumed') legs.resumed(session);
+          else legs.ended(session);
+        },
+        includingLegs: (found, run) => this.legs.including(found, run),
+        revokeFamily: (familyId) => lifecycle.closeFamily(familyId),
+        handOver: (sessionId, node) => lifecycle.handOver(sessionId, node),
+        maxCallsPerSession: limits.maxCallsPerSession,
+        resumeGraceMs: limits.resumeGraceMs,
+      }),
+    );
   }
 
   /** Whether a request involves another node (and so cannot be answered at once). */
@@ -61,6 +68,7 @@ export class ClusterRouting {
       method === 'call.invite' ||
       method === 'room.join' ||
       method === 'room.invite' ||
+      method === 'call.assist' ||
       this.cluster.ownerOf(idOf(params, 'callId') ?? '') !== undefined ||
       this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '') !== undefined
     );
@@ -74,6 +82,7 @@ export class ClusterRouting {
     if (method === 'call.invite') return this.inviteAcross(session, params);
     if (method === 'room.join') return this.joinAcross(session, params);
     if (method === 'room.invite') return this.inviteToRoom(session, params);
+    if (method === 'call.assist') return this.assistAcross(session, params);
     const roomOwner = this.cluster.rooms.ownerOf(idOf(params, 'roomId') ?? '');
     if (roomOwner && isMethod(method) && METHODS[method].routing === 'room') {
       const p = params as Record<string, unknown>;
@@ -146,6 +155,22 @@ export class ClusterRouting {
     return this.legs.including(rooms.proxiesOf(session.projectId, receivers), () =>
       handle(this.engines, session, 'room.invite', readParams('room.invite', params, this.limits)),
     );
+  }
+
+  /**
+   * A supervisor's `call.assist` of a call or room wherever it lives: the node owning it is found
+   * from the call records in Redis (or the calls the session is in already).
+   */
+  private async assistAcross(session: Session, params: unknown): Promise<Handled | undefined> {
+    const callId = readParams('call.assist', params, this.limits).string('callId');
+    const { assists, gateway } = this.engines;
+    if (assists.owns(callId) || gateway.owns(callId)) return undefined;
+    const owner =
+      this.cluster.ownerOf(callId) ??
+      (await this.cluster.calls.ownerOf(session.projectId, callId).catch(() => undefined));
+    if (!owner) return undefined;
+    const result = await this.cluster.assist(session, owner, params as Record<string, unknown>);
+    return { result };
   }
 
   /** An invite that also rings the callee's sessions on other nodes. */

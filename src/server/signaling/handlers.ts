@@ -12,6 +12,8 @@ import { runRoomMethod } from '../rooms/roomMethods.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { RoomMethod } from '../rooms/roomParams.js';
 import type { GatewayCalls } from '../sip/GatewayCalls.js';
+import type { Assists } from '../supervision/Assists.js';
+import type { CallBoard } from '../supervision/CallBoard.js';
 import type { CallManager } from './CallManager.js';
 import type { ParamReader } from './parseRequest.js';
 import type { Session } from './Session.js';
@@ -30,6 +32,10 @@ export interface Engines {
   /** Calls to and from SIP endpoints and phone numbers. */
   gateway: GatewayCalls;
   rooms: RoomManager;
+  /** Ongoing calls, for supervisors. */
+  board: CallBoard;
+  /** Supervisors joining calls. */
+  assists: Assists;
   clock: Clock;
 }
 
@@ -83,8 +89,26 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
   'call.signal': ({ calls, gateway }, session, p) => {
     const callId = p.string('callId');
     const signal = p.json('signal', true);
-    if (gateway.owns(callId)) gateway.signal(session, callId, signal);
-    else calls.signal(session, callId, signal);
+    const to = p.optionalParticipantId('to');
+    if (gateway.owns(callId)) gateway.signal(session, callId, signal, to);
+    else calls.signal(session, callId, signal, to);
+    return EMPTY_RESULT;
+  },
+  'call.assist': ({ assists, gateway }, session, p) => {
+    const request = {
+      callId: p.string('callId'),
+      mode: p.assistMode('mode'),
+      agent: p.optionalString('agent'),
+    };
+    if (gateway.owns(request.callId)) return gateway.assist(session, request);
+    return assists.assist(session, request);
+  },
+  'calls.list': ({ board }, session, p) => ({
+    result: board.list(session.projectId, p.callsFilter()),
+  }),
+  'calls.watch': ({ board }, session, p) => ({ result: board.watch(session, p.callsFilter()) }),
+  'calls.unwatch': ({ board }, session) => {
+    board.unwatch(session.id);
     return EMPTY_RESULT;
   },
   'call.dtmf': ({ gateway }, session, p) => {

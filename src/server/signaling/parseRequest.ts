@@ -8,6 +8,9 @@ import {
   isPlainObject,
   normalizeIdentity,
   resourceProblem,
+  isAssistMode,
+  type AssistMode,
+  type CallsFilter,
   type RejectReason,
   type RoomMedia,
   type RelayLimits,
@@ -159,6 +162,28 @@ export class ParamReader {
       );
     }
     return value;
+  }
+
+  optionalParticipantId(name: string): string | undefined {
+    return this.values[name] === undefined ? undefined : this.participantId(name);
+  }
+
+  assistMode(name: string): AssistMode {
+    const value = this.values[name];
+    if (!isAssistMode(value)) throw this.fail(name, '"monitor", "whisper" or "barge"');
+    return value;
+  }
+
+  /** The filters of calls.list and calls.watch: `resource` and `state`, both optional. */
+  callsFilter(): CallsFilter {
+    const filter: CallsFilter = {};
+    if (this.values.resource !== undefined) filter.resource = this.resource('resource');
+    const state = this.values.state;
+    if (state !== undefined && state !== 'ringing' && state !== 'active') {
+      throw this.fail('state', '"ringing" or "active"');
+    }
+    if (state !== undefined) filter.state = state;
+    return filter;
   }
 
   /** The value when it is a string, else undefined: for params whose bad values are ignored. */

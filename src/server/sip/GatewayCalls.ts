@@ -15,6 +15,7 @@ import {
   type RejectReason,
   type RelayLimits,
   type Scope,
+  type CallRecord,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import { authorize, can } from '../signaling/authorize.js';
@@ -24,6 +25,10 @@ import type { SessionRouter } from '../signaling/SessionRouter.js';
 import type { IncomingSipCall, SipGateway, SipLeg, TrickleCandidate } from './SipGateway.js';
 import { sipHost, type ResolvedTrunk } from './SipOptions.js';
 import { endReasonOfSip } from './sipStatus.js';
+import { GatewaySupervisors } from './GatewaySupervisors.js';
+import type { AssistRecord, AssistRequest } from '../supervision/Assists.js';
+import type { BoardSource } from '../supervision/CallBoard.js';
+import type { Handled } from '../signaling/handlers.js';
 
 type CallState = 'setup' | 'ringing' | 'early' | 'active' | 'ended';
 
@@ -52,6 +57,12 @@ interface GatewayCall {
   ringTimer: unknown;
   /** A transfer waiting for the far end's word on its REFER. */
   referred: ((status: number) => void) | undefined;
+  /** ms since the epoch. */
+  startedAt: number;
+  answeredAt: number | undefined;
+  /** Participant ids of the browser party and of the far end, as calls.list shows them. */
+  partyId: string;
+  farId: string;
 }
 
 /** How long a transfer waits for the far end's NOTIFY before taking its 202 as consent, in ms. */
@@ -76,8 +87,11 @@ const SCOPE_OF: Record<Gateway, { scope: Scope; doing: string }> = {
  * `call.ended` (docs/PROTOCOL.md#sip-and-phone-calls). Calls live on the node that placed or
  * received them.
  */
-export class GatewayCalls {
+export class GatewayCalls implements BoardSource {
   readonly #calls = new Map<string, GatewayCall>();
+  readonly #supervisors: GatewaySupervisors;
+  /** Told whenever a call starts, changes state or ends (supervision lists calls from it). */
+  onChange: ((callId: string) => void) | undefined;
 
   constructor(
     private readonly gateway: SipGateway | undefined,
@@ -86,8 +100,39 @@ export class GatewayCalls {
     private readonly limits: RelayLimits,
     private readonly clock: Clock,
     private readonly notify: Notify,
+    onAssist?: (record: AssistRecord) => void,
   ) {
+    this.#supervisors = new GatewaySupervisors(
+      notify,
+      clock,
+      limits,
+      (id) => this.onChange?.(id),
+      onAssist,
+    );
     gateway?.start(trunks, (call) => this.#incoming(call));
+  }
+
+  describe(id: string): { projectId: string; record: CallRecord } | undefined {
+    const call = this.#calls.get(id);
+    return call && { projectId: call.project, record: this.#record(call) };
+  }
+
+  list(projectId: string): CallRecord[] {
+    const records: CallRecord[] = [];
+    for (const call of this.#calls.values()) {
+      if (call.project === projectId) records.push(this.#record(call));
+    }
+    return records;
+  }
+
+  /** A supervisor joins an answered call, or changes its mode (see GatewaySupervisors). */
+  assist(session: Session, request: AssistRequest): Handled {
+    const call = this.#calls.get(request.callId);
+    if (!call || call.project !== session.projectId) throw errors.callNotFoundInProject();
+    if (call.state !== 'active') {
+      throw errors.invalidState('The call is not answered yet. Assist it once it is active.');
+    }
+    return this.#supervisors.assist(session, call, request);
   }
 
   get size(): number {
@@ -161,6 +206,8 @@ export class GatewayCalls {
     this.clock.clearTimeout(call.ringTimer);
     call.session = session;
     call.state = 'active';
+    call.answeredAt = this.clock.now();
+    this.onChange?.(call.id);
     for (const other of call.rung) {
       if (other === session) continue;
       other.calls.delete(call.id);
@@ -194,6 +241,10 @@ export class GatewayCalls {
 
   hangup(session: Session, callId: string): void {
     const call = this.#of(session, callId);
+    if (this.#supervisors.of(callId, session)) {
+      this.#supervisors.leave(call, session);
+      return;
+    }
     if (call.direction === 'incoming' && call.state === 'ringing') {
       this.reject(session, callId, 'declined');
       return;
@@ -203,7 +254,13 @@ export class GatewayCalls {
     this.#run(call, (leg) => this.#release(leg));
   }
 
-  signal(session: Session, callId: string, signal: unknown): void {
+  signal(session: Session, callId: string, signal: unknown, to?: string): void {
+    const found = this.#calls.get(callId);
+    if (found && (to !== undefined || this.#supervisors.of(callId, session))) {
+      this.#of(session, callId);
+      this.#supervisors.signal(session, found, to, signal);
+      return;
+    }
     const call = this.#legOf(session, callId);
     const { type, sdp, candidate } = (signal ?? {}) as Record<string, unknown>;
     if (type === 'offer' && typeof sdp === 'string' && call.direction === 'outgoing') {
@@ -315,7 +372,9 @@ export class GatewayCalls {
   /** The session is gone for good: its calls end, its rings stop. */
   ended(session: Session): void {
     for (const call of [...this.#calls.values()]) {
-      if (call.session === session) {
+      if (this.#supervisors.of(call.id, session)) {
+        this.#supervisors.leave(call, session);
+      } else if (call.session === session) {
         this.#end(call, 'hangup');
         this.#run(call, (leg) => this.#release(leg));
       } else if (call.rung.delete(session) && call.rung.size === 0 && call.state === 'ringing') {
@@ -403,6 +462,7 @@ export class GatewayCalls {
       ringing: () => {
         if (call.state !== 'setup' || !call.session) return;
         call.state = 'ringing';
+        this.onChange?.(call.id);
         this.notify(call.session, ServerEvents.ringing, { callId: call.id });
       },
       early: (sdp: string) => {
@@ -416,6 +476,8 @@ export class GatewayCalls {
         if (sdp !== undefined) this.#sendAnswer(call, sdp);
         if (call.direction === 'outgoing' && call.state !== 'active') {
           call.state = 'active';
+          call.answeredAt = this.clock.now();
+          this.onChange?.(call.id);
           this.notify(call.session, ServerEvents.answered, { callId: call.id });
         }
       },
@@ -465,6 +527,8 @@ export class GatewayCalls {
     call.state = 'ended';
     this.clock.clearTimeout(call.ringTimer);
     this.#calls.delete(call.id);
+    this.onChange?.(call.id);
+    this.#supervisors.ended(call.id, reason);
     const told = new Set([...call.rung, ...(call.session ? [call.session] : [])]);
     for (const session of told) {
       session.calls.delete(call.id);
@@ -525,11 +589,52 @@ export class GatewayCalls {
       chain: Promise.resolve(),
       ringTimer: undefined,
       referred: undefined,
+      startedAt: this.clock.now(),
+      answeredAt: undefined,
+      partyId: randomUUID(),
+      farId: randomUUID(),
     };
+    this.onChange?.(call.id);
     // The leg's own failure is handled where it is awaited.
     leg.catch(() => undefined);
     this.#calls.set(call.id, call);
     return call;
+  }
+
+  #record(call: GatewayCall): CallRecord {
+    const { participants, audit } = this.#supervisors.listed(call.id);
+    const active = call.state === 'active';
+    const far = {
+      id: call.farId,
+      resource:
+        call.direction === 'outgoing' && call.gateway === 'pstn' ? numberOf(call.uri) : call.uri,
+      state: active ? ('joined' as const) : ('ringing' as const),
+      role: call.direction === 'outgoing' ? ('callee' as const) : ('caller' as const),
+    };
+    const browsers = call.session ? [call.session] : [...call.rung];
+    const party = browsers.slice(0, 1).map((session) => ({
+      id: call.partyId,
+      resource: session.resource,
+      state: call.session
+        ? session.link === null
+          ? ('away' as const)
+          : ('joined' as const)
+        : ('ringing' as const),
+      role: call.direction === 'outgoing' ? ('caller' as const) : ('callee' as const),
+    }));
+    const ordered = call.direction === 'outgoing' ? [...party, far] : [far, ...party];
+    const record: CallRecord = {
+      id: call.id,
+      kind: 'call',
+      media: 'sip',
+      gateway: call.gateway,
+      state: active ? 'active' : 'ringing',
+      startedAt: call.startedAt,
+      participants: [...ordered, ...participants],
+      assists: audit,
+    };
+    if (call.answeredAt !== undefined) record.answeredAt = call.answeredAt;
+    return record;
   }
 
   #trunk(project: string): ResolvedTrunk {
@@ -574,4 +679,9 @@ export class GatewayCalls {
     if (call.state !== 'active') throw errors.invalidState('The call is not answered yet.');
     return call;
   }
+}
+
+/** The number of a `sip:+15551234567@trunk` URI. */
+function numberOf(uri: string): string {
+  return uri.slice(4, uri.indexOf('@'));
 }

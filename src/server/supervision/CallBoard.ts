@@ -1,0 +1,147 @@
+import type {
+  CallRecord,
+  CallsFilter,
+  CallsListResult,
+  EventParams,
+} from '../../protocol/index.js';
+import type { Leg } from '../rooms/Leg.js';
+
+/** Where the board finds the calls and rooms of this node. */
+export interface BoardSource {
+  /** The call or room of that id on this node, with its project; undefined when gone. */
+  describe(id: string): { projectId: string; record: CallRecord } | undefined;
+  /** Every call and room of this node in the project. */
+  list(projectId: string): CallRecord[];
+}
+
+/** Call records of the other nodes of a cluster (kept in Redis). */
+export interface BoardMirror {
+  /** This node's call changed or ended: the other nodes are told. */
+  publish(projectId: string, record: CallRecord, ended: boolean): void;
+  /** The records of the project's calls on the other (live) nodes. */
+  list(projectId: string): Promise<CallRecord[]>;
+}
+
+interface Watcher {
+  leg: Leg;
+  filter: CallsFilter;
+}
+
+interface Published {
+  projectId: string;
+  json: string;
+  record: CallRecord;
+}
+
+/**
+ * The project's ongoing calls and rooms, for supervisors (`calls.list`, `calls.watch`, and
+ * `GET /api/relay/rest/calls`): this node's from its engines, the other nodes' from Redis.
+ * Engines report that a call changed; the board describes it anew at the end of the turn and,
+ * when its record differs from the last one, tells the watchers of its project and the other
+ * nodes (`calls.updated`).
+ */
+export class CallBoard {
+  private readonly sources: BoardSource[] = [];
+  private readonly published = new Map<string, Published>();
+  private readonly pending = new Set<string>();
+  /** Watching sessions by leg id. */
+  private readonly watchers = new Map<string, Watcher>();
+  private mirror: BoardMirror | undefined;
+
+  constructor(
+    private readonly maxListed: number,
+    /** Delivers `calls.updated` to a watching leg. */
+    private readonly send: (leg: Leg, params: EventParams<'calls.updated'>) => void,
+  ) {}
+
+  addSource(source: BoardSource): void {
+    this.sources.push(source);
+  }
+
+  /** Joins a cluster: records are shared with, and listed from, the other nodes. */
+  share(mirror: BoardMirror): void {
+    this.mirror = mirror;
+  }
+
+  /** A call or room changed (or ended): described again at the end of this turn. */
+  changed(id: string): void {
+    if (this.pending.size === 0) queueMicrotask(() => this.flush());
+    this.pending.add(id);
+  }
+
+  /** Ongoing calls of the project matching the filter, oldest first. */
+  async list(projectId: string, filter: CallsFilter): Promise<CallsListResult> {
+    const local = this.sources.flatMap((source) => source.list(projectId));
+    const remote = this.mirror ? await this.mirror.list(projectId) : [];
+    const ids = new Set(local.map((record) => record.id));
+    const all = local.concat(remote.filter((record) => !ids.has(record.id)));
+    const calls = all.filter((record) => matches(record, filter));
+    calls.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+    const truncated = calls.length > this.maxListed;
+    return { calls: truncated ? calls.slice(0, this.maxListed) : calls, truncated };
+  }
+
+  /** The leg hears of every change of the project's matching calls until unwatch(). */
+  async watch(leg: Leg, filter: CallsFilter): Promise<CallsListResult> {
+    this.watchers.set(leg.id, { leg, filter });
+    return this.list(leg.projectId, filter);
+  }
+
+  unwatch(legId: string): void {
+    this.watchers.delete(legId);
+  }
+
+  /** Another node's call changed or ended: this node's watchers are told. */
+  remote(projectId: string, record: CallRecord, ended: boolean): void {
+    this.tell(projectId, record, ended);
+  }
+
+  /** This node's records, to be dropped from the other nodes' lists (the node is closing). */
+  ownRecords(): { projectId: string; record: CallRecord }[] {
+    return [...this.published.values()].map(({ projectId, record }) => ({ projectId, record }));
+  }
+
+  private flush(): void {
+    const ids = [...this.pending];
+    this.pending.clear();
+    for (const id of ids) {
+      const now = this.describe(id);
+      const before = this.published.get(id);
+      if (now) {
+        const json = JSON.stringify(now.record);
+        if (json === before?.json) continue;
+        this.published.set(id, { projectId: now.projectId, json, record: now.record });
+        this.emit(now.projectId, now.record, false);
+      } else if (before) {
+        this.published.delete(id);
+        this.emit(before.projectId, before.record, true);
+      }
+    }
+  }
+
+  private describe(id: string): { projectId: string; record: CallRecord } | undefined {
+    for (const source of this.sources) {
+      const found = source.describe(id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private emit(projectId: string, record: CallRecord, ended: boolean): void {
+    this.mirror?.publish(projectId, record, ended);
+    this.tell(projectId, record, ended);
+  }
+
+  private tell(projectId: string, record: CallRecord, ended: boolean): void {
+    for (const { leg, filter } of this.watchers.values()) {
+      if (leg.projectId !== projectId || !matches(record, filter)) continue;
+      this.send(leg, { call: record, ended });
+    }
+  }
+}
+
+function matches(record: CallRecord, filter: CallsFilter): boolean {
+  if (filter.state !== undefined && record.state !== filter.state) return false;
+  if (filter.resource === undefined) return true;
+  return record.participants.some((participant) => participant.resource === filter.resource);
+}
