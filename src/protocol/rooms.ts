@@ -1,3 +1,5 @@
+import type { AssistMode } from './supervision.js';
+
 /**
  * Rooms: N participants exchanging media, of which a 1:1 call is the two-party case with
  * ringing. See docs/PROTOCOL.md#rooms.
@@ -25,6 +27,13 @@ export interface Participant {
   moderator: boolean;
   /** Opaque JSON the participant joined with (e.g. a display name). */
   metadata?: unknown;
+  /**
+   * Set on a supervisor (`call.assist`): how it assists. It is heard by nobody (`monitor`), only
+   * by `agent` (`whisper`) or by everyone (`barge`); see docs/PROTOCOL.md#supervision.
+   */
+  assist?: AssistMode;
+  /** A whispering supervisor's agent: the participant id of the one who hears it. */
+  agent?: string;
 }
 
 /**

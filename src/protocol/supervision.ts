@@ -5,7 +5,7 @@
  */
 import type { Gateway } from './gateway.js';
 import type { CallIdParams } from './messages.js';
-import type { ParticipantState, RoomMedia } from './rooms.js';
+import type { ParticipantState, RoomJoinResult, RoomMedia } from './rooms.js';
 
 /**
  * How a supervisor assists a call:
@@ -44,6 +44,11 @@ export interface AssistResult {
   participantId: string;
   /** Everyone in the call the supervisor connects to (the supervisor offers to each). */
   parties: CallParty[];
+  /**
+   * Rooms: the room as `room.join` answers it (the supervisor is then one of its participants,
+   * told of its changes with the `room.*` events, and signals with `room.signal`).
+   */
+  room?: RoomJoinResult;
 }
 
 /** A supervisor of a call, as `call.assisted` tells everyone in it. */

@@ -158,6 +158,8 @@ const DOCUMENTED: Record<string, string[]> = {
   'bad-params': [
     '-32602 invalid_params',
     '-32001 not_authenticated',
+    // Supervision methods: the lanes' tokens lack calls:list and calls:assist.
+    '-32003 forbidden',
     '-32007 invalid_state',
     '-32005 unavailable',
     '-32008 limit_exceeded',

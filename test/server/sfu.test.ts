@@ -135,6 +135,56 @@ describe('sfu rooms on Janus', () => {
     await bob.close();
   });
 
+  it('enforces supervisors: a monitor uploads nothing, a whisper reaches only its agent, modes only go up', async () => {
+    const agent = await relay.connect('sfu-agent', { scopes: SCOPES });
+    const customer = await relay.connect('sfu-customer', { scopes: SCOPES });
+    const supervisor = await relay.connect('sfu-sup', { scopes: ['calls:list', 'calls:assist'] });
+    const a = await join(agent, 'sfu-desk');
+    const c = await join(customer, 'sfu-desk');
+    const monitor = (await supervisor.call('call.assist', {
+      callId: a.roomId,
+      mode: 'monitor',
+    })) as {
+      participantId: string;
+    };
+    const upload = {
+      roomId: a.roomId,
+      to: '@sfu',
+      signal: { type: 'offer', sdp: publisherOffer() },
+    };
+    expect((await refusal(supervisor.call('room.signal', upload))).code).toBe('invalid_state');
+    // It may receive everyone.
+    await supervisor.call('room.signal', {
+      roomId: a.roomId,
+      to: a.participantId,
+      signal: { type: 'subscribe' },
+    });
+    // Nobody may receive a monitoring supervisor.
+    const toMonitor = {
+      roomId: c.roomId,
+      to: monitor.participantId,
+      signal: { type: 'subscribe' },
+    };
+    expect((await refusal(customer.call('room.signal', toMonitor))).code).toBe('forbidden');
+    await supervisor.call('call.assist', { callId: a.roomId, mode: 'whisper', agent: 'sfu-agent' });
+    await supervisor.call('room.signal', upload);
+    await signalFrom(supervisor, '@sfu', 'answer');
+    expect((await refusal(customer.call('room.signal', toMonitor))).code).toBe('forbidden');
+    await agent.call('room.signal', { ...toMonitor, roomId: a.roomId });
+    const down = await refusal(
+      supervisor.call('call.assist', { callId: a.roomId, mode: 'monitor' }),
+    );
+    expect(down.code).toBe('invalid_state');
+    expect(down.message).toContain('room.leave');
+    await supervisor.call('call.assist', { callId: a.roomId, mode: 'barge' });
+    await customer.call('room.signal', toMonitor);
+    for (const client of [supervisor, agent, customer]) {
+      await client.call('room.leave', { roomId: a.roomId });
+      await client.close();
+    }
+    await until('the videoroom was dropped', async () => sfuStats().rooms === 0);
+  });
+
   it('answers an unusable offer with an error signal, not silence', async () => {
     const carol = await relay.connect('carol', { scopes: SCOPES });
     const c = await join(carol, 'broken');

@@ -380,3 +380,71 @@ describe('assisting a call', () => {
     void customer;
   });
 });
+
+describe('assisting a room', () => {
+  it('joins as a participant carrying its mode: room.joined, room.signal, room.updated, room.left, call.assisted', async () => {
+    const scopes = ['rooms:join'];
+    const agent = await relay.connect('agent', { scopes });
+    const customer = await relay.connect('customer', { scopes });
+    const a = (await agent.call('room.join', { name: 'desk' })) as {
+      roomId: string;
+      participantId: string;
+    };
+    await customer.call('room.join', { name: 'desk' });
+    await agent.next('room.joined');
+    // Supervisors need no rooms:join: their assist scope lets them in.
+    const supervisor = await relay.connect('sup', { scopes: SUPERVISOR });
+    const { calls } = await listCalls(supervisor, { resource: 'agent' });
+    expect(calls[0]).toMatchObject({ id: a.roomId, kind: 'room', name: 'desk' });
+    const result = (await supervisor.call('call.assist', {
+      callId: a.roomId,
+      mode: 'whisper',
+      agent: 'agent',
+    })) as {
+      participantId: string;
+      parties: { resource: string }[];
+      room: { roomId: string; participants: { resource: string; assist?: string }[] };
+    };
+    expect(result.parties.map((p) => p.resource)).toEqual(['agent', 'customer']);
+    expect(result.room.roomId).toBe(a.roomId);
+    expect(result.room.participants.map((p) => [p.resource, p.assist])).toEqual([
+      ['agent', undefined],
+      ['customer', undefined],
+      ['sup', 'whisper'],
+    ]);
+    expect(await customer.next('room.joined')).toMatchObject({
+      participant: { resource: 'sup', assist: 'whisper', agent: a.participantId },
+    });
+    expect((await agent.next('call.assisted')).supervisors).toMatchObject([
+      { mode: 'whisper', agent: a.participantId },
+    ]);
+    // Mesh: signals go between supervisor and participants as between any participants.
+    await supervisor.call('room.signal', {
+      roomId: a.roomId,
+      to: a.participantId,
+      signal: { type: 'offer' },
+    });
+    expect(await agent.next('room.signal')).toMatchObject({ from: result.participantId });
+    await supervisor.call('call.assist', { callId: a.roomId, mode: 'barge' });
+    expect(await customer.next('room.updated')).toMatchObject({
+      participant: { resource: 'sup', assist: 'barge' },
+    });
+    await supervisor.call('room.leave', { roomId: a.roomId });
+    expect(await customer.next('room.left')).toMatchObject({
+      participant: { resource: 'sup' },
+      reason: 'left',
+    });
+    await customer.next('call.assisted', (p) => (p.supervisors as []).length === 0);
+    const [room] = (await listCalls(supervisor)).calls;
+    expect(room?.participants.map((p) => p.resource)).toEqual(['agent', 'customer']);
+    expect(room?.assists.map((e) => [e.mode, e.until !== undefined])).toEqual([
+      ['whisper', true],
+      ['barge', true],
+    ]);
+    // A participant cannot also supervise its room.
+    const boss = await relay.connect('boss', { scopes: [...scopes, ...SUPERVISOR] });
+    await boss.call('room.join', { name: 'desk' });
+    const own = await refusal(boss.call('call.assist', { callId: a.roomId, mode: 'monitor' }));
+    expect(own.code).toBe('invalid_state');
+  });
+});

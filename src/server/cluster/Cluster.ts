@@ -7,6 +7,7 @@ import {
   RelayRpcError,
   RpcErrorCodes,
   ServerEvents,
+  type AssistResult,
   type Scope,
 } from '../../protocol/index.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -300,7 +301,9 @@ export class Cluster {
           reject(error);
           return;
         }
-        this.supervising(session, callId, owner);
+        const room = (result as AssistResult).room;
+        if (room) this.rooms.joined(session, owner, room);
+        else this.supervising(session, callId, owner);
         resolve(result);
       });
     });

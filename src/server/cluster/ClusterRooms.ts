@@ -88,9 +88,7 @@ export class ClusterRooms {
     return new Promise((resolve, reject) => {
       this.bus.request(owner, message, this.timeoutMs, (error, result) => {
         if (!error && method === 'room.join') {
-          const joined = result as RoomJoinResult;
-          this.foreign.add(joined.roomId, owner, session.id, joined.participantId);
-          session.rooms.add(joined.roomId);
+          this.joined(session, owner, result as RoomJoinResult);
         } else if (
           (!error && (method === 'room.leave' || method === 'room.decline')) ||
           error?.code === ErrorCodes.roomNotFound
@@ -101,6 +99,12 @@ export class ClusterRooms {
         else resolve(result);
       });
     });
+  }
+
+  /** A local session joined a room of `owner` (as a supervisor, through `call.assist`). */
+  joined(session: Session, owner: string, joined: RoomJoinResult): void {
+    this.foreign.add(joined.roomId, owner, session.id, joined.participantId);
+    session.rooms.add(joined.roomId);
   }
 
   /** On the room's node: a room request of a session of another node, through its proxy. */

@@ -55,7 +55,7 @@ export class RoomManager {
     private readonly sfu?: SfuMedia,
   ) {
     this.engine = engine ?? new RoomEngine(directory, limits, clock, onOverflow);
-    this.kind = new NamedRoomKind(this.engine.tell, sfu);
+    this.kind = new NamedRoomKind(this.engine.tell, () => this.engine.clock.now(), sfu);
     this.engine.register(this.kind);
     sfu?.connect({
       signal: (room, to, from, signal) => {
@@ -209,8 +209,14 @@ export class RoomManager {
   signal(leg: Leg, params: RoomSignalParams): void {
     const { room, member } = this.present(leg, params.roomId, 'signal in it');
     if (room.media === 'sfu' && this.sfu) {
-      // The SFU answers: signals are about this participant's upload or downloads.
-      if (params.to !== SFU_PEER) this.target(room, params.to, 'signal');
+      // The SFU answers: signals are about this participant's upload or downloads. It enforces
+      // supervisors' modes: a monitoring one uploads nothing, a whispering one reaches its agent.
+      if (params.to === SFU_PEER && member.assist?.mode === 'monitor') {
+        throw errors.monitorSendsNothing();
+      }
+      if (params.to !== SFU_PEER && !hears(member, this.target(room, params.to, 'signal'))) {
+        throw errors.notHeard(params.to);
+      }
       this.sfu.signal(room, member, params.to, params.signal);
       return;
     }
@@ -383,4 +389,11 @@ export class RoomManager {
   private maxParticipants(room: Room): number {
     return room.media === 'sfu' ? this.limits.maxSfuParticipants : this.limits.maxRoomParticipants;
   }
+}
+
+/** Whether `listener` may receive `source`'s media: a supervisor's only as its mode says. */
+function hears(listener: Member, source: Member): boolean {
+  const assist = source.assist;
+  if (!assist || assist.mode === 'barge') return true;
+  return assist.mode === 'whisper' && assist.agent === listener.participant.id;
 }

@@ -4,6 +4,8 @@ import { copy, type Member, type Room } from './Room.js';
 import type { RoomKind } from './RoomKind.js';
 import type { RoomNotifier } from './RoomNotifier.js';
 import type { SfuMedia } from './SfuMedia.js';
+import { tellAssisted } from './tellAssisted.js';
+import { auditLeave } from '../supervision/auditAssist.js';
 
 /**
  * Named mesh rooms (`room.*`): a participant leaving is announced to those present and to the
@@ -21,6 +23,8 @@ export class NamedRoomKind implements RoomKind {
 
   constructor(
     private readonly tell: RoomNotifier,
+    /** ms since the epoch, for the assist audit. */
+    private readonly now: () => number,
     /** Told of departures and ends in `sfu` rooms. */
     private readonly sfu?: SfuMedia,
   ) {}
@@ -39,6 +43,9 @@ export class NamedRoomKind implements RoomKind {
     };
     this.tell.present(room, ServerEvents.roomLeft, left);
     for (const legId of member.rung) this.tell.leg(legId, ServerEvents.roomLeft, left);
+    if (member.assist === undefined) return;
+    auditLeave(room.assists, member.participant.id, this.now());
+    tellAssisted(this.tell, room);
   }
 
   ended(room: Room, _member: Member, legId: string, reason: string, from: string | null): void {

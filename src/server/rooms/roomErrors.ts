@@ -147,3 +147,18 @@ export function sfuUnavailable(): RelayError {
       'again shortly; if it lasts, the operator should check that Janus is running.',
   );
 }
+
+export function monitorSendsNothing(): RelayError {
+  return new RelayError(
+    ErrorCodes.invalidState,
+    'A monitoring supervisor sends no media. Assist again in whisper or barge mode to speak.',
+  );
+}
+
+export function notHeard(participantId: string): RelayError {
+  return new RelayError(
+    ErrorCodes.forbidden,
+    `Participant ${participantId} is a supervisor this participant does not hear (its assist ` +
+      'mode). Do not subscribe to it.',
+  );
+}

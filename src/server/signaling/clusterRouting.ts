@@ -167,6 +167,7 @@ export class ClusterRouting {
     if (assists.owns(callId) || gateway.owns(callId)) return undefined;
     const owner =
       this.cluster.ownerOf(callId) ??
+      this.cluster.rooms.ownerOf(callId) ??
       (await this.cluster.calls.ownerOf(session.projectId, callId).catch(() => undefined));
     if (!owner) return undefined;
     const result = await this.cluster.assist(session, owner, params as Record<string, unknown>);

@@ -1,13 +1,17 @@
 import type { AssistMode, AssistResult, RelayLimits } from '../../protocol/index.js';
 import type { Leg } from '../rooms/Leg.js';
 import { newParticipantId } from '../rooms/participantId.js';
-import type { Member, Room } from '../rooms/Room.js';
+import { copy, type Member, type Room } from '../rooms/Room.js';
+import * as roomErrors from '../rooms/roomErrors.js';
 import type { RoomEngine } from '../rooms/RoomEngine.js';
 import { tellAssisted } from '../rooms/tellAssisted.js';
 import { auditAssist } from './auditAssist.js';
 import { authorizeAssist } from '../signaling/authorize.js';
 import * as errors from '../signaling/callErrors.js';
 import type { Handled } from '../signaling/handlers.js';
+
+/** Modes by how much of the supervisor reaches the others. */
+const RANK: Record<AssistMode, number> = { monitor: 0, whisper: 1, barge: 2 };
 
 /** One assist as the Relay reports it to its operator (RelayServerOptions.onAssist). */
 export interface AssistRecord {
@@ -54,12 +58,7 @@ export class Assists {
     if (!room || room.projectId !== leg.projectId) {
       throw errors.callNotFoundInProject();
     }
-    if (room.kind !== 'call') {
-      throw errors.invalidState(
-        'Assisting rooms is not supported yet: only 1:1 calls can be assisted. Join the room ' +
-          'instead (room.join with rooms:join).',
-      );
-    }
+    if (room.kind === 'room') return this.assistRoom(leg, room, request);
     if (room.answeredAt === undefined) {
       throw errors.invalidState('The call is not answered yet. Assist it once it is active.');
     }
@@ -89,6 +88,55 @@ export class Assists {
     return { result, after: () => this.engine.holds(room) && tellAssisted(this.engine.tell, room) };
   }
 
+  /**
+   * A supervisor joins a named room (mesh or sfu) as one of its participants, announced with
+   * `room.joined` (its participant carries `assist`), or changes its mode (`room.updated`).
+   * In an `sfu` room, where the media server enforces who receives whom, a supervisor's mode
+   * may only go up (monitor, whisper, barge): those already receiving it would go on.
+   */
+  private assistRoom(leg: Leg, room: Room, request: AssistRequest): Handled {
+    let member = room.memberOf(leg.id);
+    if (member && !member.assist) {
+      throw errors.invalidState(
+        'This session is a participant of the room: it cannot also assist it.',
+      );
+    }
+    if (room.removed.has(leg.resource)) throw roomErrors.removedFromRoom();
+    const agent =
+      request.mode === 'whisper' ? this.agentOf(room.parties(), request.agent) : undefined;
+    if (member?.assist && room.media === 'sfu' && RANK[request.mode] < RANK[member.assist.mode]) {
+      throw errors.invalidState(
+        `In an sfu room a supervisor's mode only goes up (monitor, whisper, barge): leave the ` +
+          `room (room.leave) and assist it again to ${request.mode}.`,
+      );
+    }
+    const joining = !member;
+    if (!member) {
+      const max = this.limits.maxSupervisorsPerCall;
+      if (room.supervisors().length >= max) throw errors.tooManySupervisors(max);
+      if (leg.rooms.size >= this.limits.maxRoomsPerSession) {
+        throw roomErrors.tooManyRoomsPerSession(this.limits.maxRoomsPerSession);
+      }
+      member = this.engine.enter(room, leg, newParticipantId());
+    }
+    this.take(room, member, request.mode, agent);
+    const participant = copy(member.participant);
+    const event = { roomId: room.id, from: participant.id, participant };
+    this.engine.tell.present(room, joining ? 'room.joined' : 'room.updated', event, member);
+    const maxParticipants =
+      room.media === 'sfu' ? this.limits.maxSfuParticipants : this.limits.maxRoomParticipants;
+    const result: AssistResult = {
+      callId: room.id,
+      participantId: member.participant.id,
+      parties: room.parties().map(({ participant: p }) => ({
+        participantId: p.id,
+        resource: p.resource,
+      })),
+      room: room.snapshot(member.participant.id, maxParticipants),
+    };
+    return { result, after: () => this.engine.holds(room) && tellAssisted(this.engine.tell, room) };
+  }
+
   /** The supervisor takes a mode (the same one again changes nothing). */
   private take(room: Room, member: Member, mode: AssistMode, agent: string | undefined): void {
     const previous = member.assist;
@@ -97,6 +145,9 @@ export class Assists {
     const { participant } = member;
     auditAssist(room.assists, participant.resource, participant.id, mode, at);
     member.assist = { mode, agent, since: at };
+    participant.assist = mode;
+    if (agent === undefined) delete participant.agent;
+    else participant.agent = agent;
     this.engine.changed(room);
     const record: AssistRecord = {
       projectId: room.projectId,

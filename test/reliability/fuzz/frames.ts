@@ -659,6 +659,32 @@ export class FrameGen {
         () => ['relay.reauthenticate', { token: badString }, this.when([E.invalidParams])],
       ],
       [
+        // Lanes' tokens have neither calls:list nor calls:assist: refused whatever the filter.
+        'calls-list',
+        () => [
+          r.pick(['calls.list', 'calls.watch']),
+          { state: r.pick<unknown>(['over', 1, null, undefined]), resource: badString },
+          this.when([E.forbidden]),
+        ],
+      ],
+      ['calls-unwatch', () => ['calls.unwatch', {}, this.when(['result'])]],
+      [
+        'assist-mode',
+        () => [
+          'call.assist',
+          { callId: uuidLike(r), mode: r.pick<unknown>(['spy', 'MONITOR', 1, null, undefined]) },
+          this.when([E.invalidParams]),
+        ],
+      ],
+      [
+        'assist-scope',
+        () => [
+          'call.assist',
+          { callId: uuidLike(r), mode: r.pick(['monitor', 'whisper', 'barge']) },
+          this.when([E.forbidden]),
+        ],
+      ],
+      [
         'invite-to',
         () => [
           'call.invite',
@@ -707,6 +733,7 @@ export class FrameGen {
             'call.dtmf',
             'call.hold',
             'call.transfer',
+            'call.assist',
           ]),
           { callId: badString, signal: 1 },
           this.when([E.invalidParams]),
