@@ -167,6 +167,19 @@ describe('listing calls', () => {
     const ended = await supervisor.next('calls.updated');
     expect(ended).toMatchObject({ ended: true, call: { id: callId } });
     await supervisor.call('calls.unwatch', {});
+    // Watching ringing calls: a call that is answered is told once more, as it leaves the filter.
+    const { callId: second } = (await customer.call('call.invite', { to: 'agent' })) as {
+      callId: string;
+    };
+    await agent.next('call.incoming', (p) => p.callId === second);
+    await supervisor.call('calls.watch', { state: 'ringing' });
+    await agent.call('call.answer', { callId: second });
+    expect(await supervisor.next('calls.updated')).toMatchObject({
+      ended: false,
+      call: { id: second, state: 'active' },
+    });
+    await customer.call('call.hangup', { callId: second });
+    await supervisor.call('calls.unwatch', {});
     await activeCall(customer, agent, 'agent');
     // Settled: every event of the calls above reached this socket before the next reply. None
     // is left: neither the call without the agent nor the one after unwatching was told.
@@ -293,7 +306,10 @@ describe('assisting a call', () => {
     ]);
     relay.clock.advance(5_000);
     await supervisor.call('call.hangup', { callId });
-    const left = await agent.next('call.assisted', (p) => (p.supervisors as []).length === 0);
+    const left = await agent.next(
+      'call.assisted',
+      (p) => (p.supervisors as unknown[]).length === 0,
+    );
     expect(left.supervisors).toEqual([]);
     // The call goes on.
     await customer.call('call.signal', { callId, signal: { still: true } });
@@ -330,10 +346,10 @@ describe('assisting a call', () => {
     await supervisor.call('call.assist', { callId, mode: 'monitor' });
     const second = await relay.connect('sup2', { scopes: ['calls:monitor'] });
     await second.call('call.assist', { callId, mode: 'monitor' });
-    await agent.next('call.assisted', (p) => (p.supervisors as []).length === 2);
+    await agent.next('call.assisted', (p) => (p.supervisors as unknown[]).length === 2);
     second.ws.terminate();
     relay.clock.advance(60_000); // past the resume grace
-    await agent.next('call.assisted', (p) => (p.supervisors as []).length === 1);
+    await agent.next('call.assisted', (p) => (p.supervisors as unknown[]).length === 1);
     await customer.call('call.hangup', { callId });
     expect(await supervisor.next('call.ended')).toMatchObject({ callId, reason: 'hangup' });
     expect((await agent.next('call.ended')).reason).toBe('hangup');
@@ -434,7 +450,7 @@ describe('assisting a room', () => {
       participant: { resource: 'sup' },
       reason: 'left',
     });
-    await customer.next('call.assisted', (p) => (p.supervisors as []).length === 0);
+    await customer.next('call.assisted', (p) => (p.supervisors as unknown[]).length === 0);
     const [room] = (await listCalls(supervisor)).calls;
     expect(room?.participants.map((p) => p.resource)).toEqual(['agent', 'customer']);
     expect(room?.assists.map((e) => [e.mode, e.until !== undefined])).toEqual([

@@ -11,10 +11,16 @@ interface Stored {
 interface Update extends Stored {
   projectId: string;
   ended: boolean;
+  before?: CallRecord;
 }
 
 /** Told of another node's call record changing or ending. */
-export type RemoteUpdate = (projectId: string, record: CallRecord, ended: boolean) => void;
+export type RemoteUpdate = (
+  projectId: string,
+  record: CallRecord,
+  ended: boolean,
+  before?: CallRecord,
+) => void;
 
 /**
  * The call records of every node, in Redis, for supervisors listing a project's calls on any
@@ -47,12 +53,12 @@ export class CallRecords implements BoardMirror {
         return;
       }
       if (update.node === this.nodeId) return;
-      onUpdate(update.projectId, update.record, update.ended === true);
+      onUpdate(update.projectId, update.record, update.ended === true, update.before);
     });
     await this.sub.subscribe(channel);
   }
 
-  publish(projectId: string, record: CallRecord, ended: boolean): void {
+  publish(projectId: string, record: CallRecord, ended: boolean, before?: CallRecord): void {
     const key = this.key(projectId);
     const write = ended
       ? this.pub.hdel(key, record.id)
@@ -60,6 +66,7 @@ export class CallRecords implements BoardMirror {
     // A write lost while Redis is away is written again by the call's next change.
     write.catch(() => undefined);
     const update: Update = { node: this.nodeId, projectId, record, ended };
+    if (before) update.before = before;
     this.pub.publish(this.channel(), JSON.stringify(update)).catch(() => undefined);
   }
 

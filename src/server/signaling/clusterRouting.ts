@@ -37,8 +37,8 @@ export class ClusterRouting {
     const { cluster, lifecycle, limits } = this;
     const { board } = this.engines;
     board.share(cluster.calls);
-    const listening = cluster.calls.listen((projectId, record, ended) =>
-      board.remote(projectId, record, ended),
+    const listening = cluster.calls.listen((projectId, record, ended, before) =>
+      board.remote(projectId, record, ended, before),
     );
     return listening.then(() =>
       cluster.start({

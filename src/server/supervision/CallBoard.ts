@@ -16,8 +16,8 @@ export interface BoardSource {
 
 /** Call records of the other nodes of a cluster (kept in Redis). */
 export interface BoardMirror {
-  /** This node's call changed or ended: the other nodes are told. */
-  publish(projectId: string, record: CallRecord, ended: boolean): void;
+  /** This node's call changed or ended (it was `before`): the other nodes are told. */
+  publish(projectId: string, record: CallRecord, ended: boolean, before?: CallRecord): void;
   /** The records of the project's calls on the other (live) nodes. */
   list(projectId: string): Promise<CallRecord[]>;
 }
@@ -92,8 +92,8 @@ export class CallBoard {
   }
 
   /** Another node's call changed or ended: this node's watchers are told. */
-  remote(projectId: string, record: CallRecord, ended: boolean): void {
-    this.tell(projectId, record, ended);
+  remote(projectId: string, record: CallRecord, ended: boolean, before?: CallRecord): void {
+    this.tell(projectId, record, ended, before);
   }
 
   /** This node's records, to be dropped from the other nodes' lists (the node is closing). */
@@ -111,7 +111,7 @@ export class CallBoard {
         const json = JSON.stringify(now.record);
         if (json === before?.json) continue;
         this.published.set(id, { projectId: now.projectId, json, record: now.record });
-        this.emit(now.projectId, now.record, false);
+        this.emit(now.projectId, now.record, false, before?.record);
       } else if (before) {
         this.published.delete(id);
         this.emit(before.projectId, before.record, true);
@@ -127,14 +127,19 @@ export class CallBoard {
     return undefined;
   }
 
-  private emit(projectId: string, record: CallRecord, ended: boolean): void {
-    this.mirror?.publish(projectId, record, ended);
-    this.tell(projectId, record, ended);
+  private emit(projectId: string, record: CallRecord, ended: boolean, before?: CallRecord): void {
+    this.mirror?.publish(projectId, record, ended, before);
+    this.tell(projectId, record, ended, before);
   }
 
-  private tell(projectId: string, record: CallRecord, ended: boolean): void {
+  /**
+   * Tells the watchers the call matches, or matched before this change (a call leaving a
+   * watcher's filter, ringing to active say, is told once more: the watcher sees it leave).
+   */
+  private tell(projectId: string, record: CallRecord, ended: boolean, before?: CallRecord): void {
     for (const { leg, filter } of this.watchers.values()) {
-      if (leg.projectId !== projectId || !matches(record, filter)) continue;
+      if (leg.projectId !== projectId) continue;
+      if (!matches(record, filter) && !(before && matches(before, filter))) continue;
       this.send(leg, { call: record, ended });
     }
   }
