@@ -11,6 +11,9 @@ import {
   ErrorCodes,
   PROTOCOL_VERSION,
   RelayError,
+  type AssistMode,
+  type CallsFilter,
+  type CallsListResult,
   type VideoQuality,
 } from '../protocol/index.js';
 import { CallManager } from './calls/CallManager.js';
@@ -33,6 +36,8 @@ import { createDeviceManager } from './media/createDeviceManager.js';
 import type { createGatewayPeer } from './peer/createGatewayPeer.js';
 import { createPeer } from './peer/createPeer.js';
 import { LazyRooms } from './rooms/LazyRooms.js';
+import { LazySupervision } from './supervision/LazySupervision.js';
+import type { AssistOptions, AssistSnapshot } from './supervision/supervisionTypes.js';
 import type {
   CallOptions,
   ClientClock,
@@ -59,6 +64,7 @@ class Client implements RelayClient {
   private readonly clock: ClientClock;
   private readonly calls: CallManager;
   private readonly rooms: LazyRooms;
+  private readonly supervision: LazySupervision;
   private readonly keepAlive: KeepAlive;
   private readonly page: PageEvents;
   private token: string | null = null;
@@ -115,6 +121,19 @@ class Client implements RelayClient {
       iceTransportPolicy,
       AudioContext: audioContextOf(options),
     });
+    this.supervision = new LazySupervision({
+      store: this.state,
+      clock: this.clock,
+      mediaDevices,
+      request,
+      whenConnected: (wording) => this.whenConnected(wording),
+      isConnected: () => this.isConnected(),
+      iceServers: () => this.iceServers(),
+      createPeer: gatewayPeer,
+      AudioContext: audioContextOf(options),
+      callIdOf: (serverId) => this.calls.localIdOf(serverId),
+      updateCall: (callId, patch) => this.calls.update(callId, patch),
+    });
     this.keepAlive = new KeepAlive({
       clock: this.clock,
       intervalMs: options.pingIntervalMs ?? 5_000,
@@ -170,6 +189,7 @@ class Client implements RelayClient {
     this.disconnect();
     this.calls.dismissAll();
     this.rooms.ifUsed((rooms) => rooms.destroy());
+    this.supervision.destroy();
     this.devices.destroy();
   }
 
@@ -265,6 +285,26 @@ class Client implements RelayClient {
     this.rooms.ifUsed((rooms) => rooms.setQuality(name, participantId, quality));
   }
 
+  assist(callId: string, mode: AssistMode, options?: AssistOptions): Promise<AssistSnapshot> {
+    return this.supervision.assist(callId, mode, options ?? {});
+  }
+
+  stopAssist(callId: string): void {
+    this.supervision.stopAssist(callId);
+  }
+
+  listCalls(filter?: CallsFilter): Promise<CallsListResult> {
+    return this.supervision.listCalls(filter ?? {});
+  }
+
+  watchCalls(filter?: CallsFilter): () => void {
+    return this.supervision.watchCalls(filter ?? {});
+  }
+
+  refreshCallList(): Promise<void> {
+    return this.supervision.refreshCallList();
+  }
+
   /** The ICE servers new peers use now (the Relay's, once connected). */
   private iceServers() {
     return this.options.iceServers ?? this.state.getState().iceServers;
@@ -295,6 +335,7 @@ class Client implements RelayClient {
    */
   private release(code: number, reason: string): void {
     this.calls.endAll();
+    this.supervision.endAll();
     this.rooms.ifUsed((rooms) => rooms.leaveAll());
     this.clock.clearTimeout(this.reconnectTimer);
     this.keepAlive.stop();
@@ -355,6 +396,7 @@ class Client implements RelayClient {
         this.lastSeq = 0;
         this.keepAlive.reset();
         this.calls.sessionLost();
+        this.supervision.sessionLost();
       }
       this.sessionId = result.sessionId;
       this.attempt = 0;
@@ -370,6 +412,7 @@ class Client implements RelayClient {
       // fresh session, rooms are joined again.
       if (result.resumed) this.calls.resumed();
       this.rooms.ifUsed((rooms) => rooms.connected(result.resumed));
+      this.supervision.connected(result.resumed);
     } catch (error) {
       this.opening = null;
       conn?.close();
@@ -385,7 +428,9 @@ class Client implements RelayClient {
       if (seq <= this.lastSeq) return;
       this.lastSeq = seq;
     }
-    if (!this.rooms.onNotification(method, params)) this.calls.onNotification(method, params);
+    const handled =
+      this.rooms.onNotification(method, params) || this.supervision.onNotification(method, params);
+    if (!handled) this.calls.onNotification(method, params);
     this.keepAlive.processed();
   }
 

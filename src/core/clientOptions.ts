@@ -91,6 +91,8 @@ export function initialState(options: RelayClientOptions): RelayClientState {
     calls: {},
     rooms: {},
     roomInvites: {},
+    assists: {},
+    callList: { status: 'idle', calls: {}, truncated: false, error: null },
   };
 }
 

@@ -27,7 +27,18 @@ export type {
   WebSocketLike,
 } from './types.js';
 export type { MediaSession, MediaSessionCallbacks } from './rooms/MediaSession.js';
+export type {
+  AssistOptions,
+  AssistParty,
+  AssistSnapshot,
+  AssistState,
+  CallListState,
+  CallListStatus,
+  SupervisionApi,
+  SupervisorSnapshot,
+} from './supervision/supervisionTypes.js';
 export {
+  ASSIST_MODES,
   CloseCodes,
   ErrorCodes,
   RelayCloseError,
@@ -40,6 +51,15 @@ export {
   gatewayOf,
 } from '../protocol/index.js';
 export type {
+  AssistAudit,
+  AssistMode,
+  CallParty,
+  CallRecord,
+  CallRecordMedia,
+  CallRecordParticipant,
+  CallRecordState,
+  CallsFilter,
+  CallsListResult,
   ErrorCode,
   Gateway,
   IceServer,
@@ -47,5 +67,6 @@ export type {
   ParticipantState,
   RoomMedia,
   Scope,
+  Supervisor,
   VideoQuality,
 } from '../protocol/index.js';

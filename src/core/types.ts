@@ -10,6 +10,12 @@ import type {
   Scope,
   VideoQuality,
 } from '../protocol/index.js';
+import type {
+  AssistSnapshot,
+  CallListState,
+  SupervisionApi,
+  SupervisorSnapshot,
+} from './supervision/supervisionTypes.js';
 
 /** Connection status of a RelayClient. */
 export type ConnectionStatus =
@@ -101,6 +107,8 @@ export interface CallSnapshot {
   audioInputId: string | null;
   videoInputId: string | null;
   audioOutputId: string | null;
+  /** Who supervises the call now (`client.assist` on another client); [] when nobody does. */
+  supervisors: SupervisorSnapshot[];
 }
 
 export interface RelayClientState {
@@ -128,6 +136,10 @@ export interface RelayClientState {
    * unanswered, or when the room ends.
    */
   roomInvites: Record<string, RoomInvite>;
+  /** Calls this client supervises, by the Relay's call id; ended ones stay until replaced. */
+  assists: Record<string, AssistSnapshot>;
+  /** The project's ongoing calls while `watchCalls` is active (`calls:list`). */
+  callList: CallListState;
 }
 
 /**
@@ -256,7 +268,7 @@ export interface CallOptions extends MediaOptions {
  */
 export type ReadonlyStore<T> = Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'>;
 
-export interface RelayClient {
+export interface RelayClient extends SupervisionApi {
   /** The client's zustand vanilla store, read-only. Subscribe with selectors. */
   readonly store: ReadonlyStore<RelayClientState>;
   /** Capture and output devices with their permission states. */

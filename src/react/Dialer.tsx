@@ -4,6 +4,7 @@ import { gatewayOf, type CallOptions } from '../core/index.js';
 import { DialerIncoming } from './DialerIncoming.js';
 import { DIALER_IN_PROGRESS, dialable, dialerMedia } from './dialTarget.js';
 import { DialerKeypad, isDialerKey } from './DialerKeypad.js';
+import { DialerSupervisors } from './DialerSupervisors.js';
 import {
   dialerStatusText,
   mergeDialerLabels,
@@ -147,6 +148,11 @@ export function Dialer(props: DialerProps) {
           {formatDuration(call.duration)}
         </span>
       )}
+      <DialerSupervisors
+        supervisors={inProgress ? call.supervisors : []}
+        labels={labels}
+        sinkId={call.audioOutputId}
+      />
     </div>
   );
 }

@@ -1,4 +1,9 @@
-import type { CallDirection, CallEndReason, ConnectionStatus } from '../core/index.js';
+import type {
+  CallDirection,
+  CallEndReason,
+  ConnectionStatus,
+  SupervisorSnapshot,
+} from '../core/index.js';
 import type { UseCallState } from './useCall.js';
 
 /** The twelve keys of the Dialer keypad. */
@@ -27,6 +32,12 @@ export interface DialerLabels {
   held: (remote: string) => string;
   remoteHeld: (remote: string) => string;
   ended: Record<CallEndReason, (remote: string) => string>;
+  /**
+   * What a supervisor of the call does, shown during the call (each gets the supervisor's
+   * resource): `listening` (it hears the call, or whispers to the other party), `whispering`
+   * (only you hear it), `joined` (it barged in: everyone hears it).
+   */
+  supervisor: Record<'listening' | 'whispering' | 'joined', (supervisor: string) => string>;
 }
 
 const KEY_NAMES: Partial<Record<DialerKey, string>> = { '*': 'star', '#': 'pound' };
@@ -71,6 +82,11 @@ export const defaultDialerLabels: DialerLabels = {
     failed: () => 'The call failed',
     transferred: (remote) => `${remote} was transferred`,
   },
+  supervisor: {
+    listening: () => 'Supervisor listening',
+    whispering: () => 'Supervisor whispering to you',
+    joined: () => 'Supervisor joined the call',
+  },
 };
 
 /** Merges partial labels (also partial `connection` and `ended`) over the defaults. */
@@ -81,7 +97,17 @@ export function mergeDialerLabels(labels: Partial<DialerLabels> | undefined): Di
     ...labels,
     connection: { ...defaultDialerLabels.connection, ...labels.connection },
     ended: { ...defaultDialerLabels.ended, ...labels.ended },
+    supervisor: { ...defaultDialerLabels.supervisor, ...labels.supervisor },
   };
+}
+
+/** The sentence the Dialer shows for a supervisor of the call. */
+export function supervisorText(labels: DialerLabels, supervisor: SupervisorSnapshot): string {
+  const { supervisor: text } = labels;
+  if (supervisor.mode === 'barge') return text.joined(supervisor.resource);
+  return supervisor.heard
+    ? text.whispering(supervisor.resource)
+    : text.listening(supervisor.resource);
 }
 
 export interface DialerStatusInput {

@@ -7,6 +7,7 @@ import type {
   CallOptions,
   CallSnapshot,
   CallState,
+  SupervisorSnapshot,
 } from '../core/index.js';
 import { ErrorCodes, RelayError } from '../protocol/index.js';
 import { shownCallId } from './shownCallId.js';
@@ -60,6 +61,8 @@ export interface UseCallResult extends CallControls {
   error: RelayError | null;
   /** Whole seconds the call has been active (ticks once a second, only while in progress). */
   duration: number;
+  /** Who supervises the call; play the `stream` of those this side `heard`s. */
+  supervisors: SupervisorSnapshot[];
 }
 
 interface Placement {
@@ -67,6 +70,8 @@ interface Placement {
   id: string | null;
   error: RelayError | null;
 }
+
+const NO_SUPERVISORS: SupervisorSnapshot[] = [];
 
 const REASONS: Partial<Record<string, CallEndReason>> = {
   [ErrorCodes.unavailable]: 'unavailable',
@@ -186,5 +191,6 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
     endReason: call?.endReason ?? (failed ? (REASONS[failed.code] ?? 'failed') : null),
     error: call?.error ?? failed,
     duration,
+    supervisors: call?.supervisors ?? NO_SUPERVISORS,
   };
 }

@@ -29,6 +29,16 @@ export async function getToken(resource: string, expiresInMinutes?: number): Pro
   return ((await response.json()) as { token: string }).token;
 }
 
+/** A fetchToken for RelayProvider whose tokens carry `scopes` (comma-separated). */
+export function scopedToken(resource: string, scopes: string): () => Promise<string> {
+  return async () => {
+    const query = new URLSearchParams({ resource, scopes });
+    const response = await fetch(`${tokenUrl}?${query}`);
+    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+    return ((await response.json()) as { token: string }).token;
+  };
+}
+
 /** A fetchToken for RelayProvider that records each call and each token it returned. */
 export function tokenFetcher(resource: string, expiresInMinutes?: number) {
   const tokens: string[] = [];

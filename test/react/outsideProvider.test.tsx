@@ -2,7 +2,10 @@ import { render, renderHook } from '@testing-library/react';
 import {
   Dialer,
   MissingProviderError,
+  useAssist,
+  useAssists,
   useCall,
+  useCallList,
   useDevices,
   useIncomingCall,
   useRelayClient,
@@ -10,7 +13,16 @@ import {
 } from 'relaycall';
 import { describe, expect, it, vi } from 'vitest';
 
-const hooks = { useRelayClient, useToken, useCall, useIncomingCall, useDevices } as const;
+const hooks = {
+  useRelayClient,
+  useToken,
+  useCall,
+  useIncomingCall,
+  useDevices,
+  useCallList,
+  useAssist: () => useAssist('a-call'),
+  useAssists,
+} as const;
 
 describe('outside <RelayProvider>', () => {
   it.each(Object.entries(hooks))('%s throws one sentence naming the fix', (name, hook) => {

@@ -5,7 +5,7 @@
  */
 import { getToken, relayUrl } from './helpers.js';
 
-interface Notification {
+export interface Notification {
   method: string;
   params: Record<string, unknown>;
 }
@@ -15,14 +15,22 @@ export interface RawCaller {
   /** `call.invite`; resolves the call id. */
   invite(to: string, metadata?: unknown): Promise<string>;
   hangup(callId: string): Promise<void>;
+  /** `call.answer` of a call ringing here. */
+  answer(callId: string): Promise<void>;
+  /** Any other request; resolves its result, rejects with the Relay's message. */
+  request<T = unknown>(method: string, params: object): Promise<T>;
+  /** Every notification received so far, in order. */
+  received(): readonly Notification[];
+  /** Resolves the first notification (already received or next) `matches` accepts. */
+  next(matches: (notification: Notification) => boolean): Promise<Notification>;
   /** Resolves the first notification (already received or next) matching `method` and `callId`. */
   notification(method: string, callId: string): Promise<Notification>;
   close(): void;
 }
 
 /** Connects `resource` to the test Relay over a raw socket (`relay.connect`). */
-export async function connectRawCaller(resource: string): Promise<RawCaller> {
-  const token = await getToken(resource);
+export async function connectRawCaller(resource: string, token?: string): Promise<RawCaller> {
+  token ??= await getToken(resource);
   const payload = token.split('.')[1] ?? '';
   const project = (
     JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
@@ -69,6 +77,13 @@ export async function connectRawCaller(resource: string): Promise<RawCaller> {
       socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   await rpc('relay.connect', { project, token });
+  const next = async (matches: (notification: Notification) => boolean) => {
+    for (;;) {
+      const found = received.find(matches);
+      if (found) return found;
+      await new Promise<void>((wake) => waiters.push(wake));
+    }
+  };
 
   return {
     resource,
@@ -77,14 +92,14 @@ export async function connectRawCaller(resource: string): Promise<RawCaller> {
     hangup: async (callId) => {
       await rpc('call.hangup', { callId });
     },
-    async notification(method, callId) {
-      const find = () => received.find((n) => n.method === method && n.params.callId === callId);
-      for (;;) {
-        const found = find();
-        if (found) return found;
-        await new Promise<void>((wake) => waiters.push(wake));
-      }
+    answer: async (callId) => {
+      await rpc('call.answer', { callId });
     },
+    request: (method, params) => rpc(method, params),
+    received: () => received,
+    notification: (method, callId) =>
+      next((n) => n.method === method && n.params.callId === callId),
+    next,
     close: () => socket.close(1000),
   };
 }

@@ -263,6 +263,7 @@ function snapshot(id: string, patch: Partial<CallSnapshot> = {}): CallSnapshot {
     audioInputId: null,
     videoInputId: null,
     audioOutputId: null,
+    supervisors: [],
     ...patch,
   };
 }

@@ -268,6 +268,11 @@ export class CallManager {
     this.table.update(callId, patch);
   }
 
+  /** This client's id of the call the Relay knows as `serverId`, when it is one of ours. */
+  localIdOf(serverId: string): string | undefined {
+    return this.table.ofServer(serverId)?.id;
+  }
+
   private async dial(record: CallRecord, to: string, options: CallOptions) {
     try {
       // Media while connecting (the preview shows at once), the rest once connected: the peer
@@ -404,6 +409,7 @@ export class CallManager {
       endedAt: this.deps.clock.now(),
       localStream: null,
       remoteStream: null,
+      supervisors: [],
     });
   }
 }

@@ -34,5 +34,6 @@ export function newCallSnapshot(
     audioInputId: null,
     videoInputId: null,
     audioOutputId: null,
+    supervisors: [],
   };
 }

@@ -13,6 +13,17 @@ type PeerEvents = {
   error: [RelayError];
 };
 
+export interface GatewayPeerOptions extends CreatePeerOptions {
+  /**
+   * Transceivers to negotiate instead of the stream's tracks (a supervisor's link offers audio
+   * `sendrecv` and video `recvonly`). Default: the stream's tracks, and audio `recvonly` when it
+   * has no audio track.
+   */
+  transceivers?: { kind: 'audio' | 'video'; direction: RTCRtpTransceiverDirection }[];
+  /** Who is at the other end, as the ICE failure names it. Default: the gateway's media server. */
+  farEnd?: string;
+}
+
 /** A `call_failed` error whose `cause` carries a simple-peer-like code (see callPeer.ts). */
 function failure(code: string, message: string, cause?: unknown): RelayError {
   const error = Object.assign(new Error(message), { code, cause });
@@ -28,9 +39,11 @@ function failure(code: string, message: string, cause?: unknown): RelayError {
  * `{type: 'candidate', candidate}` (`candidate: null` once gathering is complete). An answer
  * arriving when the connection is already `stable` (the 200 OK repeating the 183's SDP) is
  * ignored. `connect` fires once ICE is connected, which may be before the call is answered
- * (early media). Browser only; `options.RTCPeerConnection` replaces the global one (tests).
+ * (early media). Also the links between a supervisor and the parties of an assisted call
+ * (`options.transceivers`, `options.farEnd`). Browser only; `options.RTCPeerConnection`
+ * replaces the global one (tests).
  */
-export async function createGatewayPeer(options: CreatePeerOptions): Promise<Peer> {
+export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Peer> {
   if (!Array.isArray(options.iceServers)) {
     throw new TypeError('createGatewayPeer: iceServers must be an array (use [] for none).');
   }
@@ -75,8 +88,11 @@ export async function createGatewayPeer(options: CreatePeerOptions): Promise<Pee
 
   const local = options.stream?.getTracks() ?? [];
   for (const track of local) pc.addTrack(track, options.stream!);
+  for (const { kind, direction } of options.transceivers ?? [])
+    pc.addTransceiver(kind, { direction });
   // Without a microphone the call still hears the other side.
-  if (!local.some((t) => t.kind === 'audio')) pc.addTransceiver('audio', { direction: 'recvonly' });
+  if (!options.transceivers && !local.some((t) => t.kind === 'audio'))
+    pc.addTransceiver('audio', { direction: 'recvonly' });
 
   pc.addEventListener('icecandidate', (event) => {
     const c = event.candidate;
@@ -117,7 +133,7 @@ export async function createGatewayPeer(options: CreatePeerOptions): Promise<Pee
       fail(
         failure(
           'ERR_ICE_CONNECTION_FAILURE',
-          'No network path to the media server of the SIP gateway was found, or it was lost: a firewall may block UDP; configure a TURN server in the Relay iceServers.',
+          `No network path to ${options.farEnd ?? 'the media server of the SIP gateway'} was found, or it was lost: a firewall may block UDP; configure a TURN server in the Relay iceServers.`,
         ),
       );
     } else if (state === 'closed' || ice === 'closed') {
