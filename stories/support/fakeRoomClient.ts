@@ -40,6 +40,8 @@ function initialState(resource: string): RelayClientState {
     calls: {},
     rooms: {},
     roomInvites: {},
+    assists: {},
+    callList: { status: 'idle', calls: {}, truncated: false, error: null },
   };
 }
 
@@ -244,6 +246,17 @@ export class FakeRoomClient implements RelayClient {
   async switchDevice(): Promise<void> {}
   setAudioOutput(): void {}
   dismiss(): void {}
+  async assist(): Promise<never> {
+    throw notHere();
+  }
+  stopAssist(): void {}
+  async listCalls(): Promise<never> {
+    throw notHere();
+  }
+  watchCalls(): () => void {
+    return () => undefined;
+  }
+  async refreshCallList(): Promise<void> {}
 
   destroy(): void {
     for (const media of this.media.values()) media.stop();
