@@ -1,22 +1,14 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import {
-  audioContextOf,
   defaultClock,
   initialState,
   sessionState,
   type RelayClientOptions,
 } from './clientOptions.js';
-import {
-  CloseCodes,
-  ErrorCodes,
-  PROTOCOL_VERSION,
-  RelayError,
-  type AssistMode,
-  type CallsFilter,
-  type CallsListResult,
-  type VideoQuality,
-} from '../protocol/index.js';
-import { CallManager } from './calls/CallManager.js';
+import { CloseCodes, ErrorCodes, PROTOCOL_VERSION, RelayError } from '../protocol/index.js';
+import type { CallManager } from './calls/CallManager.js';
+import { ClientFeatures } from './ClientFeatures.js';
+import { createClientParts } from './createClientParts.js';
 import {
   TERMINAL_ERRORS,
   closeError,
@@ -27,17 +19,10 @@ import {
 import { KeepAlive } from './connection/KeepAlive.js';
 import { PageEvents } from './connection/PageEvents.js';
 import { RpcConnection, notConnected, type RequestFn } from './connection/RpcConnection.js';
-import {
-  ROOM_WORDING,
-  waitForConnection,
-  type WaitWording,
-} from './connection/waitForConnection.js';
+import { waitForConnection, type WaitWording } from './connection/waitForConnection.js';
 import { createDeviceManager } from './media/createDeviceManager.js';
-import type { createGatewayPeer } from './peer/createGatewayPeer.js';
-import { createPeer } from './peer/createPeer.js';
-import { LazyRooms } from './rooms/LazyRooms.js';
-import { LazySupervision } from './supervision/LazySupervision.js';
-import type { AssistOptions, AssistSnapshot } from './supervision/supervisionTypes.js';
+import type { LazyRooms } from './rooms/LazyRooms.js';
+import type { LazySupervision } from './supervision/LazySupervision.js';
 import type {
   CallOptions,
   ClientClock,
@@ -46,8 +31,6 @@ import type {
   ReadonlyStore,
   RelayClient,
   RelayClientState,
-  RoomJoinOptions,
-  RoomSnapshot,
   WebSocketFactory,
 } from './types.js';
 
@@ -56,15 +39,15 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   return new Client(options);
 }
 
-class Client implements RelayClient {
+class Client extends ClientFeatures implements RelayClient {
   /** The store, read-only for apps (see `state` for the writable one). */
   readonly store: ReadonlyStore<RelayClientState>;
   readonly devices: DeviceManager;
   private readonly state: StoreApi<RelayClientState>;
   private readonly clock: ClientClock;
   private readonly calls: CallManager;
-  private readonly rooms: LazyRooms;
-  private readonly supervision: LazySupervision;
+  protected readonly rooms: LazyRooms;
+  protected readonly supervision: LazySupervision;
   private readonly keepAlive: KeepAlive;
   private readonly page: PageEvents;
   private token: string | null = null;
@@ -80,6 +63,7 @@ class Client implements RelayClient {
   private suspended = false;
 
   constructor(private readonly options: RelayClientOptions) {
+    super();
     this.clock = options.clock ?? defaultClock;
     const nav = globalThis.navigator as Navigator | undefined;
     const mediaDevices = options.mediaDevices ?? nav?.mediaDevices;
@@ -87,53 +71,19 @@ class Client implements RelayClient {
     this.devices = createDeviceManager(mediaDevices, options.permissions ?? nav?.permissions);
     const request: RequestFn = (method, params) =>
       this.conn ? this.conn.request(method, params) : Promise.reject(notConnected());
-    const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
-    const peer: typeof createPeer = (peerOptions) =>
-      (options.createPeer ?? createPeer)({ ...peerOptions, iceTransportPolicy });
-    // Loaded on the first gateway call: apps that never make one do not carry it.
-    const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
-      const create =
-        options.createGatewayPeer ??
-        (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
-      return create({ ...peerOptions, iceTransportPolicy });
-    };
-    this.calls = new CallManager({
-      store: this.state,
+    ({
+      calls: this.calls,
+      rooms: this.rooms,
+      supervision: this.supervision,
+    } = createClientParts(options, {
+      state: this.state,
       clock: this.clock,
       mediaDevices,
-      createPeer: peer,
-      createGatewayPeer: gatewayPeer,
-      noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
+      request,
       iceServers: () => this.iceServers(),
-      whenConnected: () => this.whenConnected(),
-      request,
-    });
-    this.rooms = new LazyRooms({
-      store: this.state,
-      clock: this.clock,
-      mediaDevices,
-      request,
       isConnected: () => this.isConnected(),
-      whenConnected: () => this.whenConnected(ROOM_WORDING),
-      createMediaSession: options.createMediaSession,
-      iceServers: () => this.iceServers(),
-      createPeer: peer,
-      iceTransportPolicy,
-      AudioContext: audioContextOf(options),
-    });
-    this.supervision = new LazySupervision({
-      store: this.state,
-      clock: this.clock,
-      mediaDevices,
-      request,
       whenConnected: (wording) => this.whenConnected(wording),
-      isConnected: () => this.isConnected(),
-      iceServers: () => this.iceServers(),
-      createPeer: gatewayPeer,
-      AudioContext: audioContextOf(options),
-      callIdOf: (serverId) => this.calls.localIdOf(serverId),
-      updateCall: (callId, patch) => this.calls.update(callId, patch),
-    });
+    }));
     this.keepAlive = new KeepAlive({
       clock: this.clock,
       intervalMs: options.pingIntervalMs ?? 5_000,
@@ -239,70 +189,6 @@ class Client implements RelayClient {
 
   dismiss(callId: string): void {
     this.calls.dismiss(callId);
-  }
-
-  joinRoom(name: string, options?: RoomJoinOptions): Promise<RoomSnapshot> {
-    return this.rooms.joinRoom(name, options ?? {});
-  }
-
-  leaveRoom(name: string): void {
-    this.rooms.ifUsed((rooms) => rooms.leaveRoom(name));
-  }
-
-  inviteToRoom(name: string, to: string, metadata?: unknown): Promise<void> {
-    return this.rooms.tell(name, 'room.invite', { to, metadata });
-  }
-
-  declineRoom(roomId: string): void {
-    this.rooms.run((rooms) => rooms.declineRoom(roomId));
-  }
-
-  setRoomAudioMuted(name: string, muted: boolean): void {
-    this.rooms.ifUsed((rooms) => rooms.setMuted(name, 'audio', muted));
-  }
-
-  setRoomVideoMuted(name: string, muted: boolean): void {
-    this.rooms.ifUsed((rooms) => rooms.setMuted(name, 'video', muted));
-  }
-
-  muteParticipant(name: string, participantId: string, kind: 'audio' | 'video'): Promise<void> {
-    return this.rooms.tell(name, 'room.mute', { participantId, kind });
-  }
-
-  removeParticipant(name: string, participantId: string): Promise<void> {
-    return this.rooms.tell(name, 'room.remove', { participantId });
-  }
-
-  endRoom(name: string): Promise<void> {
-    return this.rooms.tell(name, 'room.end', {});
-  }
-
-  dismissRoom(name: string): void {
-    this.rooms.ifUsed((rooms) => rooms.dismissRoom(name));
-  }
-
-  setRoomQuality(name: string, participantId: string, quality: VideoQuality): void {
-    this.rooms.ifUsed((rooms) => rooms.setQuality(name, participantId, quality));
-  }
-
-  assist(callId: string, mode: AssistMode, options?: AssistOptions): Promise<AssistSnapshot> {
-    return this.supervision.assist(callId, mode, options ?? {});
-  }
-
-  stopAssist(callId: string): void {
-    this.supervision.stopAssist(callId);
-  }
-
-  listCalls(filter?: CallsFilter): Promise<CallsListResult> {
-    return this.supervision.listCalls(filter ?? {});
-  }
-
-  watchCalls(filter?: CallsFilter): () => void {
-    return this.supervision.watchCalls(filter ?? {});
-  }
-
-  refreshCallList(): Promise<void> {
-    return this.supervision.refreshCallList();
   }
 
   /** The ICE servers new peers use now (the Relay's, once connected). */

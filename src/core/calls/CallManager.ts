@@ -22,6 +22,7 @@ import type {
 import { sendCallDtmf, setCallHeld, setCallMuted, switchCallDevice } from './callControls.js';
 import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMessages.js';
 import { attachPeer, type PeerHost } from './callPeer.js';
+import { CallInvites } from './CallInvites.js';
 import { CallRequests } from './callRequests.js';
 import { CallTable, type CallRecord } from './CallTable.js';
 import { GatewayCalls, asGateway, dialRefusal, gatewayMedia } from './gatewayCalls.js';
@@ -43,15 +44,18 @@ export interface CallManagerDeps {
   whenConnected(): Promise<void>;
   /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
   request: RequestFn;
+  /**
+   * Web Audio, to mix a barging supervisor into what a gateway call's far end hears. Default:
+   * none (the far end does not hear supervisors).
+   */
+  AudioContext?: typeof AudioContext | undefined;
 }
 
 /** Places, receives and runs calls: signaling through the Relay, media peer to peer. */
 export class CallManager {
   private readonly table: CallTable;
   private readonly requests: CallRequests;
-  /** Outgoing calls whose call.invite reply was lost: the Relay may or may not have them. */
-  private lostInvites: CallRecord[] = [];
-
+  private readonly invites: CallInvites;
   private readonly peerHost: PeerHost;
   private readonly gateways: GatewayCalls;
 
@@ -68,8 +72,17 @@ export class CallManager {
       ...this.peerHost,
       requests: this.requests,
       request: deps.request,
+      AudioContext: deps.AudioContext,
       state: () => deps.store.getState(),
       finish: (record, reason, error) => this.finish(record, reason, error, { tellRelay: false }),
+    });
+    this.invites = new CallInvites({
+      ...this.peerHost,
+      requests: this.requests,
+      request: deps.request,
+      whenConnected: deps.whenConnected,
+      noAnswerTimeoutMs: deps.noAnswerTimeoutMs,
+      finish: (record, reason, error, options) => this.finish(record, reason, error, options),
     });
   }
 
@@ -166,7 +179,7 @@ export class CallManager {
    */
   sessionLost(): void {
     this.requests.clear();
-    this.lostInvites = [];
+    this.invites.clear();
     for (const record of this.table.all()) {
       const call = this.table.snapshot(record.id);
       // An outgoing call whose invite never went is not the Relay's: it goes on the new session.
@@ -182,26 +195,12 @@ export class CallManager {
 
   /**
    * The Relay resumed the session: requests lost with the old socket go again, in order (a
-   * signal that did arrive arrives twice; the other side drops the copy). Once a ping's reply is
-   * back, the Relay's replay has been processed: an invite it never announced never arrived, and
-   * goes again; an answer whose outcome is still unknown goes again.
+   * signal that did arrive arrives twice; the other side drops the copy), then lost invites and
+   * answers (see CallInvites).
    */
   resumed(): void {
     this.requests.resend();
-    if (this.lostInvites.length === 0 && !this.table.all().some((r) => r.answerLost)) {
-      return;
-    }
-    this.deps.request('relay.ping', {}).then(
-      () => {
-        for (const record of this.lostInvites.splice(0)) {
-          if (!this.table.ended(record.id)) void this.invite(record);
-        }
-        for (const record of this.table.all()) {
-          if (record.answerLost && !this.table.ended(record.id)) this.answerAgain(record);
-        }
-      },
-      () => undefined, // dropped again: the next resume retries
-    );
+    this.invites.resumed();
   }
 
   onNotification(method: string, params: Record<string, unknown>): void {
@@ -214,11 +213,7 @@ export class CallManager {
       return;
     }
     if (method === ServerEvents.ringing && !this.table.ofServer(serverId)) {
-      // The replay of a call whose invite reply was lost: that is its id.
-      const lost = this.lostInvites.shift();
-      if (lost) this.invited(lost, serverId);
-      // Ours, yet unknown (its invite was given up on): nobody must be left ringing.
-      else void this.deps.request('call.hangup', { callId: serverId }).catch(() => undefined);
+      this.invites.unknownRinging(serverId);
     }
     const record = this.table.ofServer(serverId);
     if (!record || this.table.ended(record.id)) return;
@@ -266,6 +261,7 @@ export class CallManager {
 
   update(callId: string, patch: Partial<CallSnapshot>): void {
     this.table.update(callId, patch);
+    if (patch.supervisors) this.gateways.supervised(callId);
   }
 
   /** This client's id of the call the Relay knows as `serverId`, when it is one of ours. */
@@ -291,77 +287,11 @@ export class CallManager {
         to,
         ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       };
-      await this.invite(record);
+      await this.invites.invite(record);
     } catch (error) {
       const relayError = asRelayError(error);
       this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
     }
-  }
-
-  /**
-   * Sends the call's invite. Not sent for want of a connection, it waits for one and goes then;
-   * a reply lost with the connection is settled on resume. Other failures end the call.
-   */
-  private async invite(record: CallRecord): Promise<void> {
-    for (;;) {
-      try {
-        record.inviteSent = true;
-        const invite = await this.deps.request('call.invite', record.invite!);
-        this.invited(record, invite.callId);
-        return;
-      } catch (error) {
-        if (error instanceof RelayError && error.code === ErrorCodes.notConnected) {
-          record.inviteSent = false;
-          try {
-            await this.deps.whenConnected();
-          } catch (gaveUp) {
-            const relayError = asRelayError(gaveUp);
-            this.finish(record, 'failed', relayError, { tellRelay: false });
-            return;
-          }
-          if (this.table.ended(record.id)) return;
-          continue;
-        }
-        if (lostWithConnection(error)) {
-          this.lostInvites.push(record);
-          return;
-        }
-        const relayError = asRelayError(error);
-        this.finish(record, endReasonOf(relayError), relayError, { tellRelay: 'hangup' });
-        return;
-      }
-    }
-  }
-
-  /** The Relay gave the outgoing call its id: it rings. */
-  private invited(record: CallRecord, serverId: string): void {
-    this.table.bind(record, serverId);
-    if (this.table.ended(record.id)) {
-      // Hung up while the invite was in flight.
-      this.requests.tell(record, 'call.hangup', { callId: serverId });
-      return;
-    }
-    record.noAnswerTimer = this.deps.clock.setTimeout(() => {
-      this.finish(record, 'no-answer', endError('no-answer'), { tellRelay: 'hangup' });
-    }, this.deps.noAnswerTimeoutMs);
-    for (const signal of record.outbox.splice(0)) this.relaySignal(record, signal);
-  }
-
-  /** Answers again after a resume when the first answer's outcome is still unknown. */
-  private answerAgain(record: CallRecord): void {
-    record.answerLost = false;
-    this.deps.request('call.answer', { callId: record.serverId! }).catch((error: unknown) => {
-      const relayError = asRelayError(error);
-      if (lostWithConnection(error)) record.answerLost = true;
-      // Not ringing here any more, yet still ours: the first answer did arrive.
-      else if (relayError.code === ErrorCodes.invalidState) return;
-      else {
-        const elsewhere = relayError.code === ErrorCodes.answeredElsewhere;
-        this.finish(record, elsewhere ? 'answered-elsewhere' : 'failed', relayError, {
-          tellRelay: 'hangup',
-        });
-      }
-    });
   }
 
   /** Creates the call's peer with the ICE servers of now (the Relay's, once connected). */

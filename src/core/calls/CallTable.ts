@@ -26,6 +26,8 @@ export interface CallRecord {
   inviteSent: boolean;
   /** Signals received, as JSON: a signal re-sent after a drop may arrive twice. */
   seen: Set<string>;
+  /** A gateway call a supervisor barged into: what its far end is sent (see FarEndMix). */
+  farEnd?: { sync(): Promise<void> };
 }
 
 /** Ended calls kept in the store (oldest removed first). */

@@ -1,3 +1,4 @@
+import { toPeerError } from '../peer/peerErrors.js';
 import type { PeerMessage } from './callMessages.js';
 import { applyTrackStates, sendState } from './callPeer.js';
 import type { CallTable } from './CallTable.js';
@@ -45,7 +46,12 @@ export async function switchCallDevice(
   if (!record || table.ended(callId)) return;
   const swap = await record.media.switchDevice(mediaDevices, kind, deviceId);
   if (!swap) return;
-  if (record.peer && swap.previous) {
+  // A gateway call a supervisor barged into mixes the new microphone (or sends it).
+  if (record.farEnd && kind === 'audioinput') {
+    await record.farEnd.sync().catch((error: unknown) => {
+      throw toPeerError(error);
+    });
+  } else if (record.peer && swap.previous) {
     await record.peer.replaceTrack(swap.previous, swap.next, swap.stream);
   }
   table.update(

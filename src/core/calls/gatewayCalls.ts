@@ -104,6 +104,8 @@ export interface GatewayCallsDeps {
   request: RequestFn;
   state(): RelayClientState;
   finish(record: CallRecord, reason: CallEndReason, error: RelayError | null): void;
+  /** Web Audio, to mix a barging supervisor into what the far end hears (none: not heard). */
+  AudioContext?: typeof AudioContext | undefined;
 }
 
 /** The gateway side of the call manager. Each method returns false for other calls. */
@@ -156,8 +158,28 @@ export class GatewayCalls {
     if (call.held === held) return true;
     table.update(callId, { held, state: held ? 'held' : 'active' });
     applyTrackStates(record, table);
+    this.supervised(callId);
     this.deps.requests.tell(record, 'call.hold', { callId: record.serverId, held });
     return true;
+  }
+
+  /**
+   * The call's supervisors (or hold) changed: while one barges, the far end hears it too, mixed
+   * with the microphone (FarEndMix, loaded with a gateway call's first barge).
+   */
+  supervised(callId: string): void {
+    const { table, AudioContext } = this.deps;
+    const record = table.get(callId);
+    const call = table.snapshot(callId);
+    if (!record || !call?.gateway) return;
+    if (record.farEnd) void record.farEnd.sync().catch(() => undefined);
+    else if (call.supervisors.some((s) => s.mode === 'barge'))
+      import('../supervision/FarEndMix.js')
+        .then(({ FarEndMix }) =>
+          (record.farEnd ??= new FarEndMix(record, table, AudioContext)).sync(),
+        )
+        // Not loaded, or refused by the browser: the far end does not hear the supervisor.
+        .catch(() => undefined);
   }
 
   /** DTMF in the media (RFC 4733) when telephone-event was negotiated, else SIP INFO. */

@@ -105,7 +105,7 @@ export class PartySupervisors {
     const local = call?.localStream ?? null;
     const far = call?.gateway ? call.remoteStream?.getAudioTracks()[0] : undefined;
     const mix = far
-      ? mixAudio(this.deps.AudioContext, local?.getAudioTracks()[0] ?? null, far)
+      ? mixAudio(this.deps.AudioContext, local?.getAudioTracks()[0] ?? null, [far])
       : null;
     const stream = mix ? new MediaStream([mix.track, ...(local?.getVideoTracks() ?? [])]) : local;
     const { serverId } = entry;

@@ -1,0 +1,90 @@
+import type { StoreApi } from 'zustand/vanilla';
+import type { IceServer } from '../protocol/index.js';
+import { CallManager } from './calls/CallManager.js';
+import { audioContextOf, type RelayClientOptions } from './clientOptions.js';
+import type { RequestFn } from './connection/RpcConnection.js';
+import { ROOM_WORDING, type WaitWording } from './connection/waitForConnection.js';
+import type { createGatewayPeer } from './peer/createGatewayPeer.js';
+import { createPeer } from './peer/createPeer.js';
+import { LazyRooms } from './rooms/LazyRooms.js';
+import { LazySupervision } from './supervision/LazySupervision.js';
+import type { ClientClock, RelayClientState } from './types.js';
+
+/** What the client's parts ask of the client: its store, its connection. */
+export interface ClientHost {
+  state: StoreApi<RelayClientState>;
+  clock: ClientClock;
+  mediaDevices: MediaDevices | undefined;
+  /** A request on the connection; rejects with `not_connected` when there is none. */
+  request: RequestFn;
+  /** The ICE servers new peers use now (the Relay's, once connected). */
+  iceServers(): IceServer[];
+  isConnected(): boolean;
+  /** Resolves once connected; rejects with `not_connected` (worded per `wording`) on giving up. */
+  whenConnected(wording?: WaitWording): Promise<void>;
+}
+
+/** The calls, rooms and supervision of one client. */
+export interface ClientParts {
+  calls: CallManager;
+  rooms: LazyRooms;
+  supervision: LazySupervision;
+}
+
+/**
+ * Builds a client's calls, rooms and supervision, wired together, with the peers they create
+ * (per the client's ICE policy; the gateway peer's code loaded on the first gateway call, so apps
+ * that never make one do not carry it).
+ */
+export function createClientParts(options: RelayClientOptions, host: ClientHost): ClientParts {
+  const { state: store, clock, mediaDevices, request, iceServers, isConnected } = host;
+  const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+  const AudioContext = audioContextOf(options);
+  const peer: typeof createPeer = (peerOptions) =>
+    (options.createPeer ?? createPeer)({ ...peerOptions, iceTransportPolicy });
+  const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
+    const create =
+      options.createGatewayPeer ?? (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
+    return create({ ...peerOptions, iceTransportPolicy });
+  };
+  const calls = new CallManager({
+    store,
+    clock,
+    mediaDevices,
+    createPeer: peer,
+    createGatewayPeer: gatewayPeer,
+    noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
+    iceServers,
+    whenConnected: () => host.whenConnected(),
+    request,
+    AudioContext,
+  });
+  const rooms = new LazyRooms({
+    store,
+    clock,
+    mediaDevices,
+    request,
+    isConnected,
+    whenConnected: () => host.whenConnected(ROOM_WORDING),
+    createMediaSession: options.createMediaSession,
+    iceServers,
+    createPeer: peer,
+    iceTransportPolicy,
+    AudioContext,
+  });
+  const supervision = new LazySupervision({
+    store,
+    clock,
+    mediaDevices,
+    request,
+    whenConnected: (wording) => host.whenConnected(wording),
+    isConnected,
+    iceServers,
+    createPeer: gatewayPeer,
+    AudioContext,
+    callIdOf: (serverId) => calls.localIdOf(serverId),
+    updateCall: (callId, patch) => calls.update(callId, patch),
+    rooms,
+  });
+  return { calls, rooms, supervision };
+}
