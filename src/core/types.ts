@@ -1,5 +1,6 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type {
+  AssistMode,
   Gateway,
   IceServer,
   LeftReason,
@@ -178,6 +179,15 @@ export interface ParticipantSnapshot {
    * rooms: the media server's voice activity detection says so (`room.talking`).
    */
   speaking: boolean;
+  /**
+   * Set when the participant is a supervisor (`call.assist`): how it assists. `monitor` is heard
+   * by nobody, `whisper` only by `agent`, `barge` by everyone. A supervisor this client does not
+   * hear has no `stream` here (it is never played), never becomes the active speaker, and is
+   * not shown as a tile by `RoomGrid`. Null for the room's own participants.
+   */
+  assist: AssistMode | null;
+  /** A whispering supervisor's agent: the participant id of the one who hears it; else null. */
+  agent: string | null;
 }
 
 export interface RoomSnapshot {

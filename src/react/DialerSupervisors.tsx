@@ -33,7 +33,14 @@ export function DialerSupervisors({ supervisors, labels, sinkId }: DialerSupervi
   );
 }
 
-function SupervisorAudio({ stream, sinkId }: { stream: MediaStream; sinkId: string | null }) {
+/** A supervisor's audio, played in a hidden `<audio>` on `sinkId` (null: the default output). */
+export function SupervisorAudio({
+  stream,
+  sinkId,
+}: {
+  stream: MediaStream;
+  sinkId: string | null;
+}) {
   const audio = useRef<HTMLAudioElement>(null);
   useEffect(() => {
     const element = audio.current;

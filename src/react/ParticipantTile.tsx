@@ -1,7 +1,8 @@
 'use client';
 import { memo } from 'react';
 import type { ParticipantSnapshot } from '../core/index.js';
-import { defaultRoomLabels, type RoomLabels } from './roomLabels.js';
+import { mergeRoomLabels, type RoomLabels } from './roomLabels.js';
+import { RoomSupervisor } from './RoomSupervisor.js';
 import { participantName } from './roomParticipants.js';
 import { VideoTile } from './VideoTile.js';
 
@@ -32,12 +33,17 @@ function statusText(participant: ParticipantSnapshot, labels: RoomLabels): strin
 /**
  * One participant of a room in a `VideoTile`: its name (the metadata's `name`, else its
  * resource), its video or initials, a muted indicator, and its state (`Ringing…` for an
- * invitee, `Reconnecting…` while away). Your own tile is a muted, mirrored preview. Renders
- * again only when its props change (pass stable `labels`).
+ * invitee, `Reconnecting…` while away). Your own tile is a muted, mirrored preview. A
+ * supervisor (`participant.assist`) gets no tile but one line (`labels.supervisor`), and its
+ * audio is played only when you hear it. Renders again only when its props change (pass
+ * stable `labels`).
  */
 export const ParticipantTile = memo(function ParticipantTile(props: ParticipantTileProps) {
   const { participant, activeSpeaker = false, sinkId, className } = props;
-  const labels = { ...defaultRoomLabels, ...props.labels };
+  const labels = mergeRoomLabels(props.labels);
+  if (participant.assist) {
+    return <RoomSupervisor participant={participant} labels={labels} sinkId={sinkId} />;
+  }
   const name = participantName(participant);
   const status = statusText(participant, labels);
   const classes = ['relaycall-room__tile'];

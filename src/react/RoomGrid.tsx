@@ -2,7 +2,8 @@
 import type { CSSProperties, ReactNode } from 'react';
 import type { ParticipantSnapshot } from '../core/index.js';
 import { ParticipantTile } from './ParticipantTile.js';
-import { defaultRoomLabels, type RoomLabels } from './roomLabels.js';
+import { mergeRoomLabels, type RoomLabels } from './roomLabels.js';
+import { RoomSupervisor } from './RoomSupervisor.js';
 import { participantName } from './roomParticipants.js';
 import { RoomProvider } from './RoomContext.js';
 import { useRoom } from './useRoom.js';
@@ -35,13 +36,18 @@ export interface RoomGridProps {
 
 /**
  * The participants of a room in a responsive grid of tiles, you first: the active speaker
- * highlighted, ringing invitees as placeholders. Built on `useRoom` and `ParticipantTile`.
+ * highlighted, ringing invitees as placeholders. Supervisors (`call.assist`) get no tile: a
+ * line under the grid says what each does ("Supervisor listening"…), and those you hear are
+ * played. Built on `useRoom` and `ParticipantTile`.
  */
 export function RoomGrid(props: RoomGridProps) {
   const { renderTile, sinkId, className, children } = props;
   const room = useRoom(props.name);
-  const labels = { ...defaultRoomLabels, ...props.labels };
-  const { participants, activeSpeakerId } = room;
+  const labels = mergeRoomLabels(props.labels);
+  const { activeSpeakerId } = room;
+  const participants = room.participants.filter((p) => !p.assist);
+  // Your own assist is yours to show: the others are announced.
+  const supervisors = room.participants.filter((p) => p.assist && !p.isLocal);
   // Near-square: 1, 2, 2×2, 3×3…; fewer columns where tiles would be narrower than the minimum.
   const columns = Math.max(1, Math.ceil(Math.sqrt(participants.length)));
   const style = { '--relaycall-room-columns': columns } as CSSProperties;
@@ -71,6 +77,18 @@ export function RoomGrid(props: RoomGridProps) {
           );
         })}
       </ul>
+      {supervisors.length > 0 && (
+        <div className="relaycall-room__supervisors" aria-live="polite">
+          {supervisors.map((supervisor) => (
+            <RoomSupervisor
+              key={supervisor.id}
+              participant={supervisor}
+              labels={labels}
+              sinkId={sinkId}
+            />
+          ))}
+        </div>
+      )}
       {children}
     </RoomProvider>
   );

@@ -12,6 +12,12 @@ export interface RoomLabels extends VideoTileLabels {
   away: string;
   /** Shown while the media connection with a participant is being set up. */
   connecting: string;
+  /**
+   * What a supervisor of the room does, shown in place of a tile (each gets the supervisor's
+   * resource): `listening` (it hears the room, or whispers to someone else), `whispering` (only
+   * you hear it), `joined` (it barged in: everyone hears it).
+   */
+  supervisor: Record<'listening' | 'whispering' | 'joined', (supervisor: string) => string>;
 }
 
 export const defaultRoomLabels: RoomLabels = {
@@ -22,4 +28,19 @@ export const defaultRoomLabels: RoomLabels = {
   ringing: 'Ringing…',
   away: 'Reconnecting…',
   connecting: 'Connecting…',
+  supervisor: {
+    listening: () => 'Supervisor listening',
+    whispering: () => 'Supervisor whispering to you',
+    joined: () => 'Supervisor joined the room',
+  },
 };
+
+/** Merges partial labels (also a partial `supervisor`) over the defaults. */
+export function mergeRoomLabels(labels: Partial<RoomLabels> | undefined): RoomLabels {
+  if (!labels) return defaultRoomLabels;
+  return {
+    ...defaultRoomLabels,
+    ...labels,
+    supervisor: { ...defaultRoomLabels.supervisor, ...labels.supervisor },
+  };
+}

@@ -111,6 +111,8 @@ export class FakeRoomClient implements RelayClient {
       stream,
       connected: true,
       speaking: false,
+      assist: null,
+      agent: null,
       ...init,
     };
     this.patchRoom(name, (room) => ({
@@ -165,6 +167,8 @@ export class FakeRoomClient implements RelayClient {
       stream: localStream,
       connected: true,
       speaking: false,
+      assist: null,
+      agent: null,
     };
     const room: RoomSnapshot = {
       name,

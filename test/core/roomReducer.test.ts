@@ -754,6 +754,102 @@ describe('the room reducer in sfu rooms', () => {
   });
 });
 
+describe('the room reducer with supervisors', () => {
+  const sup = (patch: Partial<Participant>) => participant('p-s', 'sup', patch);
+  const voice = stream('audio');
+
+  it('in sfu rooms, receives a supervisor only while it hears it, and never as active speaker', () => {
+    let { state, effects } = run(
+      sfuRoom().state,
+      event('room.joined', { roomId: 'r1', participant: sup({ assist: 'monitor' }) }),
+    );
+    expect(peers(effects)).toEqual([]);
+    expect(state.rooms.townhall!.participants['p-s']).toMatchObject({
+      assist: 'monitor',
+      agent: null,
+      stream: null,
+    });
+    // Whispering to ann: bob does not hear it, so does not subscribe (the server would refuse).
+    const toAnn = sup({ assist: 'whisper', agent: 'p-a' });
+    ({ state, effects } = run(state, event('room.updated', { roomId: 'r1', participant: toAnn })));
+    expect(peers(effects)).toEqual([]);
+    const toBob = sup({ assist: 'whisper', agent: 'p-b' });
+    ({ state, effects } = run(state, event('room.updated', { roomId: 'r1', participant: toBob })));
+    expect(peers(effects)).toEqual(['+p-s*']);
+    ({ state } = run(
+      state,
+      { type: 'peerStream', name: 'townhall', participantId: 'p-s', stream: voice },
+      event('room.talking', { roomId: 'r1', participantId: 'p-s', talking: true }),
+    ));
+    expect(state.rooms.townhall!.participants['p-s']).toMatchObject({ stream: voice });
+    expect(state.rooms.townhall!.activeSpeakerId).toBeNull();
+    ({ state, effects } = run(state, event('room.updated', { roomId: 'r1', participant: toAnn })));
+    expect(peers(effects)).toEqual(['-p-s']);
+    expect(state.rooms.townhall!.participants['p-s']!.stream).toBeNull();
+  });
+
+  it('in mesh rooms, peers with a supervisor but shows its stream only while heard', () => {
+    let { state, effects } = run(
+      joinedRoom().state,
+      event('room.joined', { roomId: 'r1', participant: sup({ assist: 'monitor' }) }),
+      { type: 'peerStream', name: 'standup', participantId: 'p-s', stream: voice },
+      { type: 'audioLevels', name: 'standup', levels: { 'p-s': 0.5 } },
+    );
+    expect(peers(effects)).toEqual(['+p-s*']);
+    expect(state.rooms.standup!.participants['p-s']!.stream).toBeNull();
+    expect(state.rooms.standup!.activeSpeakerId).toBeNull();
+    ({ state, effects } = run(
+      state,
+      event('room.updated', { roomId: 'r1', participant: sup({ assist: 'barge' }) }),
+    ));
+    expect(peers(effects)).toEqual([]);
+    expect(state.rooms.standup!.participants['p-s']).toMatchObject({
+      assist: 'barge',
+      stream: voice,
+    });
+  });
+
+  it('joins as a supervisor from the assist answer, and leaves with a fresh session', () => {
+    const result = {
+      roomId: 'r1',
+      name: 'standup',
+      media: 'mesh' as const,
+      participantId: 'p-s',
+      participants: [
+        participant('p-a', 'ann'),
+        participant('p-c', 'cat'),
+        sup({ assist: 'monitor' }),
+      ],
+      maxParticipants: 6,
+    };
+    let { state, effects } = run(initialRoomsState(), {
+      type: 'assistJoined',
+      result,
+      stream: null,
+    });
+    expect(peers(effects)).toEqual(['+p-a', '+p-c']);
+    expect(requests(effects)).toEqual([]);
+    expect(state.rooms.standup).toMatchObject({ id: 'r1', state: 'joined', participantId: 'p-s' });
+    expect(state.rooms.standup!.participants['p-s']).toMatchObject({
+      isLocal: true,
+      assist: 'monitor',
+    });
+    const barging = {
+      ...result,
+      participants: [...result.participants.slice(0, 2), sup({ assist: 'barge' })],
+    };
+    ({ state } = run(state, { type: 'assistChanged', result: barging, stream: voice }));
+    expect(state.rooms.standup).toMatchObject({ localStream: voice });
+    expect(state.rooms.standup!.participants['p-s']).toMatchObject({ assist: 'barge' });
+    ({ state, effects } = run(state, { type: 'connected', resumed: false }));
+    expect(requests(effects)).toEqual([]);
+    expect(state.rooms.standup).toMatchObject({
+      state: 'left',
+      error: { code: 'connection_closed' },
+    });
+  });
+});
+
 describe('the request outbox', () => {
   function outbox(script: ((method: string) => Promise<unknown>)[], connected = { value: true }) {
     const clock = new ManualClock();

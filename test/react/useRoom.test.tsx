@@ -43,6 +43,8 @@ function participant(id: string, patch: Partial<ParticipantSnapshot> = {}): Part
     stream: null,
     connected: true,
     speaking: false,
+    assist: null,
+    agent: null,
     ...patch,
   };
 }
@@ -371,6 +373,44 @@ describe('RoomGrid', () => {
         .map((t) => t.textContent),
     ).toEqual(['alice *', 'carol', 'Bob Example', 'dave']);
     expect(screen.getByTestId('count')).toHaveTextContent('4');
+  });
+
+  it('shows supervisors as a line instead of a tile, and plays only those you hear', async () => {
+    const play = vi.spyOn(HTMLMediaElement.prototype, 'play').mockResolvedValue(undefined);
+    const voice = { getTracks: () => [] } as unknown as MediaStream;
+    const sup = (patch: Partial<ParticipantSnapshot>) =>
+      participant('s1', { resource: 'sup', assist: 'monitor', ...patch });
+    const desk = (supervisor: ParticipantSnapshot) =>
+      room('desk', [
+        participant('p1', { resource: 'alice', isLocal: true }),
+        participant('p2', { resource: 'bob' }),
+        supervisor,
+      ]);
+    const s = setup({ rooms: { desk: desk(sup({})) } });
+    render(<RoomGrid name="desk" />, { wrapper: s.wrapper });
+    const grid = screen.getByRole('list', { name: 'Room desk' });
+    expect(within(grid).getAllByRole('listitem')).toHaveLength(2);
+    expect(screen.getByText('Supervisor listening')).toHaveAttribute('data-mode', 'monitor');
+    expect(document.querySelectorAll('audio')).toHaveLength(0);
+
+    // Whispering to someone else: listening, as far as alice knows (the client gives no stream).
+    act(() =>
+      s.store().setState({ rooms: { desk: desk(sup({ assist: 'whisper', agent: 'p2' })) } }),
+    );
+    expect(screen.getByText('Supervisor listening')).toBeInTheDocument();
+    expect(document.querySelectorAll('audio')).toHaveLength(0);
+
+    const toAlice = sup({ assist: 'whisper', agent: 'p1', stream: voice });
+    act(() => s.store().setState({ rooms: { desk: desk(toAlice) } }));
+    expect(screen.getByText('Supervisor whispering to you')).toBeInTheDocument();
+    expect(document.querySelectorAll('audio')).toHaveLength(1);
+    expect(document.querySelector('audio')!.srcObject).toBe(voice);
+    await waitFor(() => expect(play).toHaveBeenCalled());
+
+    const barging = sup({ assist: 'barge', stream: voice });
+    act(() => s.store().setState({ rooms: { desk: desk(barging) } }));
+    expect(screen.getByText('Supervisor joined the room')).toBeInTheDocument();
+    expect(within(grid).getAllByRole('listitem')).toHaveLength(2);
   });
 });
 

@@ -29,6 +29,11 @@ export class LazyRooms {
 
   constructor(private readonly deps: LazyRoomsDeps) {}
 
+  /** Loads the room code now (a supervisor about to assist what may be a room). */
+  preload(): Promise<void> {
+    return this.use(() => Promise.resolve());
+  }
+
   joinRoom(name: string, options: RoomJoinOptions): Promise<RoomSnapshot> {
     return this.use((rooms) => rooms.joinRoom(name, options)).catch((error: unknown) => ({
       ...notJoined(name),
@@ -42,6 +47,11 @@ export class LazyRooms {
     params: Omit<MethodParams<M>, 'roomId'>,
   ): Promise<void> {
     return this.use((rooms) => rooms.tell(name, method, params));
+  }
+
+  /** Carries out `act` with the room code, loading it first if need be; rejects if it cannot. */
+  use<T>(act: (rooms: RoomManager) => T | Promise<T>): Promise<T> {
+    return this.manager ? Promise.resolve(act(this.manager)) : this.load().then(act);
   }
 
   /** Carries out `act` now when loaded, after what waits when loading, else on a fresh load. */
@@ -61,10 +71,6 @@ export class LazyRooms {
     if (!method.startsWith('room.')) return false;
     this.run((rooms) => rooms.onNotification(method, params));
     return true;
-  }
-
-  private use<T>(act: (rooms: RoomManager) => Promise<T>): Promise<T> {
-    return this.manager ? act(this.manager) : this.load().then(act);
   }
 
   private load(): Promise<RoomManager> {

@@ -1,10 +1,13 @@
 import type { IceServer, RoomMedia, VideoQuality } from '../../protocol/index.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import { SupervisorSender, type SupervisorSending } from './supervisorSender.js';
 
 /**
  * What a MediaSession reports, per participant. In an `sfu` session the participant id
  * `SFU_PEER` ('@sfu') stands for this client's upload to the media server.
  */
+export type { SupervisorSending } from './supervisorSender.js';
+
 export interface MediaSessionCallbacks {
   /** A signal for the participant, to send through the Relay (`room.signal`). */
   onSignal(participantId: string, data: unknown): void;
@@ -42,6 +45,8 @@ export interface MediaSession {
    * Optional: a mesh has no layers to choose.
    */
   setQuality?(participantId: string, quality: VideoQuality): void;
+  /** This client supervises the room: what it sends now (see `MediaSessionOptions.supervisor`). */
+  setSupervisor?(sending: SupervisorSending): void;
 }
 
 export interface MediaSessionOptions {
@@ -50,6 +55,11 @@ export interface MediaSessionOptions {
   /** The local media to send, or null to receive only. */
   stream: MediaStream | null;
   callbacks: MediaSessionCallbacks;
+  /**
+   * This client is in the room as a supervisor (`call.assist`): it receives everyone and sends
+   * only its microphone, only where its mode is heard (`stream` is then null). Default: none.
+   */
+  supervisor?: SupervisorSending;
 }
 
 /** Makes the MediaSession of a room. */
@@ -83,8 +93,12 @@ export class MeshSession implements MediaSession {
   /** Signals from participants not added yet (they may offer before we know them). */
   private readonly early = new Map<string, unknown[]>();
   private destroyed = false;
+  /** A supervisor's peers: what each one sends. */
+  private readonly supervisor: SupervisorSender | null;
 
-  constructor(private readonly options: MeshSessionOptions) {}
+  constructor(private readonly options: MeshSessionOptions) {
+    this.supervisor = options.supervisor ? new SupervisorSender(options.supervisor) : null;
+  }
 
   add(participantId: string, initiator: boolean): void {
     if (this.destroyed) return;
@@ -101,6 +115,7 @@ export class MeshSession implements MediaSession {
     const entry = this.entries.get(participantId);
     this.entries.delete(participantId);
     this.early.delete(participantId);
+    this.supervisor?.detach(participantId);
     entry?.peer?.destroy();
   }
 
@@ -141,21 +156,27 @@ export class MeshSession implements MediaSession {
     await Promise.all(peers.map((peer) => peer.replaceTrack(old, next, stream)));
   }
 
+  setSupervisor(sending: SupervisorSending): void {
+    this.supervisor?.set(sending);
+  }
+
   destroy(): void {
     this.destroyed = true;
     for (const id of [...this.entries.keys()]) this.remove(id);
     this.early.clear();
+    this.supervisor?.destroy();
   }
 
   private async start(participantId: string, entry: Entry): Promise<void> {
     const { callbacks } = this.options;
     const current = () => this.entries.get(participantId) === entry;
     let peer: Peer;
+    const stream = this.supervisor ? this.supervisor.stream : this.options.stream;
     try {
       peer = await this.options.createPeer({
         initiator: entry.initiator,
         iceServers: this.options.iceServers(),
-        ...(this.options.stream ? { stream: this.options.stream } : {}),
+        ...(stream ? { stream } : {}),
       });
     } catch {
       // No WebRTC here, or the browser refused: the participant stays without media.
@@ -169,6 +190,7 @@ export class MeshSession implements MediaSession {
       return;
     }
     entry.peer = peer;
+    this.supervisor?.attach(participantId, peer);
     peer.onSignal((data) => current() && callbacks.onSignal(participantId, data));
     peer.onStream((stream) => current() && callbacks.onStream(participantId, stream));
     peer.onConnect(() => current() && callbacks.onConnected(participantId));

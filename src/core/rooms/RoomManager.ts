@@ -5,6 +5,7 @@ import {
   Scopes,
   type Method,
   type MethodParams,
+  type RoomJoinResult,
   type VideoQuality,
 } from '../../protocol/index.js';
 import { RequestOutbox, type SendOptions } from '../connection/RequestOutbox.js';
@@ -12,7 +13,7 @@ import type { RequestFn } from '../connection/RpcConnection.js';
 import { LocalMedia } from '../media/LocalMedia.js';
 import type { ClientClock, RelayClientState, RoomJoinOptions, RoomSnapshot } from '../types.js';
 import { AudioLevelMeter } from './AudioLevelMeter.js';
-import type { MediaSession, MediaSessionFactory } from './MediaSession.js';
+import type { MediaSession, MediaSessionFactory, SupervisorSending } from './MediaSession.js';
 import {
   initialRoomsState,
   type RoomAction,
@@ -48,6 +49,8 @@ interface RoomMediaState {
   local: LocalMedia;
   session: MediaSession | null;
   meter: AudioLevelMeter | null;
+  /** This client supervises the room: what it sends. */
+  supervisor?: SupervisorSending;
 }
 
 const ROOM_EVENTS = new Set<string>([
@@ -163,6 +166,41 @@ export class RoomManager {
     if (!ROOM_EVENTS.has(method)) return false;
     this.dispatch({ type: 'event', event: { method, params } as unknown as RoomServerEvent });
     return true;
+  }
+
+  /**
+   * This client is now in a room as a supervisor (`call.assist` answered with `room`), sending
+   * as `sending` says (`stream`: its microphone, if on). Called again on a mode change. Throws
+   * when this client is in that room as a participant.
+   */
+  assist(result: RoomJoinResult, sending: SupervisorSending, stream: MediaStream | null) {
+    const { name } = result;
+    const room = this.state.rooms[name];
+    const media = this.media.get(name);
+    if (room && room.state !== 'left' && this.state.internal[name]?.assisting && media) {
+      media.supervisor = sending;
+      media.session?.setSupervisor?.(sending);
+      this.dispatch({ type: 'assistChanged', result, stream });
+    } else if (room && room.state !== 'left') {
+      throw new RelayError(
+        ErrorCodes.invalidState,
+        `This client is in the room "${name}" as a participant: it cannot also assist it. Leave the room first.`,
+      );
+    } else {
+      this.media.set(name, {
+        local: new LocalMedia(),
+        session: null,
+        meter: null,
+        supervisor: sending,
+      });
+      this.dispatch({ type: 'assistJoined', result, stream });
+    }
+    return this.state.rooms[name];
+  }
+
+  /** The assist of a room is over without a `room.leave` to send (its session is gone). */
+  assistEnded(name: string, error: RelayError | null): void {
+    this.dispatch({ type: 'assistEnded', name, error });
   }
 
   /** The socket dropped: rooms show `reconnecting` (media keeps flowing peer to peer). */
@@ -306,7 +344,8 @@ export class RoomManager {
     if (!media) return null;
     media.session ??= this.deps.createMediaSession({
       media: this.state.rooms[name]?.media ?? 'mesh',
-      stream: media.local.stream,
+      stream: media.supervisor ? null : media.local.stream,
+      ...(media.supervisor ? { supervisor: media.supervisor } : {}),
       callbacks: {
         onSignal: (participantId, signal) =>
           this.dispatch({ type: 'peerSignal', name, participantId, signal }),

@@ -1,5 +1,5 @@
 import { SFU_PEER, type IceServer, type VideoQuality } from '../../protocol/index.js';
-import type { MediaSession, MediaSessionOptions } from './MediaSession.js';
+import type { MediaSession, MediaSessionOptions, SupervisorSending } from './MediaSession.js';
 
 export interface SfuSessionOptions extends MediaSessionOptions {
   /**
@@ -75,7 +75,19 @@ export class SfuSession implements MediaSession {
 
   constructor(private readonly options: SfuSessionOptions) {
     const stream = options.stream;
-    if (stream && stream.getTracks().length > 0) void this.publish(stream);
+    if (options.supervisor) this.setSupervisor(options.supervisor);
+    else if (stream && stream.getTracks().length > 0) void this.publish(stream);
+  }
+
+  /**
+   * A supervisor publishes its microphone only once its mode is heard by someone (the media
+   * server refuses a monitoring supervisor's upload, and lets only those who hear it
+   * subscribe). Its mode only goes up in an sfu room: once published, it stays.
+   */
+  setSupervisor(sending: SupervisorSending): void {
+    if (this.destroyed || this.publisher || sending.mode === 'monitor' || !sending.mic) return;
+    const Stream = this.options.MediaStream ?? globalThis.MediaStream;
+    if (typeof Stream === 'function') void this.publish(new Stream([sending.mic]));
   }
 
   add(participantId: string): void {

@@ -57,7 +57,14 @@ export type RoomAction =
   // Timers the reducer asked for (see the `schedule` effect)
   | { type: 'rejoinGraceOver'; name: string; attempt: number }
   /** Join again after a rejoin the Relay refused for a while (`sfu_unavailable`). */
-  | { type: 'retryJoin'; name: string; attempt: number };
+  | { type: 'retryJoin'; name: string; attempt: number }
+  // This client as a supervisor (`call.assist` on a room: supervision calls these)
+  /** The Relay let this client into the room as a supervisor; `stream`: its microphone, if on. */
+  | { type: 'assistJoined'; result: RoomJoinResult; stream: MediaStream | null }
+  /** The supervisor's mode changed (`call.assist` answered again with the room). */
+  | { type: 'assistChanged'; result: RoomJoinResult; stream: MediaStream | null }
+  /** The assist is over without a `room.leave` to send (the session that held it is gone). */
+  | { type: 'assistEnded'; name: string; error: RelayError | null };
 
 /** What the reducer asks the client to do: plain data, carried out in order. */
 export type RoomEffect =
@@ -109,6 +116,13 @@ export interface RoomInternal {
   retries: number;
   /** The simulcast layer chosen per participant id (`sfu` rooms). */
   qualities: Record<string, VideoQuality>;
+  /** This client is in the room as a supervisor (`call.assist`), not by `room.join`. */
+  assisting: boolean;
+  /**
+   * Supervisors' streams as received, by participant id: a snapshot shows one only while this
+   * client hears that supervisor.
+   */
+  supervisorStreams: Record<string, MediaStream>;
 }
 
 /** The state of every room of a client: the public snapshots, and what the reducer keeps. */

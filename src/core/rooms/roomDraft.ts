@@ -1,4 +1,4 @@
-import type { Participant, ParticipantState, RoomMedia } from '../../protocol/index.js';
+import type { AssistMode, Participant, ParticipantState, RoomMedia } from '../../protocol/index.js';
 import type { ParticipantSnapshot, RoomSnapshot } from '../types.js';
 import type { RoomEffect, RoomInternal, RoomRequest, RoomsState } from './roomActions.js';
 
@@ -90,14 +90,36 @@ export const peersWith = (state: ParticipantState) => state === 'joined' || stat
  */
 export const isInitiator = (ownId: string, otherId: string) => ownId < otherId;
 
-/** A participant as the Relay describes it, with what this client knows of its media. */
+/**
+ * Whether the participant `ownId` hears `source`: anyone but a supervisor, a barging one, a
+ * whispering one whose agent it is (the Relay's rule, which the media server enforces).
+ */
+export const hears = (
+  ownId: string | null,
+  source: { assist?: AssistMode | null | undefined; agent?: string | null | undefined },
+) =>
+  !source.assist ||
+  source.assist === 'barge' ||
+  (source.assist === 'whisper' && ownId !== null && source.agent === ownId);
+
+/**
+ * A participant as the Relay describes it, with what this client knows of its media. A
+ * supervisor's stream is `supervisorStream` (what was received of it), shown only when heard.
+ */
 export function participantSnapshot(
   participant: Participant,
   room: RoomSnapshot,
   ownId: string | null,
   previous: ParticipantSnapshot | undefined,
+  supervisorStream?: MediaStream,
 ): ParticipantSnapshot {
   const isLocal = participant.id === ownId;
+  const assist = participant.assist ?? null;
+  const received = assist
+    ? hears(ownId, participant)
+      ? (supervisorStream ?? null)
+      : null
+    : (previous?.stream ?? null);
   return {
     id: participant.id,
     resource: participant.resource,
@@ -108,9 +130,11 @@ export function participantSnapshot(
     audioMuted: isLocal ? room.audioMuted : participant.audioMuted,
     videoMuted: isLocal ? room.videoMuted : participant.videoMuted,
     moderator: participant.moderator,
-    stream: isLocal ? room.localStream : (previous?.stream ?? null),
+    stream: isLocal ? room.localStream : received,
     connected: isLocal || (previous?.connected ?? false),
     speaking: previous?.speaking ?? false,
+    assist,
+    agent: participant.agent ?? null,
   };
 }
 
@@ -130,5 +154,7 @@ export function newRoomInternal(
     heldSignals: [],
     retries: 0,
     qualities: {},
+    assisting: false,
+    supervisorStreams: {},
   };
 }

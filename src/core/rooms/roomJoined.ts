@@ -1,6 +1,6 @@
 import type { RoomJoinResult } from '../../protocol/index.js';
 import type { ParticipantSnapshot } from '../types.js';
-import { isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
+import { hears, isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
 
 /**
  * After a rejoin (a fresh session), participants the Relay does not list yet keep their peer
@@ -37,11 +37,19 @@ export function roomJoined(
   // SFU connections do not outlive the room on the Relay (nor a media server restart), unlike
   // mesh peers: after every join of an sfu room its media starts over.
   const fresh = result.media === 'sfu' || (room.media !== null && room.media !== result.media);
+  const supervisorStreams = fresh ? {} : internal.supervisorStreams;
   for (const p of result.participants) {
     const before = previous[p.id];
     const kept = before?.resource === p.resource ? before : undefined;
     const media = fresh && kept && p.id !== ownId ? { stream: null, connected: false } : {};
-    participants[p.id] = participantSnapshot(p, local, ownId, kept && { ...kept, ...media });
+    const received = kept ? supervisorStreams[p.id] : undefined;
+    participants[p.id] = participantSnapshot(
+      p,
+      local,
+      ownId,
+      kept && { ...kept, ...media },
+      received,
+    );
   }
   // Kept for those not back yet too: they may be rejoining with their ids, as we did.
   if (fresh) d.emit({ type: 'resetMedia', name, qualities: internal.qualities });
@@ -63,6 +71,8 @@ export function roomJoined(
   }
   for (const p of result.participants) {
     if (p.id === ownId || !peersWith(p.state) || peers[p.id]) continue;
+    // The media server refuses a subscription to a supervisor this participant does not hear.
+    if (result.media === 'sfu' && !hears(ownId, p)) continue;
     peers[p.id] = p.resource;
     d.emit({ type: 'createPeer', name, participantId: p.id, initiator: isInitiator(ownId, p.id) });
   }
@@ -87,6 +97,7 @@ export function roomJoined(
     ghosts,
     heldSignals: [],
     retries: 0,
+    supervisorStreams,
   });
   for (const { to, signal } of fresh ? [] : internal.heldSignals) {
     if (peers[to]) {

@@ -1,5 +1,5 @@
 import { ErrorCodes, RelayError, SFU_PEER, type Participant } from '../../protocol/index.js';
-import { isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
+import { hears, isInitiator, participantSnapshot, peersWith, type RoomDraft } from './roomDraft.js';
 
 // The participants of a joined room, and this client's peers with them (see roomReducer).
 
@@ -28,12 +28,27 @@ export function upsertParticipant(d: RoomDraft, name: string, p: Participant): v
     delete peers[p.id];
     d.emit({ type: 'destroyPeer', name, participantId: p.id });
   }
+  const received = replaced ? undefined : internal.supervisorStreams[p.id];
   d.putParticipant(
     name,
     p.id,
-    participantSnapshot(p, room, room.participantId, replaced ? undefined : before),
+    participantSnapshot(p, room, room.participantId, replaced ? undefined : before, received),
   );
-  if (peersWith(p.state) && !peers[p.id] && internal.phase === 'in' && room.participantId) {
+  // sfu rooms: a supervisor this participant does not hear is not received (the media server
+  // would refuse it); one it no longer hears is let go.
+  const receives = room.media !== 'sfu' || hears(room.participantId, p);
+  if (!receives && peers[p.id] !== undefined) {
+    delete peers[p.id];
+    d.emit({ type: 'destroyPeer', name, participantId: p.id });
+    forgetSupervisorStream(d, name, p.id);
+  }
+  if (
+    receives &&
+    peersWith(p.state) &&
+    !peers[p.id] &&
+    internal.phase === 'in' &&
+    room.participantId
+  ) {
     peers[p.id] = p.resource;
     d.emit({
       type: 'createPeer',
@@ -61,8 +76,34 @@ export function removeParticipant(d: RoomDraft, name: string, id: string): void 
     delete qualities[id];
     d.patchInternal(name, { qualities });
   }
+  forgetSupervisorStream(d, name, id);
   d.putParticipant(name, id, undefined);
   if (room.activeSpeakerId === id) d.patchRoom(name, { activeSpeakerId: null });
+}
+
+/**
+ * A participant's media arrived. A supervisor's is kept aside, and shown only while this
+ * participant hears it (it is never played otherwise).
+ */
+export function peerStream(d: RoomDraft, name: string, id: string, stream: MediaStream): void {
+  const room = d.room(name);
+  const internal = d.internal(name);
+  const participant = room?.participants[id];
+  if (!room || !internal || !participant) return;
+  if (!participant.assist) {
+    d.patchParticipant(name, id, { stream });
+    return;
+  }
+  d.patchInternal(name, { supervisorStreams: { ...internal.supervisorStreams, [id]: stream } });
+  d.patchParticipant(name, id, { stream: hears(room.participantId, participant) ? stream : null });
+}
+
+function forgetSupervisorStream(d: RoomDraft, name: string, id: string): void {
+  const internal = d.internal(name);
+  if (!internal || !internal.supervisorStreams[id]) return;
+  const supervisorStreams = { ...internal.supervisorStreams };
+  delete supervisorStreams[id];
+  d.patchInternal(name, { supervisorStreams });
 }
 
 export function peerSignal(d: RoomDraft, name: string, to: string, signal: unknown): void {
@@ -111,6 +152,7 @@ export function peerClosed(d: RoomDraft, name: string, id: string): void {
     return;
   }
   d.patchParticipant(name, id, { connected: false, stream: null });
+  forgetSupervisorStream(d, name, id);
   const again =
     participant?.connected === true &&
     peersWith(participant.state) &&
@@ -143,7 +185,8 @@ export function audioLevels(d: RoomDraft, name: string, levels: Readonly<Record<
     const level = levels[p.id] ?? 0;
     const speaking = level >= SPEAKING_LEVEL;
     if (speaking !== p.speaking) d.patchParticipant(name, p.id, { speaking });
-    if (speaking && !p.isLocal && (!loudest || level > loudest.level)) {
+    // A supervisor is never the active speaker (its tile is not shown).
+    if (speaking && !p.isLocal && !p.assist && (!loudest || level > loudest.level)) {
       loudest = { id: p.id, level };
     }
   }
@@ -162,7 +205,7 @@ export function talking(d: RoomDraft, name: string, id: string, speaking: boolea
   const participant = room.participants[id];
   if (!participant) return;
   if (participant.speaking !== speaking) d.patchParticipant(name, id, { speaking });
-  if (speaking && !participant.isLocal && room.activeSpeakerId !== id) {
+  if (speaking && !participant.isLocal && !participant.assist && room.activeSpeakerId !== id) {
     d.patchRoom(name, { activeSpeakerId: id });
   }
 }

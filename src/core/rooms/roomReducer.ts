@@ -9,10 +9,12 @@ import type { RoomAction, RoomResult, RoomServerEvent, RoomsState } from './room
 import { RoomDraft, newRoomInternal } from './roomDraft.js';
 import { newRoomSnapshot } from './newRoomSnapshot.js';
 import { roomJoined } from './roomJoined.js';
+import { assistCannotRejoin, assistChanged, assistJoined } from './roomAssist.js';
 import {
   audioLevels,
   peerClosed,
   peerSignal,
+  peerStream,
   removeParticipant,
   talking,
   upsertParticipant,
@@ -90,8 +92,7 @@ function apply(d: RoomDraft, action: RoomAction): void {
     case 'peerSignal':
       return peerSignal(d, action.name, action.participantId, action.signal);
     case 'peerStream':
-      d.patchParticipant(action.name, action.participantId, { stream: action.stream });
-      return;
+      return peerStream(d, action.name, action.participantId, action.stream);
     case 'peerConnected':
       d.patchParticipant(action.name, action.participantId, { connected: true });
       return;
@@ -103,6 +104,17 @@ function apply(d: RoomDraft, action: RoomAction): void {
       const internal = d.internal(action.name);
       if (internal?.attempt !== action.attempt) return;
       for (const id of internal.ghosts) removeParticipant(d, action.name, id);
+      return;
+    }
+    case 'assistJoined':
+      return assistJoined(d, action.result, action.stream);
+    case 'assistChanged':
+      return assistChanged(d, action.result, action.stream);
+    case 'assistEnded': {
+      const room = d.room(action.name);
+      if (room && room.state !== 'left' && d.internal(action.name)?.assisting) {
+        close(d, action.name, 'left', action.error, false);
+      }
       return;
     }
     case 'retryJoin': {
@@ -264,6 +276,11 @@ function connected(d: RoomDraft, resumed: boolean): void {
       continue;
     }
     if (internal.phase === 'media') continue; // its join goes once the media is there
+    if (internal.assisting) {
+      // The Relay made the supervisor leave with its session: it may not join by name.
+      close(d, name, 'disconnected', assistCannotRejoin(name), false);
+      continue;
+    }
     const rejoin = internal.phase === 'in' || internal.rejoining;
     d.patchInternal(name, { attempt: internal.attempt + 1, phase: 'join', rejoining: rejoin });
     if (rejoin) d.patchRoom(name, { state: 'reconnecting' });
@@ -276,6 +293,10 @@ function rejoin(d: RoomDraft, name: string): void {
   const room = d.room(name);
   const internal = d.internal(name);
   if (!room || !internal || internal.phase !== 'in') return;
+  if (internal.assisting) {
+    close(d, name, 'disconnected', assistCannotRejoin(name), true);
+    return;
+  }
   d.patchInternal(name, { attempt: internal.attempt + 1, phase: 'join', rejoining: true });
   d.patchRoom(name, { state: 'reconnecting' });
   sendJoin(d, name, room.participantId);

@@ -9,12 +9,14 @@ import type {
 } from '../../protocol/index.js';
 import { lostWithConnection } from '../connection/connectionErrors.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
-import { getLocalMedia } from '../media/getLocalMedia.js';
 import type { ClientClock, RelayClientState } from '../types.js';
-import { assistEnded, assistError, noMicrophone, sessionGone } from './assistErrors.js';
+import { assistEnded, assistError, sessionGone } from './assistErrors.js';
+import { openMic, withNewAssist, type AssistMic } from './assistSnapshots.js';
 import type { GatewayPeerOptions } from '../peer/createGatewayPeer.js';
 import type { Peer } from '../peer/createPeer.js';
 import { sendTrack } from './linkTracks.js';
+import { RoomAssists, type RoomSending } from './RoomAssists.js';
+import type { LazyRooms } from '../rooms/LazyRooms.js';
 import type { SignalTeller } from './SignalTeller.js';
 import type { AssistOptions, AssistParty, AssistSnapshot } from './supervisionTypes.js';
 
@@ -29,6 +31,8 @@ export interface AssistsDeps {
   /** A plain RTCPeerConnection peer (createGatewayPeer, with the client's ICE policy). */
   createPeer(options: GatewayPeerOptions): Promise<Peer>;
   teller: SignalTeller;
+  /** The client's room machinery, for the rooms it assists. */
+  rooms: LazyRooms;
 }
 
 /** What a supervisor's link negotiates: it may speak (once a mode gives it a track), and sees. */
@@ -42,8 +46,8 @@ interface AssistRecord {
   callId: string;
   /** One link per party, by participant id. */
   links: Map<string, Peer>;
-  mic: { stream: MediaStream; owned: boolean } | null;
-  micLoading: Promise<{ stream: MediaStream; owned: boolean }> | null;
+  mic: AssistMic | null;
+  micLoading: Promise<AssistMic> | null;
   /** The last operation asked for (a join or a mode change), in flight until settled. */
   pending: { mode: AssistMode; agent: string | undefined; promise: Promise<AssistSnapshot> } | null;
   /** Operations run one after the other. */
@@ -53,16 +57,28 @@ interface AssistRecord {
   ended: boolean;
 }
 
-/** Ended assists kept in the store (oldest removed first). */
-const MAX_ENDED = 50;
-
 /** The supervisor's side: assisting calls, one media link per party. */
 export class Assists {
   private readonly records = new Map<string, AssistRecord>();
   /** Hangups lost with the connection, sent again once the session resumes. */
   private lostHangups: string[] = [];
+  /** Assisted rooms: this client is one of their participants (the room machinery). */
+  private readonly rooms: RoomAssists;
 
-  constructor(private readonly deps: AssistsDeps) {}
+  constructor(private readonly deps: AssistsDeps) {
+    this.rooms = new RoomAssists({
+      store: deps.store,
+      rooms: deps.rooms,
+      patch: (callId, patch) => {
+        const record = this.records.get(callId);
+        if (record) this.patch(record, patch);
+      },
+      ended: (callId, error) => {
+        const record = this.live(callId);
+        if (record) this.end(record, error);
+      },
+    });
+  }
 
   assist(callId: string, mode: AssistMode, options: AssistOptions): Promise<AssistSnapshot> {
     const live = this.records.get(callId);
@@ -80,7 +96,7 @@ export class Assists {
   stopAssist(callId: string): void {
     const record = this.records.get(callId);
     if (!record || record.ended) return;
-    if (record.joined) this.hangup(callId);
+    if (record.joined) this.leave(callId);
     this.end(record, null);
   }
 
@@ -123,7 +139,9 @@ export class Assists {
   sessionLost(): void {
     this.lostHangups = [];
     for (const record of this.records.values()) {
-      if (record.joined) this.end(record, sessionGone());
+      if (!record.joined) continue;
+      this.rooms.gone(record.callId, sessionGone());
+      this.end(record, sessionGone());
     }
   }
 
@@ -169,25 +187,8 @@ export class Assists {
       ended: false,
     };
     this.records.set(callId, record);
-    const snapshot: AssistSnapshot = {
-      callId,
-      mode,
-      agent: null,
-      state: 'joining',
-      participantId: null,
-      parties: [],
-      supervisors: [],
-      error: null,
-      localStream: null,
-    };
-    const kept = Object.values(this.deps.store.getState().assists).filter(
-      (a) => a.state === 'ended' && a.callId !== callId,
-    );
-    const assists = { ...this.deps.store.getState().assists, [callId]: snapshot };
-    for (const old of kept.slice(0, Math.max(0, kept.length - MAX_ENDED + 1))) {
-      delete assists[old.callId];
-    }
-    this.deps.store.setState({ assists });
+    const { assists } = this.deps.store.getState();
+    this.deps.store.setState({ assists: withNewAssist(assists, callId, mode) });
     return record;
   }
 
@@ -196,9 +197,16 @@ export class Assists {
     try {
       await this.deps.whenConnected();
       if (mode !== 'monitor') await this.microphone(record, mode, options);
+      await this.rooms.preload(); // the id may be a room's
       if (record.ended) throw assistEnded(callId);
       const result = await this.deps.request('call.assist', this.params(callId, mode, options));
       record.joined = true;
+      if (result.room) {
+        this.patch(record, { state: 'assisting', participantId: result.participantId, mode });
+        await this.rooms.assisted(callId, result.room, this.sending(record, mode));
+        if (record.ended) throw assistEnded(callId);
+        return this.snapshot(record)!;
+      }
       if (record.ended) {
         this.hangup(callId); // stopped while the Relay was answering
         throw assistEnded(callId);
@@ -224,7 +232,7 @@ export class Assists {
     } catch (error) {
       const relayError = assistError(error);
       // Joined, or maybe joined (the reply was lost): leave, so nobody shows a ghost supervisor.
-      if (!record.ended && (record.joined || lostWithConnection(error))) this.hangup(callId);
+      if (!record.ended && (record.joined || lostWithConnection(error))) this.leave(callId);
       this.end(record, relayError);
       throw relayError;
     }
@@ -241,8 +249,13 @@ export class Assists {
       if (mode !== 'monitor') await this.microphone(record, mode, options);
       await this.deps.whenConnected();
       if (record.ended) throw assistEnded(callId);
-      await this.deps.request('call.assist', this.params(callId, mode, options));
+      const result = await this.deps.request('call.assist', this.params(callId, mode, options));
       if (record.ended) throw assistEnded(callId);
+      if (result.room && this.rooms.isRoom(callId)) {
+        this.patch(record, { error: null });
+        await this.rooms.assisted(callId, result.room, this.sending(record, mode));
+        return this.snapshot(record)!;
+      }
       const whisperTo = mode === 'whisper' ? (agent ?? current.agent) : null;
       this.patch(record, { mode, agent: whisperTo, error: null });
       await this.applyMode(record);
@@ -276,20 +289,8 @@ export class Assists {
   /** Acquires the microphone once per assist (or takes the app's stream). */
   private async microphone(record: AssistRecord, mode: AssistMode, options: AssistOptions) {
     if (record.mic) return;
-    const { audio = true } = options;
-    if (audio === false) throw noMicrophone(mode);
-    record.micLoading ??= (async () => {
-      if (typeof (audio as MediaStream).getAudioTracks === 'function') {
-        return { stream: audio as MediaStream, owned: false };
-      }
-      const constraints = audio as boolean | MediaTrackConstraints;
-      const stream = await getLocalMedia(this.deps.mediaDevices, {
-        audio: constraints,
-        video: false,
-      });
-      return { stream, owned: true };
-    })();
-    let mic: { stream: MediaStream; owned: boolean };
+    record.micLoading ??= openMic(this.deps.mediaDevices, mode, options);
+    let mic: AssistMic;
     try {
       mic = await record.micLoading;
     } finally {
@@ -339,6 +340,17 @@ export class Assists {
       record.links.delete(participantId);
       this.patchParty(record, participantId, { connected: false, stream: null });
     });
+  }
+
+  /** What a supervisor in a room sends in `mode`: its microphone, unless it monitors. */
+  private sending(record: AssistRecord, mode: AssistMode): RoomSending {
+    return { mode, stream: mode === 'monitor' ? null : (record.mic?.stream ?? null) };
+  }
+
+  /** Leaves an assisted call (`call.hangup`) or room (`room.leave`). */
+  private leave(callId: string): void {
+    if (this.rooms.isRoom(callId)) this.rooms.leave(callId);
+    else this.hangup(callId);
   }
 
   private hangup(callId: string): void {

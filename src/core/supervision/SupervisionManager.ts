@@ -1,4 +1,5 @@
 import type { StoreApi } from 'zustand/vanilla';
+import type { LazyRooms } from '../rooms/LazyRooms.js';
 import {
   ServerEvents,
   type AssistedEvent,
@@ -31,6 +32,8 @@ export interface SupervisionDeps {
   /** This client's id of the call the Relay knows as `serverId`, if it is one of ours. */
   callIdOf(serverId: string): string | undefined;
   updateCall(callId: string, patch: Partial<CallSnapshot>): void;
+  /** The client's room machinery, for the rooms a supervisor assists. */
+  rooms: LazyRooms;
 }
 
 const isAssisted = (p: Record<string, unknown>): boolean =>
@@ -62,6 +65,7 @@ export class SupervisionManager {
       mediaDevices: deps.mediaDevices,
       whenConnected: () => deps.whenConnected(ASSIST_WORDING),
       teller: this.teller,
+      rooms: deps.rooms,
     });
     this.party = new PartySupervisors({
       ...links,

@@ -15,7 +15,11 @@ import type {
  */
 export type AssistState = 'joining' | 'assisting' | 'ended';
 
-/** One party of an assisted call, as its supervisor sees it. */
+/**
+ * One party of an assisted call, as its supervisor sees it. In an assisted room: each of the
+ * room's participants that is not a supervisor (ringing invitees excluded), kept up to date as
+ * they come and go.
+ */
 export interface AssistParty {
   /** The party's participant id in the call. */
   participantId: string;
@@ -37,7 +41,10 @@ export interface AssistSnapshot {
   state: AssistState;
   /** This supervisor's participant id in the call, once the Relay accepted. */
   participantId: string | null;
-  /** The parties the supervisor is linked to (both browsers, or the browser of a SIP call). */
+  /**
+   * The parties the supervisor is linked to (both browsers, or the browser of a SIP call; in a
+   * room, its participants that are not supervisors).
+   */
   parties: AssistParty[];
   /** Every supervisor of the call (this one included), as the Relay last told. */
   supervisors: Supervisor[];
@@ -101,9 +108,20 @@ export interface SupervisionApi {
    * without renegotiating. While an assist or a change is in flight, the same request returns
    * the same promise (a double click joins once). Resolves with the assist's snapshot (also in
    * `store.assists[callId]`); rejects with a RelayError when refused (the snapshot shows it).
+   *
+   * A room (`callId` is a room id, as `calls.list` shows it): this client joins the room as a
+   * participant carrying its mode, shown in `store.rooms[name]` like any room of its own (its
+   * own participant has `assist` set), and receives every participant's media (peer to peer in
+   * a mesh room, subscriptions in an sfu room). It sends nothing in `monitor`, its microphone
+   * (never a camera) only to the agent in `whisper`, to everyone in `barge`. In an sfu room the
+   * mode may only go up (monitor, whisper, barge): going down is refused with `invalid_state`
+   * (stop, then assist again). An assisted room is not joined again after a lost session.
    */
   assist(callId: string, mode: AssistMode, options?: AssistOptions): Promise<AssistSnapshot>;
-  /** Leaves an assisted call (the call goes on); stops the microphone the assist acquired. */
+  /**
+   * Leaves an assisted call or room (it goes on; a room is left with `room.leave` and removed
+   * from `store.rooms`); stops the microphone the assist acquired.
+   */
   stopAssist(callId: string): void;
   /**
    * Lists the project's ongoing calls and rooms once (the token needs `calls:list`). Waits for
