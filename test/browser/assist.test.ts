@@ -14,25 +14,23 @@ import {
 } from 'relaycall/core';
 import { until } from './faultKit.js';
 import { ringingCall, within } from './helpers.js';
+import {
+  audioBytes,
+  connections,
+  receives,
+  recordConnections,
+  restoreConnections,
+} from './assistKit.js';
 
 let relay: { id: string; url: string; tokenUrl: string };
 const clients: RelayClient[] = [];
 
-/** Every peer connection the page made, to read what each link sent and received. */
-const connections: RTCPeerConnection[] = [];
-const Native = globalThis.RTCPeerConnection;
-
 beforeAll(async () => {
   relay = await commands.startRelay();
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
+  recordConnections();
 });
 afterAll(async () => {
-  globalThis.RTCPeerConnection = Native;
+  restoreConnections();
   await commands.stopRelay(relay.id);
 });
 afterEach(() => {
@@ -71,44 +69,6 @@ const callOf = (client: RelayClient, id: string) =>
   client.store.getState().calls[id] as CallSnapshot;
 const assistOf = (client: RelayClient, callId: string) =>
   client.store.getState().assists[callId] as AssistSnapshot;
-
-/** Audio bytes a connection sent and received so far (RTP, per its statistics). */
-async function audioBytes(pc: RTCPeerConnection): Promise<{ sent: number; received: number }> {
-  let sent = 0;
-  let received = 0;
-  (await pc.getStats()).forEach((report: { type: string; kind?: string } & RTCStats) => {
-    if (report.kind !== 'audio') return;
-    if (report.type === 'outbound-rtp')
-      sent += (report as RTCOutboundRtpStreamStats).bytesSent ?? 0;
-    if (report.type === 'inbound-rtp')
-      received += (report as RTCInboundRtpStreamStats).bytesReceived ?? 0;
-  });
-  return { sent, received };
-}
-
-/** Resolves once `check()` holds, read every 100 ms (statistics announce nothing). */
-function poll(check: () => Promise<boolean>, label: () => string, ms = 10_000): Promise<void> {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && !(await check())) await new Promise((r) => setTimeout(r, 100));
-  })();
-  return within(loop, ms, 'condition').then(
-    () => undefined,
-    (error: Error) => {
-      stopped = true;
-      throw new Error(`${error.message}: ${label()}`);
-    },
-  );
-}
-
-/** Resolves once `pc` has received more than `bytes` audio bytes. */
-async function receives(pc: RTCPeerConnection, label: string, bytes = 0): Promise<void> {
-  let last = { sent: 0, received: 0 };
-  await poll(
-    async () => (last = await audioBytes(pc)).received > bytes,
-    () => `${label}: ${JSON.stringify(last)}`,
-  );
-}
 
 /** The supervisor's link with the party `resource`: the connection its stream arrives on. */
 function supervisorLink(assist: AssistSnapshot, resource: string): RTCPeerConnection {

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands, userEvent } from 'vitest/browser';
 import { createRelayClient, type RelayClient } from 'relaycall/core';
 import { until } from './faultKit.js';
-import { within } from './helpers.js';
+import { poll } from './assistKit.js';
 
 let relay: Awaited<ReturnType<typeof commands.startSipRelay>>;
 const clients: RelayClient[] = [];
@@ -79,20 +79,6 @@ function loudness(stream: MediaStream, measure: 'rms' | 'peak' = 'rms'): () => n
     if (measure === 'peak') return samples.reduce((max, x) => Math.max(max, Math.abs(x)), 0);
     return Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
   };
-}
-
-function poll(check: () => Promise<boolean>, label: () => string, ms: number): Promise<void> {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && !(await check())) await new Promise((r) => setTimeout(r, 100));
-  })();
-  return within(loop, ms, 'condition').then(
-    () => undefined,
-    (error: Error) => {
-      stopped = true;
-      throw new Error(`${error.message}: ${label()}`);
-    },
-  );
 }
 
 /** Resolves once `level()` rose above `threshold` (a beep, a word). */
