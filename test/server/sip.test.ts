@@ -220,7 +220,12 @@ describe('calls to SIP endpoints and phone numbers', () => {
     await alice.call('call.dtmf', { callId, tones: '12#' });
     await until('sipp got the three digits', async () => uas.snapshot().dtmf === '12#');
     await alice.call('call.hold', { callId, held: true });
-    await until('sipp got the hold re-INVITE', async () => /a=sendonly/.test(uas.messages()));
+    // Hang up only once the hold's answer is acknowledged: Janus sends the BYE without waiting for
+    // a pending re-INVITE, and sipp aborts a call whose BYE comes while it is still answering one.
+    await until('sipp answered the hold and got its ACK', async () => {
+      const log = uas.messages();
+      return /a=recvonly/.test(log) && (log.match(/^ACK sip:/gm) ?? []).length >= 2;
+    });
     // Resuming is not checked here: Janus 1.1.2 sometimes leaves "unhold" unanswered when it
     // follows a hold at once (about 1 run in 7 of this file).
     await alice.call('call.hangup', { callId });
