@@ -114,7 +114,8 @@ async function measureCase(dir, { id, label, source }) {
   const contents = new Map(result.outputFiles.map((file) => [rel(file.path), file.contents]));
   const outputs = result.metafile.outputs;
   const chunks = Object.keys(outputs).filter((name) => name.endsWith('.js'));
-  const entryChunk = chunks.find((name) => outputs[name].entryPoint !== undefined);
+  // Chunks of import() targets carry an entryPoint too: pick the one of this case's entry.
+  const entryChunk = chunks.find((name) => outputs[name].entryPoint === rel(entryFile));
   if (!entryChunk) throw new Error(`esbuild produced no entry chunk for ${id}`);
 
   // Initial: the entry and its static imports, transitively. Lazy: the rest of what import()
