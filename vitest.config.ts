@@ -8,6 +8,7 @@ import * as relayCommands from './test/browser/relayCommands.js';
 import * as turnCommands from './test/browser/turnCommands.js';
 import * as janusCommands from './test/browser/janusCommands.js';
 import * as sipCommands from './test/browser/sipCommands.js';
+import * as linkCommands from './test/browser/linkCommands.js';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -93,6 +94,7 @@ export default defineConfig({
             'zustand',
             'zustand/vanilla',
             'zustand/shallow',
+            'zustand/react/shallow',
           ],
         },
         test: {
@@ -111,7 +113,13 @@ export default defineConfig({
             }),
             instances: [{ browser: 'chromium' }],
             // Start, restart and stop Relays from a test page (they run in Node).
-            commands: { ...relayCommands, ...turnCommands, ...janusCommands, ...sipCommands },
+            commands: {
+              ...relayCommands,
+              ...turnCommands,
+              ...janusCommands,
+              ...sipCommands,
+              ...linkCommands,
+            },
             screenshotFailures: false,
           },
         },

@@ -1,8 +1,12 @@
 import type { AssistMode, CallsFilter, CallsListResult, VideoQuality } from '../protocol/index.js';
+import type { LazyMessaging } from './messages/LazyMessaging.js';
+import type { CallMessage, SendMessageOptions } from './messages/messageTypes.js';
 import type { LazyRooms } from './rooms/LazyRooms.js';
+import type { LazyStats } from './stats/LazyStats.js';
+import type { QualityState, QualityWarningEvent } from './stats/statsTypes.js';
 import type { LazySupervision } from './supervision/LazySupervision.js';
 import type { AssistOptions, AssistSnapshot } from './supervision/supervisionTypes.js';
-import type { RoomJoinOptions, RoomSnapshot } from './types.js';
+import type { ReadonlyStore, RoomJoinOptions, RoomSnapshot, ScreenShareOptions } from './types.js';
 
 /**
  * The client's room and supervision methods, handed to their parts (each loaded on first use).
@@ -11,6 +15,28 @@ import type { RoomJoinOptions, RoomSnapshot } from './types.js';
 export abstract class ClientFeatures {
   protected abstract readonly rooms: LazyRooms;
   protected abstract readonly supervision: LazySupervision;
+  protected abstract readonly stats: LazyStats;
+  protected abstract readonly messages: LazyMessaging;
+
+  sendMessage(id: string, body: unknown, options?: SendMessageOptions): Promise<CallMessage> {
+    return this.messages.sendMessage(id, body, options);
+  }
+
+  get quality(): ReadonlyStore<QualityState> {
+    return this.stats.quality;
+  }
+
+  watchCallStats(callId: string): () => void {
+    return this.stats.watchCallStats(callId);
+  }
+
+  watchRoomStats(name: string): () => void {
+    return this.stats.watchRoomStats(name);
+  }
+
+  onQualityWarning(listener: (event: QualityWarningEvent) => void): () => void {
+    return this.stats.onQualityWarning(listener);
+  }
 
   joinRoom(name: string, options?: RoomJoinOptions): Promise<RoomSnapshot> {
     return this.rooms.joinRoom(name, options ?? {});
@@ -42,6 +68,14 @@ export abstract class ClientFeatures {
 
   removeParticipant(name: string, participantId: string): Promise<void> {
     return this.rooms.tell(name, 'room.remove', { participantId });
+  }
+
+  startRoomScreenShare(name: string, options?: ScreenShareOptions): Promise<void> {
+    return this.rooms.use((rooms) => rooms.startScreenShare(name, options ?? {}));
+  }
+
+  stopRoomScreenShare(name: string): void {
+    this.rooms.ifUsed((rooms) => rooms.stopScreenShare(name));
   }
 
   endRoom(name: string): Promise<void> {

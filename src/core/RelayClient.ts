@@ -21,7 +21,10 @@ import { PageEvents } from './connection/PageEvents.js';
 import { RpcConnection, notConnected, type RequestFn } from './connection/RpcConnection.js';
 import { waitForConnection, type WaitWording } from './connection/waitForConnection.js';
 import { createDeviceManager } from './media/createDeviceManager.js';
+import type { TrackProcessor } from './media/TrackProcessor.js';
+import type { LazyMessaging } from './messages/LazyMessaging.js';
 import type { LazyRooms } from './rooms/LazyRooms.js';
+import type { LazyStats } from './stats/LazyStats.js';
 import type { LazySupervision } from './supervision/LazySupervision.js';
 import type {
   CallOptions,
@@ -31,6 +34,7 @@ import type {
   ReadonlyStore,
   RelayClient,
   RelayClientState,
+  ScreenShareOptions,
   WebSocketFactory,
 } from './types.js';
 
@@ -48,6 +52,8 @@ class Client extends ClientFeatures implements RelayClient {
   private readonly calls: CallManager;
   protected readonly rooms: LazyRooms;
   protected readonly supervision: LazySupervision;
+  protected readonly stats: LazyStats;
+  protected readonly messages: LazyMessaging;
   private readonly keepAlive: KeepAlive;
   private readonly page: PageEvents;
   private token: string | null = null;
@@ -75,6 +81,8 @@ class Client extends ClientFeatures implements RelayClient {
       calls: this.calls,
       rooms: this.rooms,
       supervision: this.supervision,
+      stats: this.stats,
+      messages: this.messages,
     } = createClientParts(options, {
       state: this.state,
       clock: this.clock,
@@ -140,6 +148,7 @@ class Client extends ClientFeatures implements RelayClient {
     this.calls.dismissAll();
     this.rooms.ifUsed((rooms) => rooms.destroy());
     this.supervision.destroy();
+    this.stats.destroy();
     this.devices.destroy();
   }
 
@@ -189,6 +198,18 @@ class Client extends ClientFeatures implements RelayClient {
 
   dismiss(callId: string): void {
     this.calls.dismiss(callId);
+  }
+
+  startScreenShare(callId: string, options?: ScreenShareOptions): Promise<void> {
+    return this.calls.startScreenShare(callId, options ?? {});
+  }
+
+  stopScreenShare(callId: string): void {
+    this.calls.stopScreenShare(callId);
+  }
+
+  setTrackProcessor(callId: string, kind: 'audio' | 'video', processor: TrackProcessor | null) {
+    return this.calls.setTrackProcessor(callId, kind, processor);
   }
 
   /** The ICE servers new peers use now (the Relay's, once connected). */
@@ -315,7 +336,9 @@ class Client extends ClientFeatures implements RelayClient {
       this.lastSeq = seq;
     }
     const handled =
-      this.rooms.onNotification(method, params) || this.supervision.onNotification(method, params);
+      this.messages.onNotification(method, params) ||
+      this.rooms.onNotification(method, params) ||
+      this.supervision.onNotification(method, params);
     if (!handled) this.calls.onNotification(method, params);
     this.keepAlive.processed();
   }

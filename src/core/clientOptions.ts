@@ -1,7 +1,11 @@
 import type { IceServer, ReauthenticateResult } from '../protocol/index.js';
+import type { DisplayMediaFn } from './media/captureScreen.js';
+import type { TrackProcessor } from './media/TrackProcessor.js';
 import type { createGatewayPeer } from './peer/createGatewayPeer.js';
 import type { createPeer } from './peer/createPeer.js';
+import type { IceRestartOptions } from './peer/IceRestarter.js';
 import type { MediaSessionFactory } from './rooms/MediaSession.js';
+import type { QualityOptions } from './stats/statsTypes.js';
 import type { ClientClock, RelayClientState, WebSocketFactory } from './types.js';
 
 export interface RelayClientOptions {
@@ -23,6 +27,11 @@ export interface RelayClientOptions {
   clock?: ClientClock;
   /** Capture devices. Default: navigator.mediaDevices when present. */
   mediaDevices?: MediaDevices;
+  /**
+   * Screen capture for screen sharing (`startScreenShare`): opens the browser's picker.
+   * Default: `mediaDevices.getDisplayMedia` when there is one.
+   */
+  getDisplayMedia?: DisplayMediaFn;
   /** Permissions API. Default: navigator.permissions when present. */
   permissions?: Permissions;
   /** Keep-alive ping interval, in ms. Default: 5000. */
@@ -49,6 +58,27 @@ export interface RelayClientOptions {
    * reconnects. Default: true.
    */
   hangUpOnPageHide?: boolean;
+  /**
+   * Sends every call's and room's microphone and camera through this processor (noise
+   * suppression, background blur…; see docs/recipes/track-processors.md) unless their options
+   * say otherwise (`processTrack`); change it during a call with `setTrackProcessor`.
+   * Default: none (tracks are sent as captured).
+   */
+  processTrack?: TrackProcessor;
+  /**
+   * Call quality: how often watched calls and rooms are sampled (`watchCallStats`,
+   * `useCallStats`) and the thresholds of their warnings. Default: every 1000 ms, the
+   * thresholds of `QualityThresholds`, raised after 3 samples and cleared after 3.
+   */
+  quality?: QualityOptions;
+  /**
+   * Calls between browsers and mesh rooms survive network changes: once connected, an ICE
+   * failure, ICE `disconnected` for `graceMs` or a network change (`online`) restarts ICE while
+   * the call stays `active` (`reconnecting` is true meanwhile); the call ends `disconnected`
+   * only after `maxAttempts` restarts fail. `false`: end the call on the first ICE failure.
+   * Default: `{}` (3 s grace, 3 attempts of 10 s each).
+   */
+  iceRestart?: IceRestartOptions | false;
   /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */
   random?: () => number;
   /**
@@ -93,6 +123,7 @@ export function initialState(options: RelayClientOptions): RelayClientState {
     roomInvites: {},
     assists: {},
     callList: { status: 'idle', calls: {}, truncated: false, error: null },
+    messages: {},
   };
 }
 

@@ -4,9 +4,12 @@ import { CallManager } from './calls/CallManager.js';
 import { audioContextOf, type RelayClientOptions } from './clientOptions.js';
 import type { RequestFn } from './connection/RpcConnection.js';
 import { ROOM_WORDING, type WaitWording } from './connection/waitForConnection.js';
+import { displayMediaOf } from './media/captureScreen.js';
 import type { createGatewayPeer } from './peer/createGatewayPeer.js';
 import { createPeer } from './peer/createPeer.js';
+import { LazyMessaging } from './messages/LazyMessaging.js';
 import { LazyRooms } from './rooms/LazyRooms.js';
+import { LazyStats } from './stats/LazyStats.js';
 import { LazySupervision } from './supervision/LazySupervision.js';
 import type { ClientClock, RelayClientState } from './types.js';
 
@@ -29,6 +32,10 @@ export interface ClientParts {
   calls: CallManager;
   rooms: LazyRooms;
   supervision: LazySupervision;
+  /** Call quality: stats sampling and warnings (loaded on the first watch). */
+  stats: LazyStats;
+  /** In-call messages, on data channels or through the Relay (loaded on first use). */
+  messages: LazyMessaging;
 }
 
 /**
@@ -40,28 +47,47 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
   const { state: store, clock, mediaDevices, request, iceServers, isConnected } = host;
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   const AudioContext = audioContextOf(options);
+  const getDisplayMedia = displayMediaOf(options.getDisplayMedia, mediaDevices);
   const peer: typeof createPeer = (peerOptions) =>
-    (options.createPeer ?? createPeer)({ ...peerOptions, iceTransportPolicy });
+    (options.createPeer ?? createPeer)({
+      ...peerOptions,
+      iceTransportPolicy,
+      clock,
+      ...(options.iceRestart === undefined ? {} : { iceRestart: options.iceRestart }),
+    });
   const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
     const create =
       options.createGatewayPeer ?? (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
     return create({ ...peerOptions, iceTransportPolicy });
   };
+  // Messages reach calls and rooms made below, once made.
+  const messages: LazyMessaging = new LazyMessaging({
+    store,
+    clock,
+    request,
+    callRoute: (callId) => calls.messageRoute(callId),
+    localCallId: (serverId) => calls.localIdOf(serverId),
+    sendToRoomPeer: (name, participantId, message) => rooms.sendData(name, participantId, message),
+  });
   const calls = new CallManager({
     store,
     clock,
+    onMessage: (callId, message) => messages.fromCallPeer(callId, message),
     mediaDevices,
     createPeer: peer,
     createGatewayPeer: gatewayPeer,
+    getDisplayMedia,
     noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
     iceServers,
     whenConnected: () => host.whenConnected(),
     request,
     AudioContext,
+    processTrack: options.processTrack,
   });
   const rooms = new LazyRooms({
     store,
     clock,
+    getDisplayMedia,
     mediaDevices,
     request,
     isConnected,
@@ -71,6 +97,9 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     createPeer: peer,
     iceTransportPolicy,
     AudioContext,
+    processTrack: options.processTrack,
+    onPeerData: (name, participantId, message) =>
+      messages.fromRoomPeer(name, participantId, message),
   });
   const supervision = new LazySupervision({
     store,
@@ -86,5 +115,12 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     updateCall: (callId, patch) => calls.update(callId, patch),
     rooms,
   });
-  return { calls, rooms, supervision };
+  const stats = new LazyStats({
+    clock,
+    client: store,
+    options: options.quality ?? {},
+    callConnection: (callId) => calls.connectionOf(callId),
+    roomConnections: (name) => rooms.connectionsOf(name),
+  });
+  return { calls, rooms, supervision, stats, messages };
 }

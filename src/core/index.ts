@@ -1,5 +1,6 @@
 export { createRelayClient } from './RelayClient.js';
 export type { RelayClientOptions } from './clientOptions.js';
+export type { IceRestartOptions } from './peer/IceRestarter.js';
 export { jwtExpiresAt, refreshDelay } from './tokenSchedule.js';
 export type { RefreshPlan } from './tokenSchedule.js';
 export type {
@@ -23,10 +24,31 @@ export type {
   RoomLeftReason,
   RoomSnapshot,
   RoomState,
+  ScreenShareOptions,
   WebSocketFactory,
   WebSocketLike,
 } from './types.js';
+export type { DisplayMediaFn } from './media/captureScreen.js';
 export type { MediaSession, MediaSessionCallbacks } from './rooms/MediaSession.js';
+export type { CallMessage, MessagesApi, SendMessageOptions } from './messages/messageTypes.js';
+export { MAX_MESSAGE_BYTES, MAX_MESSAGE_HISTORY } from './messages/messageTypes.js';
+export { estimateMos } from './stats/estimateMos.js';
+export type {
+  CallStats,
+  NetworkQualityLevel,
+  QualityApi,
+  QualityOptions,
+  QualityState,
+  QualityThreshold,
+  QualityThresholds,
+  QualityWarning,
+  QualityWarningEvent,
+  QualityWarningKind,
+  VideoStats,
+} from './stats/statsTypes.js';
+export type { TrackProcessor, TrackProcessorContext } from './media/TrackProcessor.js';
+export { createRingtone } from './ringtone/createRingtone.js';
+export type { Ringtone, RingtoneOptions, RingtoneState } from './ringtone/createRingtone.js';
 export type {
   AssistOptions,
   AssistParty,

@@ -11,6 +11,9 @@ import type {
   Scope,
   VideoQuality,
 } from '../protocol/index.js';
+import type { TrackProcessor } from './media/TrackProcessor.js';
+import type { QualityApi } from './stats/statsTypes.js';
+import type { CallMessage, MessagesApi } from './messages/messageTypes.js';
 import type {
   AssistSnapshot,
   CallListState,
@@ -96,6 +99,12 @@ export interface CallSnapshot {
   remoteDtmf: string;
   /** False while the other side's Relay connection is gone (it may come back). */
   peerConnected: boolean;
+  /**
+   * True while the call's media path is down (a network change, an ICE failure) and ICE
+   * restarts to restore it; the call stays `active` meanwhile (show "Reconnecting…"). It ends
+   * `disconnected` if the restarts fail (see `RelayClientOptions.iceRestart`).
+   */
+  reconnecting: boolean;
   /** ms (local clock) when the call became active, or null. */
   startedAt: number | null;
   endedAt: number | null;
@@ -110,6 +119,14 @@ export interface CallSnapshot {
   audioOutputId: string | null;
   /** Who supervises the call now (`client.assist` on another client); [] when nobody does. */
   supervisors: SupervisorSnapshot[];
+  /** This side shares its screen (`startScreenShare`) now. */
+  screenSharing: boolean;
+  /** The screen (and its audio, when the browser offered it) this side shares; null when none. */
+  screenStream: MediaStream | null;
+  /** The other side shares its screen now (its media may arrive a moment later). */
+  remoteScreenSharing: boolean;
+  /** The other side's shared screen, separate from `remoteStream`; null when none. */
+  remoteScreenStream: MediaStream | null;
 }
 
 export interface RelayClientState {
@@ -141,6 +158,11 @@ export interface RelayClientState {
   assists: Record<string, AssistSnapshot>;
   /** The project's ongoing calls while `watchCalls` is active (`calls:list`). */
   callList: CallListState;
+  /**
+   * In-call messages (`sendMessage`) sent and received, oldest first, by call id or room name:
+   * the last 100 of each; a call's or room's go when it is dismissed.
+   */
+  messages: Record<string, readonly CallMessage[]>;
 }
 
 /**
@@ -171,8 +193,19 @@ export interface ParticipantSnapshot {
   moderator: boolean;
   /** Its media: the local stream for the local participant, the received one for others. */
   stream: MediaStream | null;
+  /**
+   * The screen it shares (`startRoomScreenShare`), apart from `stream`: this client's share for
+   * the local participant, the received one for others; null when none. Mesh rooms only.
+   */
+  screenStream: MediaStream | null;
   /** The peer connection with it is up (always true for the local participant). */
   connected: boolean;
+  /**
+   * `mesh` rooms: the media path with it is down (a network change, an ICE failure) and ICE
+   * restarts to restore it (show "Reconnecting…"). If the restarts fail the peer closes and is
+   * made again. Always false for the local participant and in `sfu` rooms.
+   */
+  reconnecting: boolean;
   /**
    * It is speaking now. In `mesh` rooms: its audio level, sampled every 250 ms with Web Audio,
    * is above a threshold (always false where there is no `AudioContext`, e.g. Node). In `sfu`
@@ -205,6 +238,8 @@ export interface RoomSnapshot {
   participants: Record<string, ParticipantSnapshot>;
   /** The media this client sends (acquired, or the app's `localStream`); null once left. */
   localStream: MediaStream | null;
+  /** The screen this client shares in the room (`startRoomScreenShare`), or null. */
+  screenStream: MediaStream | null;
   /** This client's microphone is off (muted, muted by a moderator, or no audio track). */
   audioMuted: boolean;
   /** This client's camera is off (muted, muted by a moderator, or no video track). */
@@ -265,6 +300,28 @@ export interface MediaOptions {
   video?: boolean | MediaTrackConstraints;
   /** Use this stream instead of acquiring one (the caller keeps ownership of its tracks). */
   localStream?: MediaStream;
+  /**
+   * Sends the microphone and camera through this processor (noise suppression, background
+   * blur…; see docs/recipes/track-processors.md); null sends them as captured. Not applied to
+   * `localStream`. Default: the client's `processTrack` option (none unless set).
+   */
+  processTrack?: TrackProcessor | null;
+}
+
+/** What to share with `startScreenShare` (and `startRoomScreenShare`). */
+export interface ScreenShareOptions {
+  /**
+   * Also send the shared tab's or system audio, where the browser offers it (Chrome: a tab, or
+   * the whole screen on Windows and ChromeOS; the user may untick it). Default: true.
+   */
+  audio?: boolean;
+  /** Video constraints of the capture (e.g. `{ frameRate: 15 }`). Default: true. */
+  video?: true | MediaTrackConstraints;
+  /**
+   * Share this stream instead of opening the browser's picker (e.g. a canvas capture). The
+   * caller keeps ownership of its tracks: they are not stopped when the share ends.
+   */
+  stream?: MediaStream;
 }
 
 export interface CallOptions extends MediaOptions {
@@ -278,7 +335,7 @@ export interface CallOptions extends MediaOptions {
  */
 export type ReadonlyStore<T> = Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'>;
 
-export interface RelayClient extends SupervisionApi {
+export interface RelayClient extends SupervisionApi, QualityApi, MessagesApi {
   /** The client's zustand vanilla store, read-only. Subscribe with selectors. */
   readonly store: ReadonlyStore<RelayClientState>;
   /** Capture and output devices with their permission states. */
@@ -327,6 +384,30 @@ export interface RelayClient extends SupervisionApi {
   /** Removes an ended call from the store. */
   dismiss(callId: string): void;
   /**
+   * Sends the call's microphone (`audio`) or camera (`video`) through `processor` from now on,
+   * or as captured with null, replacing the sent track without renegotiation (the old processed
+   * track is stopped). Rejects with a RelayError, the call sending what it sent before:
+   * `media_failed` when the processor fails, `invalid_state` for a call on the app's own
+   * `localStream`, `call_not_found` for an unknown call.
+   */
+  setTrackProcessor(
+    callId: string,
+    kind: 'audio' | 'video',
+    processor: TrackProcessor | null,
+  ): Promise<void>;
+  /**
+   * Shares a screen, window or tab in an active call between browsers, beside the camera: opens
+   * the browser's picker (a second call while it is open waits for the same picker), then sends
+   * the capture as its own stream (`screenStream` here, `remoteScreenStream` on the other side).
+   * Resolves once shared (at once when already sharing). Rejects with a RelayError, the call
+   * untouched: `screen_share_cancelled` (the picker was closed or refused), `screen_share_failed`,
+   * `invalid_state` (no active call, or a phone or SIP call). The share stops with
+   * `stopScreenShare`, the browser's own "Stop sharing" button, or the end of the call.
+   */
+  startScreenShare(callId: string, options?: ScreenShareOptions): Promise<void>;
+  /** Stops sharing the screen in a call (both sides see it stop). Does nothing when not sharing. */
+  stopScreenShare(callId: string): void;
+  /**
    * Joins (creating when needed) the room `name` of the project (the token needs `rooms:join`):
    * acquires media, waits for the connection like a call does, then peers with every other
    * participant. Idempotent while joining or joined (the same promise, or the snapshot at
@@ -359,6 +440,14 @@ export interface RelayClient extends SupervisionApi {
    * Rejects with a RelayError when refused.
    */
   removeParticipant(name: string, participantId: string): Promise<void>;
+  /**
+   * Shares a screen, window or tab with everyone in a joined `mesh` room, beside the camera (see
+   * `startScreenShare`: the same picker, options and errors). Each participant gets it as the
+   * sharer's `screenStream`. `sfu` rooms reject with `screen_share_failed` (not supported yet).
+   */
+  startRoomScreenShare(name: string, options?: ScreenShareOptions): Promise<void>;
+  /** Stops sharing the screen in a room. Does nothing when not sharing. */
+  stopRoomScreenShare(name: string): void;
   /** Moderator: ends the room for everyone (`leftReason: 'ended'`). */
   endRoom(name: string): Promise<void>;
   /** Removes a room from the store, leaving it first when in it. */

@@ -52,6 +52,8 @@ export const ErrorCodes = {
   mediaNotFound: 'media_not_found',
   mediaInUse: 'media_in_use',
   mediaFailed: 'media_failed',
+  screenShareCancelled: 'screen_share_cancelled',
+  screenShareFailed: 'screen_share_failed',
   callFailed: 'call_failed',
   noAnswer: 'no_answer',
   sessionTakenOver: 'session_taken_over',

@@ -7,5 +7,6 @@ export { resourceProblem, normalizeIdentity, isPlainObject, exceedsDepth } from 
 export * from './rooms.js';
 export * from './gateway.js';
 export * from './supervision.js';
+export * from './callMessages.js';
 export * from './methods.js';
 export { ERROR_TABLE, toRpcError, closeCodeOf, type ErrorEdges } from './errorTable.js';

@@ -74,6 +74,11 @@ export const DEFAULT_LIMITS = {
   maxEarlySignalBytes: 128 * 1024,
   /** Largest `metadata` of a `call.invite`, in bytes of its JSON (UTF-8). */
   maxMetadataBytes: 4 * 1024,
+  /**
+   * Largest in-call message (`call.message`, `room.message`): bytes of its body's JSON (UTF-8).
+   * Clients apply the same limit to messages on the peer data channel.
+   */
+  maxMessageBytes: 16 * 1024,
   /** Most calls `calls.list`, `calls.watch` and `GET /api/relay/rest/calls` answer at once. */
   maxListedCalls: 1_000,
   /** Supervisors assisting one call or room at once. */

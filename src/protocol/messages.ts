@@ -31,6 +31,7 @@ export const ClientMethods = {
   hold: 'call.hold',
   transfer: 'call.transfer',
   assist: 'call.assist',
+  message: 'call.message',
   callsList: 'calls.list',
   callsWatch: 'calls.watch',
   callsUnwatch: 'calls.unwatch',
@@ -43,6 +44,7 @@ export const ClientMethods = {
   roomMute: 'room.mute',
   roomRemove: 'room.remove',
   roomEnd: 'room.end',
+  roomMessage: 'room.message',
 } as const;
 
 /** Notifications the server sends. Every one carries a per-session `seq`. */
@@ -56,6 +58,7 @@ export const ServerEvents = {
   early: 'call.early',
   dtmf: 'call.dtmf',
   assisted: 'call.assisted',
+  message: 'call.message',
   callsUpdated: 'calls.updated',
   roomJoined: 'room.joined',
   roomUpdated: 'room.updated',
@@ -66,6 +69,7 @@ export const ServerEvents = {
   roomEnded: 'room.ended',
   roomTalking: 'room.talking',
   roomMedia: 'room.media',
+  roomMessage: 'room.message',
 } as const;
 
 /** An ICE server as handed to RTCPeerConnection. */

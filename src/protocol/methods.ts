@@ -42,6 +42,13 @@ import type {
 import type { DtmfEvent, DtmfParams, HoldParams, TransferParams } from './gateway.js';
 import type { Scope } from './scopes.js';
 import type {
+  CallMessageEvent,
+  CallMessageParams,
+  MessageResult,
+  RoomMessageEvent,
+  RoomMessageParams,
+} from './callMessages.js';
+import type {
   AssistedEvent,
   AssistParams,
   AssistResult,
@@ -66,6 +73,7 @@ export interface MethodMap {
   'call.hold': { params: HoldParams; result: Empty };
   'call.transfer': { params: TransferParams; result: Empty };
   'call.assist': { params: AssistParams; result: AssistResult };
+  'call.message': { params: CallMessageParams; result: MessageResult };
   'calls.list': { params: CallsFilter; result: CallsListResult };
   'calls.watch': { params: CallsFilter; result: CallsListResult };
   'calls.unwatch': { params: Empty; result: Empty };
@@ -78,6 +86,7 @@ export interface MethodMap {
   'room.mute': { params: RoomMuteParams; result: Empty };
   'room.remove': { params: RoomModerateParams; result: Empty };
   'room.end': { params: RoomIdParams; result: Empty };
+  'room.message': { params: RoomMessageParams; result: MessageResult };
 }
 
 export type Method = keyof MethodMap;
@@ -117,6 +126,7 @@ export const METHODS: { readonly [M in Method]: MethodSpec } = {
   'call.hold': { scope: null, routing: 'call' },
   'call.transfer': { scope: null, routing: 'call' },
   'call.assist': { scope: null, routing: 'call' },
+  'call.message': { scope: null, routing: 'call' },
   'calls.list': { scope: 'calls:list', routing: 'session' },
   'calls.watch': { scope: 'calls:list', routing: 'session' },
   'calls.unwatch': { scope: null, routing: 'session' },
@@ -129,6 +139,7 @@ export const METHODS: { readonly [M in Method]: MethodSpec } = {
   'room.mute': { scope: 'rooms:moderate', routing: 'room' },
   'room.remove': { scope: 'rooms:moderate', routing: 'room' },
   'room.end': { scope: 'rooms:moderate', routing: 'room' },
+  'room.message': { scope: null, routing: 'room' },
 };
 
 export function isMethod(name: string): name is Method {
@@ -146,6 +157,7 @@ export interface EventMap {
   'call.early': CallEvent;
   'call.dtmf': DtmfEvent;
   'call.assisted': AssistedEvent;
+  'call.message': CallMessageEvent;
   'calls.updated': CallsUpdatedEvent;
   'room.joined': RoomParticipantEvent;
   'room.updated': RoomParticipantEvent;
@@ -156,6 +168,7 @@ export interface EventMap {
   'room.ended': RoomEndedEvent;
   'room.talking': RoomTalkingEvent;
   'room.media': RoomMediaEvent;
+  'room.message': RoomMessageEvent;
 }
 
 export type EventName = keyof EventMap;

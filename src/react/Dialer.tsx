@@ -4,6 +4,7 @@ import { gatewayOf, type CallOptions } from '../core/index.js';
 import { DialerIncoming } from './DialerIncoming.js';
 import { DIALER_IN_PROGRESS, dialable, dialerMedia } from './dialTarget.js';
 import { DialerKeypad, isDialerKey } from './DialerKeypad.js';
+import { DialerScreenShare } from './DialerScreenShare.js';
 import { DialerSupervisors } from './DialerSupervisors.js';
 import {
   dialerStatusText,
@@ -148,6 +149,14 @@ export function Dialer(props: DialerProps) {
           {formatDuration(call.duration)}
         </span>
       )}
+      <DialerScreenShare
+        callId={
+          (dtmf || call.state === 'held') && !gatewayOf(call.remote ?? '') ? call.callId : null
+        }
+        remote={call.remote ?? ''}
+        labels={labels}
+        sinkId={call.audioOutputId}
+      />
       <DialerSupervisors
         supervisors={inProgress ? call.supervisors : []}
         labels={labels}

@@ -2,7 +2,14 @@
 import { QueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import { createRelayClient, type RelayClient } from '../core/index.js';
+import {
+  createRelayClient,
+  type DisplayMediaFn,
+  type IceRestartOptions,
+  type QualityOptions,
+  type RelayClient,
+  type TrackProcessor,
+} from '../core/index.js';
 import { ErrorCodes, type IceServer } from '../protocol/index.js';
 import type { FetchedToken } from './normalizeToken.js';
 import { RelayClientContext, RelayContext, type RelayContextValue } from './RelayContext.js';
@@ -49,6 +56,28 @@ export interface RelayProviderProps {
    * Read once per provider.
    */
   hangUpOnPageHide?: boolean;
+  /**
+   * Call quality (`useCallStats`, `useQualityWarnings`): sampling interval and warning
+   * thresholds. Default: every 1000 ms, the default thresholds. Read once per provider.
+   */
+  quality?: QualityOptions;
+  /**
+   * How calls and mesh rooms restart ICE to survive network changes (`RelayClientOptions`'s
+   * `iceRestart`); `false`: end a call on its first ICE failure. Default: `{}` (3 s grace,
+   * 3 attempts of 10 s each). Read once per provider.
+   */
+  iceRestart?: IceRestartOptions | false;
+  /**
+   * Sends every call's and room's microphone and camera through this processor (background
+   * blur, noise suppression; see docs/recipes/track-processors.md). Default: none. Read once per
+   * provider; change it during a call with `client.setTrackProcessor`.
+   */
+  processTrack?: TrackProcessor;
+  /**
+   * Screen capture for screen sharing (`useScreenShare`): opens the browser's picker.
+   * Default: `navigator.mediaDevices.getDisplayMedia`. Read once per provider.
+   */
+  getDisplayMedia?: DisplayMediaFn;
   children?: ReactNode;
 }
 
@@ -68,6 +97,10 @@ export function RelayProvider({
   refreshMarginMs,
   noAnswerTimeoutMs,
   hangUpOnPageHide,
+  quality,
+  iceRestart,
+  processTrack,
+  getDisplayMedia,
   children,
 }: RelayProviderProps) {
   const client = useOwnedRelayClient(() =>
@@ -78,6 +111,10 @@ export function RelayProvider({
       iceTransportPolicy,
       noAnswerTimeoutMs,
       hangUpOnPageHide,
+      quality,
+      ...(iceRestart === undefined ? {} : { iceRestart }),
+      ...(processTrack === undefined ? {} : { processTrack }),
+      ...(getDisplayMedia === undefined ? {} : { getDisplayMedia }),
     }),
   );
   // Cheap until mounted; only used when the app passes no QueryClient.

@@ -7,6 +7,7 @@ import { RoomSupervisor } from './RoomSupervisor.js';
 import { participantName } from './roomParticipants.js';
 import { RoomProvider } from './RoomContext.js';
 import { useRoom } from './useRoom.js';
+import { VideoTile } from './VideoTile.js';
 
 /** What `renderTile` gets besides the participant. */
 export interface RoomTileContext {
@@ -38,7 +39,8 @@ export interface RoomGridProps {
  * The participants of a room in a responsive grid of tiles, you first: the active speaker
  * highlighted, ringing invitees as placeholders. Supervisors (`call.assist`) get no tile: a
  * line under the grid says what each does ("Supervisor listening"…), and those you hear are
- * played. Built on `useRoom` and `ParticipantTile`.
+ * played. A shared screen gets its own tile after the participants'. Built on `useRoom`,
+ * `ParticipantTile` and `VideoTile`.
  */
 export function RoomGrid(props: RoomGridProps) {
   const { renderTile, sinkId, className, children } = props;
@@ -49,7 +51,8 @@ export function RoomGrid(props: RoomGridProps) {
   // Your own assist is yours to show: the others are announced.
   const supervisors = room.participants.filter((p) => p.assist && !p.isLocal);
   // Near-square: 1, 2, 2×2, 3×3…; fewer columns where tiles would be narrower than the minimum.
-  const columns = Math.max(1, Math.ceil(Math.sqrt(participants.length)));
+  const screens = participants.filter((p) => p.screenStream);
+  const columns = Math.max(1, Math.ceil(Math.sqrt(participants.length + screens.length)));
   const style = { '--relaycall-room-columns': columns } as CSSProperties;
   return (
     <RoomProvider name={room.name}>
@@ -76,6 +79,18 @@ export function RoomGrid(props: RoomGridProps) {
             </li>
           );
         })}
+        {screens.map((participant) => (
+          <li key={`${participant.id}-screen`} className="relaycall-room__cell">
+            <VideoTile
+              className="relaycall-video--screen"
+              stream={participant.screenStream}
+              label={labels.screenOf(participantName(participant), participant.isLocal)}
+              local={participant.isLocal}
+              mirrored={false}
+              sinkId={sinkId}
+            />
+          </li>
+        ))}
       </ul>
       {supervisors.length > 0 && (
         <div className="relaycall-room__supervisors" aria-live="polite">

@@ -1,6 +1,8 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
+import type { NetworkQualityLevel } from '../core/index.js';
 import { initials } from './initials.js';
+import { QualityIndicator, type QualityIndicatorLabels } from './QualityIndicator.js';
 import { useLiveVideo } from './useLiveVideo.js';
 
 export interface VideoTileLabels {
@@ -36,6 +38,12 @@ export interface VideoTileProps {
   sinkId?: string | null;
   className?: string;
   labels?: Partial<VideoTileLabels>;
+  /**
+   * Shows the network-quality bars (e.g. `useCallStats(callId)?.networkQuality`). Default: none.
+   */
+  quality?: NetworkQualityLevel | null;
+  /** Accessible names of the quality levels. Default: `defaultQualityLabels`. */
+  qualityLabels?: Partial<QualityIndicatorLabels>;
 }
 
 const defaultLabels: VideoTileLabels = { play: 'Play', microphoneMuted: 'Microphone muted' };
@@ -152,6 +160,7 @@ export function VideoTile(props: VideoTileProps) {
         </span>
       )}
       {showVideo && playButton}
+      <QualityIndicator level={props.quality} labels={props.qualityLabels} />
       {label && <figcaption className="relaycall-video__label">{label}</figcaption>}
     </figure>
   );

@@ -38,6 +38,14 @@ export interface DialerLabels {
    * (only you hear it), `joined` (it barged in: everyone hears it).
    */
   supervisor: Record<'listening' | 'whispering' | 'joined', (supervisor: string) => string>;
+  /** The button that shares this side's screen during a call between browsers. */
+  shareScreen: string;
+  /** The button that stops sharing it. */
+  stopSharing: string;
+  /** The tile of this side's shared screen. */
+  yourScreen: string;
+  /** The tile of the other side's shared screen. */
+  remoteScreen: (remote: string) => string;
 }
 
 const KEY_NAMES: Partial<Record<DialerKey, string>> = { '*': 'star', '#': 'pound' };
@@ -52,6 +60,10 @@ export const defaultDialerLabels: DialerLabels = {
   accept: 'Accept',
   decline: 'Decline',
   duration: 'Call duration',
+  shareScreen: 'Share screen',
+  stopSharing: 'Stop sharing',
+  yourScreen: 'Your screen',
+  remoteScreen: (remote) => `${remote}'s screen`,
   connection: {
     // Inside a provider, idle means its first token is loading: it is about to connect.
     idle: 'Connecting…',

@@ -4,6 +4,8 @@ import type { VideoTileLabels } from './VideoTile.js';
 export interface RoomLabels extends VideoTileLabels {
   /** Accessible name of the grid, from the room's name. */
   room: (name: string) => string;
+  /** The tile of a participant's shared screen (`local`: this client's own). */
+  screenOf: (name: string, local: boolean) => string;
   /** Caption of your own tile, from your name. */
   you: (name: string) => string;
   /** Shown on the tile of someone invited whose devices are ringing. */
@@ -24,6 +26,7 @@ export const defaultRoomLabels: RoomLabels = {
   play: 'Play',
   microphoneMuted: 'Microphone muted',
   room: (name) => `Room ${name}`,
+  screenOf: (name, local) => (local ? 'Your screen' : `${name}'s screen`),
   you: (name) => `${name} (you)`,
   ringing: 'Ringing…',
   away: 'Reconnecting…',

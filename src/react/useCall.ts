@@ -53,6 +53,8 @@ export interface UseCallResult extends CallControls {
   remoteHeld: boolean;
   /** False while the other side's connection to the Relay is gone (it may come back). */
   peerConnected: boolean;
+  /** True while the media path is down and being restored (show "Reconnecting…"). */
+  reconnecting: boolean;
   /** DTMF tones the other side sent during this call, in order. */
   remoteDtmf: string;
   /** Audio output chosen with `setAudioOutput`; give it to `<VideoTile sinkId>`. Null: default. */
@@ -186,6 +188,7 @@ export function useCall(target?: string, options?: UseCallOptions): UseCallResul
     remoteVideoMuted: call?.remoteVideoMuted ?? false,
     remoteHeld: call?.remoteHeld ?? false,
     peerConnected: call?.peerConnected ?? true,
+    reconnecting: call?.reconnecting ?? false,
     remoteDtmf: call?.remoteDtmf ?? '',
     audioOutputId: call?.audioOutputId ?? null,
     endReason: call?.endReason ?? (failed ? (REASONS[failed.code] ?? 'failed') : null),

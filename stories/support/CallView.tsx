@@ -6,6 +6,7 @@ import { useSyncExternalStore } from 'react';
 import {
   Dialer,
   useCall,
+  useCallStats,
   useRelayClient,
   VideoTile,
   type DialerProps,
@@ -37,6 +38,8 @@ export function useCurrentCall(): UseCallResult {
 export function CallView({ remoteLabel }: { remoteLabel?: string }) {
   const call = useCurrentCall();
   const talking = call.state === 'active' || call.state === 'held';
+  // Sampled while talking: the remote tile shows the network-quality bars.
+  const stats = useCallStats(talking ? call.callId : null);
   return (
     <div className="story-call">
       <div className="story-call__videos">
@@ -48,6 +51,7 @@ export function CallView({ remoteLabel }: { remoteLabel?: string }) {
           muted={call.remoteAudioMuted}
           videoMuted={call.remoteVideoMuted}
           sinkId={call.audioOutputId}
+          quality={stats?.networkQuality}
         />
         <VideoTile
           className="story-call__local"

@@ -8,6 +8,7 @@ import type {
   DeviceManager,
   DevicesState,
   ParticipantSnapshot,
+  QualityState,
   RelayClient,
   RelayClientState,
   RoomJoinOptions,
@@ -42,6 +43,7 @@ function initialState(resource: string): RelayClientState {
     roomInvites: {},
     assists: {},
     callList: { status: 'idle', calls: {}, truncated: false, error: null },
+    messages: {},
   };
 }
 
@@ -68,6 +70,11 @@ export type ParticipantInit = Partial<ParticipantSnapshot> & { id: string; resou
 export class FakeRoomClient implements RelayClient {
   readonly store: StoreApi<RelayClientState>;
   readonly devices = fakeDevices();
+  /** Call quality, scripted: nothing is sampled (stories set the store themselves). */
+  readonly quality = createStore<QualityState>(() => ({ calls: {}, rooms: {}, warnings: [] }));
+  readonly watchCallStats = () => () => undefined;
+  readonly watchRoomStats = () => () => undefined;
+  readonly onQualityWarning = () => () => undefined;
   private readonly media = new Map<string, SyntheticMedia>();
   private hue = 20;
 
@@ -109,7 +116,9 @@ export class FakeRoomClient implements RelayClient {
       videoMuted: false,
       moderator: false,
       stream,
+      screenStream: null,
       connected: true,
+      reconnecting: false,
       speaking: false,
       assist: null,
       agent: null,
@@ -165,7 +174,9 @@ export class FakeRoomClient implements RelayClient {
       videoMuted: false,
       moderator: true,
       stream: localStream,
+      screenStream: null,
       connected: true,
+      reconnecting: false,
       speaking: false,
       assist: null,
       agent: null,
@@ -177,6 +188,7 @@ export class FakeRoomClient implements RelayClient {
       participantId: local.id,
       participants: { [local.id]: local },
       localStream,
+      screenStream: null,
       audioMuted: false,
       videoMuted: false,
       activeSpeakerId: null,
@@ -250,6 +262,14 @@ export class FakeRoomClient implements RelayClient {
   async switchDevice(): Promise<void> {}
   setAudioOutput(): void {}
   dismiss(): void {}
+  async setTrackProcessor(): Promise<void> {}
+  async startScreenShare(): Promise<void> {}
+  async startRoomScreenShare(): Promise<void> {}
+  stopRoomScreenShare(): void {}
+  stopScreenShare(): void {}
+  async sendMessage(): Promise<never> {
+    throw notHere();
+  }
   async assist(): Promise<never> {
     throw notHere();
   }

@@ -473,7 +473,8 @@ async function dropRig(): Promise<DropRig> {
           : Promise.resolve(false);
       const describeState = () =>
         `${scenario}: caller ${mine()?.state} (${caller.store.getState().status}), callee ` +
-        `${theirs()?.state ?? 'not rung'} (${callee.store.getState().status})`;
+        `${theirs()?.state ?? 'not rung'} ${theirs()?.endReason ?? ''} ` +
+        `${theirs()?.error?.message ?? ''} (${callee.store.getState().status})`;
       // Settled: active on both sides, or ended on both (the callee may never have rung).
       const settled = () =>
         mine()?.state === 'active'

@@ -424,6 +424,25 @@ describe('the room reducer', () => {
     expect(peers(never.effects)).toEqual([]);
   });
 
+  it('shows a peer reconnecting while its ICE restarts, and not once it closed', () => {
+    let { state } = joinedRoom();
+    const at = (s: typeof state) => s.rooms.standup!.participants['p-c'];
+    ({ state } = run(state, { type: 'peerConnected', name: 'standup', participantId: 'p-c' }));
+    expect(at(state)).toMatchObject({ connected: true, reconnecting: false });
+    const reconnecting = {
+      type: 'peerReconnecting',
+      name: 'standup',
+      participantId: 'p-c',
+    } as const;
+    ({ state } = run(state, { ...reconnecting, reconnecting: true }));
+    expect(at(state)).toMatchObject({ connected: true, reconnecting: true });
+    expect(at(run(state, { ...reconnecting, reconnecting: false }).state)?.reconnecting).toBe(
+      false,
+    );
+    const closed = run(state, { type: 'peerClosed', name: 'standup', participantId: 'p-c' });
+    expect(at(closed.state)).toMatchObject({ connected: false, reconnecting: false });
+  });
+
   it('keeps invitations until answered, declined, or over', () => {
     let { state } = run(
       initialRoomsState(),
@@ -1125,6 +1144,7 @@ describe('the mesh session', () => {
         onData: on('data'),
         onClose: on('close'),
         onError: on('error'),
+        onReconnecting: on('reconnecting'),
         signal: (data: unknown) => void record.signals.push(data),
         destroy: () => void (record.destroyed = true),
       } as unknown as Peer;
@@ -1145,6 +1165,7 @@ describe('the mesh session', () => {
         onStream: (id) => told.push(`stream ${id}`),
         onConnected: (id) => told.push(`connected ${id}`),
         onClosed: (id) => told.push(`closed ${id}`),
+        onReconnecting: (id, on) => told.push(`reconnecting ${id} ${on}`),
       },
     });
     return { mesh, made, told };
@@ -1166,16 +1187,32 @@ describe('the mesh session', () => {
     expect(told.at(-1)).toBe('closed p-a');
   });
 
+  it("keeps the peer for an ICE restart's offer (same DTLS fingerprint) and reports reconnecting", async () => {
+    const { mesh, made, told } = session();
+    mesh.add('p-a', false);
+    await flush();
+    const first = { type: 'offer', sdp: 'a=ice-ufrag:1\r\na=fingerprint:sha-256 AA' };
+    const restart = { type: 'offer', sdp: 'a=ice-ufrag:2\r\na=fingerprint:sha-256 AA' };
+    mesh.signal('p-a', first);
+    mesh.signal('p-a', restart);
+    await flush();
+    expect(made).toHaveLength(1);
+    expect(made[0]!.signals).toEqual([first, restart]);
+    made[0]!.fire.reconnecting!(true);
+    made[0]!.fire.reconnecting!(false);
+    expect(told).toEqual(['reconnecting p-a true', 'reconnecting p-a false']);
+  });
+
   it('starts over when the other side offers again (its peer is new), and reports no close for remove()', async () => {
     const { mesh, made, told } = session();
     mesh.add('p-a', false);
     await flush();
-    mesh.signal('p-a', { type: 'offer', sdp: '1' });
-    mesh.signal('p-a', { type: 'offer', sdp: '2' });
+    mesh.signal('p-a', { type: 'offer', sdp: 'a=fingerprint:sha-256 AA' });
+    mesh.signal('p-a', { type: 'offer', sdp: 'a=fingerprint:sha-256 BB' });
     await flush();
     expect(made).toHaveLength(2);
     expect(made[0]!.destroyed).toBe(true);
-    expect(made[1]!.signals).toEqual([{ type: 'offer', sdp: '2' }]);
+    expect(made[1]!.signals).toEqual([{ type: 'offer', sdp: 'a=fingerprint:sha-256 BB' }]);
     made[0]!.fire.close!();
     mesh.remove('p-a');
     expect(made[1]!.destroyed).toBe(true);

@@ -34,6 +34,7 @@ function activeCall(supervisors: SupervisorSnapshot[]): CallSnapshot {
     remoteHeld: false,
     remoteDtmf: '',
     peerConnected: true,
+    reconnecting: false,
     startedAt: Date.now(),
     endedAt: null,
     endReason: null,
@@ -43,6 +44,10 @@ function activeCall(supervisors: SupervisorSnapshot[]): CallSnapshot {
     videoInputId: null,
     audioOutputId: 'headset',
     supervisors,
+    screenSharing: false,
+    screenStream: null,
+    remoteScreenSharing: false,
+    remoteScreenStream: null,
   };
 }
 

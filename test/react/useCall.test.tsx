@@ -255,6 +255,7 @@ function snapshot(id: string, patch: Partial<CallSnapshot> = {}): CallSnapshot {
     remoteHeld: false,
     remoteDtmf: '',
     peerConnected: true,
+    reconnecting: false,
     startedAt: null,
     endedAt: null,
     endReason: null,
@@ -264,6 +265,10 @@ function snapshot(id: string, patch: Partial<CallSnapshot> = {}): CallSnapshot {
     videoInputId: null,
     audioOutputId: null,
     supervisors: [],
+    screenSharing: false,
+    screenStream: null,
+    remoteScreenSharing: false,
+    remoteScreenStream: null,
     ...patch,
   };
 }

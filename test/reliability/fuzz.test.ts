@@ -87,6 +87,8 @@ const ORIGIN = 'https://app.example';
 const LIMITS = {
   maxFrameBytes: 16 * 1024,
   maxBodyBytes: 4 * 1024,
+  // Under a frame, so that an oversized in-call message still fits in one.
+  maxMessageBytes: 4 * 1024,
   // A flood closes with 4008 after burst + 1 refusals in a row (within one refill, 4 ms here)
   // or, when the machine is too loaded for that and the bucket refills mid-flood, once the
   // Relay has refused for maxRateLimitedMs without a second's pause. The harness floods until
@@ -160,6 +162,8 @@ const DOCUMENTED: Record<string, string[]> = {
     '-32001 not_authenticated',
     // Supervision methods: the lanes' tokens lack calls:list and calls:assist.
     '-32003 forbidden',
+    // call.message over maxMessageBytes.
+    '-32600 payload_too_large',
     '-32007 invalid_state',
     '-32005 unavailable',
     '-32008 limit_exceeded',
@@ -348,6 +352,7 @@ it(`answers ${FRAMES.toLocaleString('en-US')} hostile frames and ${REST_REQUESTS
         messageBurst: LIMITS.messageBurst,
         maxResourceLength: limits.maxResourceLength,
         maxMetadataBytes: limits.maxMetadataBytes,
+        maxMessageBytes: limits.maxMessageBytes,
         maxRoomParticipants: LIMITS.maxRoomParticipants,
         maxRoomsPerSession: LIMITS.maxRoomsPerSession,
       },

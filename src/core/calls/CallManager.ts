@@ -9,7 +9,10 @@ import {
 } from '../../protocol/index.js';
 import { lostWithConnection } from '../connection/connectionErrors.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
-import type { createPeer } from '../peer/createPeer.js';
+import type { DisplayMediaFn } from '../media/captureScreen.js';
+import type { TrackProcessor } from '../media/TrackProcessor.js';
+import type { PeerTextMessage } from '../messages/CallMessaging.js';
+import type { createPeer, Peer } from '../peer/createPeer.js';
 import type { createGatewayPeer } from '../peer/createGatewayPeer.js';
 import type {
   CallEndReason,
@@ -18,11 +21,13 @@ import type {
   ClientClock,
   MediaOptions,
   RelayClientState,
+  ScreenShareOptions,
 } from '../types.js';
 import { sendCallDtmf, setCallHeld, setCallMuted, switchCallDevice } from './callControls.js';
 import { asRelayError, endError, endReasonOf, type PeerMessage } from './callMessages.js';
 import { attachPeer, type PeerHost } from './callPeer.js';
 import { CallInvites } from './CallInvites.js';
+import { CallScreenShares } from './CallScreenShares.js';
 import { CallRequests } from './callRequests.js';
 import { CallTable, type CallRecord } from './CallTable.js';
 import { GatewayCalls, asGateway, dialRefusal, gatewayMedia } from './gatewayCalls.js';
@@ -49,6 +54,12 @@ export interface CallManagerDeps {
    * none (the far end does not hear supervisors).
    */
   AudioContext?: typeof AudioContext | undefined;
+  /** Screen capture for `startScreenShare`. Default: none (sharing fails, saying why). */
+  getDisplayMedia?: DisplayMediaFn | undefined;
+  /** The client's track processor, for calls whose options choose none. Default: none. */
+  processTrack?: TrackProcessor | undefined;
+  /** An in-call message arrived on a call's data channel. Default: dropped. */
+  onMessage?(callId: string, message: PeerTextMessage): void;
 }
 
 /** Places, receives and runs calls: signaling through the Relay, media peer to peer. */
@@ -58,15 +69,19 @@ export class CallManager {
   private readonly invites: CallInvites;
   private readonly peerHost: PeerHost;
   private readonly gateways: GatewayCalls;
+  private readonly screens: CallScreenShares;
 
   constructor(private readonly deps: CallManagerDeps) {
-    this.table = new CallTable(deps.store);
+    this.table = new CallTable(deps.store, deps.processTrack ?? null);
     this.requests = new CallRequests(deps.request, deps.clock, (r) => this.table.ended(r.id));
+    this.screens = new CallScreenShares(this.table, deps.getDisplayMedia);
     this.peerHost = {
       table: this.table,
       clock: deps.clock,
+      screens: this.screens,
       signal: (record, signal) => this.relaySignal(record, signal),
       finish: (record, reason, error, options) => this.finish(record, reason, error, options),
+      message: (record, message) => deps.onMessage?.(record.id, message),
     };
     this.gateways = new GatewayCalls({
       ...this.peerHost,
@@ -173,6 +188,24 @@ export class CallManager {
     return switchCallDevice(this.table, this.deps.mediaDevices, callId, kind, deviceId);
   }
 
+  async setTrackProcessor(
+    callId: string,
+    kind: 'audio' | 'video',
+    processor: TrackProcessor | null,
+  ): Promise<void> {
+    // Loaded on first use: most apps never change a processor mid-call.
+    const { setCallTrackProcessor } = await import('./callTrackProcessor.js');
+    return setCallTrackProcessor(this.table, callId, kind, processor);
+  }
+
+  startScreenShare(callId: string, options: ScreenShareOptions): Promise<void> {
+    return this.screens.start(callId, options);
+  }
+
+  stopScreenShare(callId: string): void {
+    this.screens.stop(callId);
+  }
+
   /**
    * The Relay started a fresh session: calls it no longer routes end, unless media already flows
    * or the Relay never had them (calls waiting to be sent go on).
@@ -269,6 +302,16 @@ export class CallManager {
     return this.table.ofServer(serverId)?.id;
   }
 
+  /** How a message reaches the other side: the call's peer, and its Relay id when routed. */
+  messageRoute(callId: string): { peer: Peer | null; serverId: string | null } | undefined {
+    return this.table.get(callId);
+  }
+
+  /** The call's peer connection now (for its stats), or null before its peer or once ended. */
+  connectionOf(callId: string): RTCPeerConnection | null {
+    return this.table.get(callId)?.peer?.pc ?? null;
+  }
+
   private async dial(record: CallRecord, to: string, options: CallOptions) {
     try {
       // Media while connecting (the preview shows at once), the rest once connected: the peer
@@ -329,6 +372,7 @@ export class CallManager {
     const peer = record.peer;
     record.peer = null;
     peer?.destroy();
+    this.screens.release(record);
     record.media.release();
     record.inbox.length = 0;
     record.outbox.length = 0;
@@ -340,6 +384,11 @@ export class CallManager {
       localStream: null,
       remoteStream: null,
       supervisors: [],
+      reconnecting: false,
+      screenSharing: false,
+      screenStream: null,
+      remoteScreenSharing: false,
+      remoteScreenStream: null,
     });
   }
 }

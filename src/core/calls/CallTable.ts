@@ -3,6 +3,8 @@ import type { Gateway, InviteParams } from '../../protocol/index.js';
 import type { Peer } from '../peer/createPeer.js';
 import type { CallDirection, CallSnapshot, RelayClientState } from '../types.js';
 import { LocalMedia } from '../media/LocalMedia.js';
+import type { TrackProcessor } from '../media/TrackProcessor.js';
+import type { CallScreen } from './CallScreenShares.js';
 import { newCallSnapshot } from './newCallSnapshot.js';
 
 /** What the manager keeps per call beside its snapshot. */
@@ -28,6 +30,8 @@ export interface CallRecord {
   seen: Set<string>;
   /** A gateway call a supervisor barged into: what its far end is sent (see FarEndMix). */
   farEnd?: { sync(): Promise<void> };
+  /** Its screen shares, both ways (see CallScreenShares), once either side shared. */
+  screen?: CallScreen;
 }
 
 /** Ended calls kept in the store (oldest removed first). */
@@ -44,7 +48,11 @@ export class CallTable {
   private readonly records = new Map<string, CallRecord>();
   private readonly byServerId = new Map<string, CallRecord>();
 
-  constructor(private readonly store: StoreApi<RelayClientState>) {}
+  /** `processTrack`: the client's track processor, for calls whose options choose none. */
+  constructor(
+    private readonly store: StoreApi<RelayClientState>,
+    private readonly processTrack: TrackProcessor | null = null,
+  ) {}
 
   /** A new call in the store (state `dialing`), after letting go of the oldest ended ones. */
   add(
@@ -59,7 +67,7 @@ export class CallTable {
       id,
       serverId: null,
       peer: null,
-      media: new LocalMedia(),
+      media: new LocalMedia({ callId: id }, this.processTrack),
       inbox: [],
       outbox: [],
       noAnswerTimer: undefined,

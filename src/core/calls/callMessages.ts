@@ -1,11 +1,16 @@
 import { ErrorCodes, RelayError } from '../../protocol/index.js';
+import type { PeerTextMessage } from '../messages/CallMessaging.js';
 import type { CallEndReason } from '../types.js';
 
 /** Messages the two legs exchange on the peer data channel (they survive a Relay outage). */
 export type PeerMessage =
   | { t: 'hangup' }
   | { t: 'state'; audioMuted: boolean; videoMuted: boolean; held: boolean }
-  | { t: 'dtmf'; tones: string };
+  | { t: 'dtmf'; tones: string }
+  /** The sender's screen share: the id of its stream on the peer, or null once it stopped. */
+  | { t: 'screen'; id: string | null }
+  /** An in-call message (`sendMessage`). */
+  | PeerTextMessage;
 
 const END_ERRORS: Partial<Record<CallEndReason, [string, string]>> = {
   busy: [ErrorCodes.busy, 'The callee is busy. Try again later.'],

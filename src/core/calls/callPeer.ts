@@ -2,12 +2,18 @@ import type { RelayError } from '../../protocol/index.js';
 import type { Peer } from '../peer/createPeer.js';
 import type { CallEndReason, ClientClock } from '../types.js';
 import { endError, type PeerMessage } from './callMessages.js';
+import type { CallScreenShares } from './CallScreenShares.js';
+import type { PeerTextMessage } from '../messages/CallMessaging.js';
 import type { CallRecord, CallTable } from './CallTable.js';
 
 /** What a call's peer reports to, in the manager. */
 export interface PeerHost {
   table: CallTable;
   clock: ClientClock;
+  /** Screen shares of calls between browsers (none: a second stream replaces `remoteStream`). */
+  screens?: CallScreenShares;
+  /** An in-call message arrived on the data channel. */
+  message?(record: CallRecord, message: PeerTextMessage): void;
   /** One of our peer's signals, for the other side (through the Relay). */
   signal(record: CallRecord, signal: unknown): void;
   finish(
@@ -26,7 +32,10 @@ export function attachPeer(record: CallRecord, peer: Peer, host: PeerHost): void
     if (record.serverId) host.signal(record, signal);
     else record.outbox.push(signal);
   });
-  peer.onStream((remote) => table.update(record.id, { remoteStream: remote }));
+  peer.onStream((remote) => {
+    if (host.screens) host.screens.onStream(record, remote);
+    else table.update(record.id, { remoteStream: remote });
+  });
   peer.onConnect(() => {
     // A gateway call's media may flow before the answer (early media): active once answered.
     const call = table.snapshot(record.id);
@@ -34,6 +43,7 @@ export function attachPeer(record: CallRecord, peer: Peer, host: PeerHost): void
     table.update(record.id, { state: 'active', startedAt: host.clock.now() });
     sendState(record, table);
   });
+  peer.onReconnecting?.((reconnecting) => table.update(record.id, { reconnecting }));
   peer.onData((message) => onPeerMessage(record, message as PeerMessage, host));
   peer.onClose(() => {
     // A closed peer connection ends the call on both sides, with or without the Relay.
@@ -62,6 +72,10 @@ function onPeerMessage(record: CallRecord, message: PeerMessage, host: PeerHost)
   } else if (message.t === 'dtmf' && typeof message.tones === 'string') {
     const call = table.snapshot(record.id);
     if (call) table.update(record.id, { remoteDtmf: call.remoteDtmf + message.tones });
+  } else if (message.t === 'screen') {
+    host.screens?.onMessage(record, message.id);
+  } else if (message.t === 'message') {
+    host.message?.(record, message);
   } else if (message.t === 'state') {
     table.update(record.id, {
       remoteAudioMuted: message.audioMuted,

@@ -26,6 +26,7 @@ export function newCallSnapshot(
     remoteHeld: false,
     remoteDtmf: '',
     peerConnected: true,
+    reconnecting: false,
     startedAt: null,
     endedAt: null,
     endReason: null,
@@ -35,5 +36,9 @@ export function newCallSnapshot(
     videoInputId: null,
     audioOutputId: null,
     supervisors: [],
+    screenSharing: false,
+    screenStream: null,
+    remoteScreenSharing: false,
+    remoteScreenStream: null,
   };
 }

@@ -1,6 +1,8 @@
 import type SimplePeer from 'simple-peer';
 import { ErrorCodes, RelayError } from '../../protocol/errors.js';
+import type { ClientClock } from '../types.js';
 import { createHeldEmitter, type Unsubscribe } from './heldEmitter.js';
+import type { IceRestarter, IceRestartOptions } from './IceRestarter.js';
 import { isRemoteClose, toPeerError } from './peerErrors.js';
 import { replaceSentTrack } from './replaceSentTrack.js';
 
@@ -21,6 +23,11 @@ export interface Peer {
   readonly connected: boolean;
   /** True once `destroy()` was called or the connection closed. */
   readonly destroyed: boolean;
+  /**
+   * True while a connected peer's media path is down and ICE restarts to restore it. Optional:
+   * peers that never restart (the gateway's) have none.
+   */
+  readonly reconnecting?: boolean;
   /** An offer, answer, ICE candidate or renegotiation request to relay to the other side. */
   onSignal(listener: (signal: PeerSignal) => void): Unsubscribe;
   /** The data channel is open: media flows and `send()` works. */
@@ -29,6 +36,8 @@ export interface Peer {
   onStream(listener: (stream: MediaStream) => void): Unsubscribe;
   /** A JSON message sent by the other side's `send()` (non-JSON messages are dropped). */
   onData(listener: (message: unknown) => void): Unsubscribe;
+  /** `reconnecting` changed: the media path went down (true; ICE restarts) or is back (false). */
+  onReconnecting?(listener: (reconnecting: boolean) => void): Unsubscribe;
   /** The connection closed (after `destroy()`, a remote close or an error). Fires once. */
   onClose(listener: () => void): Unsubscribe;
   /** The connection failed: a `call_failed` RelayError (`cause`: simple-peer's). Then `close`. */
@@ -43,6 +52,14 @@ export interface Peer {
    * with a RelayError when `old` is not being sent or the browser refuses `next`.
    */
   replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack, stream: MediaStream): Promise<void>;
+  /**
+   * Also sends `stream`'s tracks (a screen share) as their own stream, renegotiating through
+   * `onSignal` (either side may add). Ignored once destroyed or when already sent. Optional:
+   * peers without renegotiation (the gateway's) have none.
+   */
+  addStream?(stream: MediaStream): void;
+  /** Stops sending a stream added with `addStream` (renegotiates). Ignored when not sent. */
+  removeStream?(stream: MediaStream): void;
   /** Closes the connection now (`close` follows). Safe to call twice. Local tracks keep running. */
   destroy(): void;
 }
@@ -54,6 +71,7 @@ type PeerEvents = {
   data: [unknown];
   close: [];
   error: [RelayError];
+  reconnecting: [boolean];
 };
 
 export interface CreatePeerOptions {
@@ -73,6 +91,13 @@ export interface CreatePeerOptions {
   stream?: MediaStream;
   /** RTCPeerConnection constructor to use (tests). Default: `globalThis.RTCPeerConnection`. */
   RTCPeerConnection?: typeof RTCPeerConnection;
+  /**
+   * Once connected, restart ICE on network changes and ICE failures instead of closing (see
+   * `IceRestartOptions`); `false` closes on the first ICE failure. Default: `{}` (the defaults).
+   */
+  iceRestart?: IceRestartOptions | false;
+  /** Timers of the ICE restarts. Default: the global timers. */
+  clock?: ClientClock;
 }
 
 type SimplePeerConstructor = typeof SimplePeer;
@@ -120,7 +145,11 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
       'This browser has no WebRTC (RTCPeerConnection). Use a current Chrome, Edge, Firefox or Safari.',
     );
   }
-  const SimplePeerCtor = await loadSimplePeer();
+  // Both before the peer exists, so the restarter sees every ICE state change.
+  const [SimplePeerCtor, restartable] = await Promise.all([
+    loadSimplePeer(),
+    options.iceRestart === false ? null : import('./restartablePeer.js').catch(() => null),
+  ]);
   // simple-peer builds these from plain objects; a test double may lack the globals.
   const passThrough = function (init: object) {
     return init;
@@ -151,12 +180,21 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
   const emit = events.emit;
   let destroyed = false;
   let closed = false;
+  /** Set once the connection exists (the close handler may run before: `!pc` below). */
+  let restarter: IceRestarter | null = null;
 
   // Always listening to 'error' keeps simple-peer's stream errors from being thrown uncaught.
   sp.on('error', (error) => {
     if (!isRemoteClose(error)) emit('error', toPeerError(error));
   });
-  sp.on('signal', (signal) => emit('signal', signal as unknown as PeerSignal));
+  let requests = 0;
+  sp.on('signal', (data) => {
+    const signal = data as unknown as PeerSignal;
+    // Renegotiation and transceiver requests repeat byte for byte, and the receiving side drops
+    // a signal it has seen (a resend after a resume): numbered, each one is new.
+    if (signal.renegotiate || signal.transceiverRequest) signal.n = ++requests;
+    emit('signal', signal);
+  });
   sp.on('connect', () => emit('connect'));
   sp.on('stream', (stream) => emit('stream', stream));
   sp.on('data', (chunk: unknown) => {
@@ -172,6 +210,7 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
   sp.on('close', () => {
     destroyed = true;
     stopIceCompleteTimer();
+    restarter?.stop();
     if (closed) return;
     closed = true;
     emit('close');
@@ -197,6 +236,16 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
     );
   }
   const isGone = () => destroyed || sp.destroyed || internals.destroying;
+  restarter =
+    restartable?.makeRestartable({
+      sp,
+      pc,
+      initiator: options.initiator,
+      clock: options.clock,
+      options: options.iceRestart || {},
+      signal: (data) => emit('signal', data),
+      reconnecting: (reconnecting) => emit('reconnecting', reconnecting),
+    }) ?? null;
 
   // Gathering complete without a single local candidate (every TURN server refused, e.g. expired
   // credentials with iceTransportPolicy 'relay'): ICE can never connect, and browsers leave it
@@ -224,6 +273,8 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
     if (pc.iceGatheringState === 'complete') setTimeout(failUngathered, 0);
   });
 
+  /** Streams sent with `addStream`. */
+  const sent = new Set<MediaStream>();
   const peer: Peer = {
     initiator: options.initiator,
     pc,
@@ -233,16 +284,24 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
     get destroyed() {
       return isGone();
     },
+    get reconnecting() {
+      return !isGone() && (restarter?.reconnecting ?? false);
+    },
     onSignal: (listener) => events.on('signal', listener),
     onConnect: (listener) => events.on('connect', listener),
     onStream: (listener) => events.on('stream', listener),
     onData: (listener) => events.on('data', listener),
+    onReconnecting: (listener) => events.on('reconnecting', listener),
     onClose: (listener) => events.on('close', listener),
     onError: (listener) => events.on('error', listener),
     signal(data) {
       if (isGone()) return;
       try {
         if (typeof data !== 'object' || data === null) throw new TypeError('not an object');
+        if (restarter && restartable?.isRestartRequest(data)) {
+          if (options.initiator) restarter.requested();
+          return;
+        }
         sp.signal(data as SimplePeer.SignalData);
       } catch (error) {
         const wrapped = Object.assign(new Error(`Invalid signal: ${String(error)}`), {
@@ -258,6 +317,19 @@ export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
         return true;
       } catch {
         return false; // the channel closed under us; `close` follows
+      }
+    },
+    addStream(stream) {
+      if (isGone() || sent.has(stream)) return;
+      sent.add(stream);
+      sp.addStream(stream);
+    },
+    removeStream(stream) {
+      if (isGone() || !sent.delete(stream)) return;
+      try {
+        sp.removeStream(stream);
+      } catch {
+        // a track the browser already dropped: nothing left to stop sending
       }
     },
     async replaceTrack(old, next, stream) {

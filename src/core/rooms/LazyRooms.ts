@@ -66,6 +66,16 @@ export class LazyRooms {
     else if (this.loading) void this.loading.then(act, () => undefined);
   }
 
+  /** Sends JSON on the data channel with a mesh room's participant; false when none is open. */
+  sendData(name: string, participantId: string, message: object): boolean {
+    return this.manager?.sendData(name, participantId, message) ?? false;
+  }
+
+  /** The room's peer connections now, by participant id; none before the room code loaded. */
+  connectionsOf(name: string): ReadonlyMap<string, RTCPeerConnection> {
+    return this.manager?.connectionsOf(name) ?? new Map();
+  }
+
   /** Room notifications (every `room.*` method) go to the rooms; false for the others. */
   onNotification(method: string, params: Record<string, unknown>): boolean {
     if (!method.startsWith('room.')) return false;

@@ -1,5 +1,6 @@
 import type { IceServer, RoomMedia, VideoQuality } from '../../protocol/index.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import { MeshScreens } from './MeshScreens.js';
 import { SupervisorSender, type SupervisorSending } from './supervisorSender.js';
 
 /**
@@ -20,6 +21,15 @@ export interface MediaSessionCallbacks {
    * went away). Not reported for `remove()` and `destroy()`.
    */
   onClosed(participantId: string): void;
+  /**
+   * The media path with the participant went down and ICE restarts (true), or it is back
+   * (false). Optional: sessions whose connections do not restart never report it.
+   */
+  onReconnecting?(participantId: string, reconnecting: boolean): void;
+  /** A message from the participant on the data channel (mesh rooms; in-call messages). */
+  onData?(participantId: string, message: unknown): void;
+  /** The participant's screen share arrived, or stopped (null). Mesh rooms only. */
+  onScreenStream?(participantId: string, stream: MediaStream | null): void;
 }
 
 /**
@@ -40,6 +50,15 @@ export interface MediaSession {
   replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void>;
   /** Closes everything (no `onClosed`). The local tracks keep running: they are the caller's. */
   destroy(): void;
+  /** Sends JSON to the participant on the data channel; false (nothing sent) when none is open. */
+  send?(participantId: string, message: object): boolean;
+  /**
+   * Shares `stream` (a screen) with everyone beside the local media; null stops sharing.
+   * Optional: sessions without it (sfu rooms, for now) cannot share a screen.
+   */
+  setScreen?(stream: MediaStream | null): void;
+  /** The peer connections now, by participant id (call quality samples their stats). */
+  connections?(): ReadonlyMap<string, RTCPeerConnection>;
   /**
    * Receives the participant's video at a simulcast layer (an SFU); may come before `add()`.
    * Optional: a mesh has no layers to choose.
@@ -83,9 +102,13 @@ interface Entry {
   seen: Set<string>;
   /** An offer was applied: a second one means the other side made a new peer. */
   offered: boolean;
+  /** The DTLS fingerprint of the first offer: an ICE restart's offer keeps it, a new peer not. */
+  fingerprint: string | undefined;
 }
 
 const isOffer = (data: unknown) => (data as { type?: unknown } | null)?.type === 'offer';
+const fingerprintOf = (data: unknown) =>
+  /a=fingerprint:(\S+ \S+)/.exec(String((data as { sdp?: unknown }).sdp))?.[1];
 
 /** A mesh: one simple-peer connection per other participant, all sending the same local media. */
 export class MeshSession implements MediaSession {
@@ -95,9 +118,16 @@ export class MeshSession implements MediaSession {
   private destroyed = false;
   /** A supervisor's peers: what each one sends. */
   private readonly supervisor: SupervisorSender | null;
+  /** This client's screen share to every peer, and theirs. */
+  private readonly screens: MeshScreens;
 
   constructor(private readonly options: MeshSessionOptions) {
     this.supervisor = options.supervisor ? new SupervisorSender(options.supervisor) : null;
+    const { callbacks } = options;
+    this.screens = new MeshScreens(
+      (participantId, stream) => callbacks.onStream(participantId, stream),
+      (participantId, stream) => callbacks.onScreenStream?.(participantId, stream),
+    );
   }
 
   add(participantId: string, initiator: boolean): void {
@@ -105,7 +135,14 @@ export class MeshSession implements MediaSession {
     // What it sent before we knew it goes to the new peer (remove() forgets it).
     const early = this.early.get(participantId) ?? [];
     this.remove(participantId);
-    const entry: Entry = { initiator, peer: null, inbox: [], seen: new Set(), offered: false };
+    const entry: Entry = {
+      initiator,
+      peer: null,
+      inbox: [],
+      seen: new Set(),
+      offered: false,
+      fingerprint: undefined,
+    };
     this.entries.set(participantId, entry);
     void this.start(participantId, entry);
     for (const data of early) this.signal(participantId, data);
@@ -116,6 +153,7 @@ export class MeshSession implements MediaSession {
     this.entries.delete(participantId);
     this.early.delete(participantId);
     this.supervisor?.detach(participantId);
+    this.screens.detach(participantId);
     entry?.peer?.destroy();
   }
 
@@ -130,14 +168,18 @@ export class MeshSession implements MediaSession {
     }
     const key = JSON.stringify(data);
     if (entry.seen.has(key)) return;
-    if (isOffer(data) && !entry.initiator && entry.offered) {
+    const fresh = isOffer(data) && fingerprintOf(data) !== entry.fingerprint;
+    if (fresh && !entry.initiator && entry.offered) {
       // A fresh offer on a negotiated connection: the other side's peer is new (it lost its
       // session and rejoined). Start over with a new peer for it.
       this.add(participantId, false);
       entry = this.entries.get(participantId)!;
     }
     entry.seen.add(key);
-    if (isOffer(data)) entry.offered = true;
+    if (isOffer(data) && !entry.offered) {
+      entry.offered = true;
+      entry.fingerprint = fingerprintOf(data);
+    }
     if (entry.peer) entry.peer.signal(data);
     else entry.inbox.push(data);
   }
@@ -158,6 +200,21 @@ export class MeshSession implements MediaSession {
 
   setSupervisor(sending: SupervisorSending): void {
     this.supervisor?.set(sending);
+  }
+
+  setScreen(stream: MediaStream | null): void {
+    this.screens.set(stream);
+  }
+
+  send(participantId: string, message: object): boolean {
+    return this.entries.get(participantId)?.peer?.send(message) ?? false;
+  }
+
+  connections(): ReadonlyMap<string, RTCPeerConnection> {
+    const peers = [...this.entries].flatMap(([id, entry]) =>
+      entry.peer ? [[id, entry.peer.pc] as const] : [],
+    );
+    return new Map(peers);
   }
 
   destroy(): void {
@@ -192,8 +249,10 @@ export class MeshSession implements MediaSession {
     entry.peer = peer;
     this.supervisor?.attach(participantId, peer);
     peer.onSignal((data) => current() && callbacks.onSignal(participantId, data));
-    peer.onStream((stream) => current() && callbacks.onStream(participantId, stream));
+    this.screens.attach(participantId, peer, current);
     peer.onConnect(() => current() && callbacks.onConnected(participantId));
+    peer.onReconnecting?.((on) => current() && callbacks.onReconnecting?.(participantId, on));
+    peer.onData((message) => current() && callbacks.onData?.(participantId, message));
     peer.onError(() => undefined); // `close` follows
     peer.onClose(() => {
       if (!current()) return;

@@ -10,9 +10,18 @@ import {
 } from '../../protocol/index.js';
 import { RequestOutbox, type SendOptions } from '../connection/RequestOutbox.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
+import type { DisplayMediaFn } from '../media/captureScreen.js';
 import { LocalMedia } from '../media/LocalMedia.js';
-import type { ClientClock, RelayClientState, RoomJoinOptions, RoomSnapshot } from '../types.js';
+import type { TrackProcessor } from '../media/TrackProcessor.js';
+import type {
+  ClientClock,
+  RelayClientState,
+  RoomJoinOptions,
+  RoomSnapshot,
+  ScreenShareOptions,
+} from '../types.js';
 import { AudioLevelMeter } from './AudioLevelMeter.js';
+import { RoomScreenShares } from './RoomScreenShares.js';
 import type { MediaSession, MediaSessionFactory, SupervisorSending } from './MediaSession.js';
 import {
   initialRoomsState,
@@ -42,6 +51,12 @@ export interface RoomManagerDeps {
   createMediaSession: MediaSessionFactory;
   /** Web Audio, for the active speaker of mesh rooms; none (Node): no audio levels. */
   AudioContext: typeof AudioContext | undefined;
+  /** The client's track processor, for rooms whose options choose none. Default: none. */
+  processTrack?: TrackProcessor | undefined;
+  /** Screen capture for `startRoomScreenShare`. Default: none (sharing fails, saying why). */
+  getDisplayMedia?: DisplayMediaFn | undefined;
+  /** A message from a participant on a mesh room's data channel. Default: dropped. */
+  onPeerData?(name: string, participantId: string, message: unknown): void;
 }
 
 /** A room's media on this client: its local tracks, its peers and its level meter. */
@@ -80,11 +95,18 @@ export class RoomManager {
   private readonly options = new Map<string, RoomJoinOptions>();
   private readonly waiters = new Map<string, ((room: RoomSnapshot) => void)[]>();
   private readonly timers = new Set<unknown>();
+  private readonly screens: RoomScreenShares;
   /** Actions dispatched while effects run wait their turn, so effects run in order. */
   private readonly queue: RoomAction[] = [];
   private dispatching = false;
 
   constructor(private readonly deps: RoomManagerDeps) {
+    this.screens = new RoomScreenShares({
+      getDisplayMedia: deps.getDisplayMedia,
+      room: (name) => this.state.rooms[name],
+      session: (name) => this.session(name),
+      shared: (name, stream) => this.dispatch({ type: 'screenShared', name, stream }),
+    });
     this.outbox = new RequestOutbox({
       clock: deps.clock,
       request: deps.request,
@@ -208,6 +230,24 @@ export class RoomManager {
     this.dispatch({ type: 'connectionLost' });
   }
 
+  startScreenShare(name: string, options: ScreenShareOptions): Promise<void> {
+    return this.screens.start(name, options);
+  }
+
+  stopScreenShare(name: string): void {
+    this.screens.stop(name);
+  }
+
+  /** Sends JSON on the data channel with a participant (mesh rooms); false when none is open. */
+  sendData(name: string, participantId: string, message: object): boolean {
+    return this.media.get(name)?.session?.send?.(participantId, message) ?? false;
+  }
+
+  /** The room's peer connections now, by participant id (for their stats). */
+  connectionsOf(name: string): ReadonlyMap<string, RTCPeerConnection> {
+    return this.media.get(name)?.session?.connections?.() ?? new Map();
+  }
+
   /** Connected (the store says so already): a resumed session, or a fresh one to rejoin on. */
   connected(resumed: boolean): void {
     this.outbox.connected(resumed);
@@ -289,6 +329,7 @@ export class RoomManager {
       case 'setQuality':
         return media?.session?.setQuality?.(effect.participantId, effect.quality);
       case 'stopMedia':
+        this.screens.release(effect.name);
         this.media.delete(effect.name);
         media?.session?.destroy();
         media?.meter?.destroy();
@@ -306,7 +347,7 @@ export class RoomManager {
 
   private async acquire(name: string, attempt: number): Promise<void> {
     const options = this.options.get(name) ?? {};
-    const local = new LocalMedia();
+    const local = new LocalMedia({ room: name }, this.deps.processTrack ?? null);
     this.media.set(name, { local, session: null, meter: null });
     try {
       // Neither audio nor video, and no stream of the app's: this participant only receives.
@@ -354,8 +395,16 @@ export class RoomManager {
         onConnected: (participantId) =>
           this.dispatch({ type: 'peerConnected', name, participantId }),
         onClosed: (participantId) => this.dispatch({ type: 'peerClosed', name, participantId }),
+        onReconnecting: (participantId, reconnecting) =>
+          this.dispatch({ type: 'peerReconnecting', name, participantId, reconnecting }),
+        onData: (participantId, message) => this.deps.onPeerData?.(name, participantId, message),
+        onScreenStream: (participantId, stream) =>
+          this.dispatch({ type: 'peerScreen', name, participantId, stream }),
       },
     });
+    // A rejoin's new session keeps sending the screen being shared.
+    const screen = this.screens.streamOf(name);
+    if (screen) media.session.setScreen?.(screen);
     return media.session;
   }
 

@@ -161,6 +161,14 @@ export class SfuSession implements MediaSession {
     this.options.callbacks.onSignal(participantId, { type: 'quality', quality });
   }
 
+  /** The upload (as SFU_PEER), and each participant received. */
+  connections(): ReadonlyMap<string, RTCPeerConnection> {
+    const legs = [...this.subscriptions].flatMap(([id, s]) =>
+      s.leg ? [[id, s.leg.pc] as const] : [],
+    );
+    return new Map(this.publisher ? [[SFU_PEER, this.publisher.pc], ...legs] : legs);
+  }
+
   destroy(): void {
     this.destroyed = true;
     if (this.publisher) closeQuietly(this.publisher.pc);

@@ -12,6 +12,7 @@ export function newRoomSnapshot(name: string): RoomSnapshot {
     participantId: null,
     participants: {},
     localStream: null,
+    screenStream: null,
     audioMuted: false,
     videoMuted: false,
     activeSpeakerId: null,

@@ -52,6 +52,10 @@ export type RoomAction =
   | { type: 'peerStream'; name: string; participantId: string; stream: MediaStream }
   | { type: 'peerConnected'; name: string; participantId: string }
   | { type: 'peerClosed'; name: string; participantId: string }
+  | { type: 'peerReconnecting'; name: string; participantId: string; reconnecting: boolean }
+  // A participant's screen share arrived or stopped (null); this client's own share
+  | { type: 'peerScreen'; name: string; participantId: string; stream: MediaStream | null }
+  | { type: 'screenShared'; name: string; stream: MediaStream | null }
   // Audio levels in [0, 1] by participant id (the local one included), sampled by the client
   | { type: 'audioLevels'; name: string; levels: Readonly<Record<string, number>> }
   // Timers the reducer asked for (see the `schedule` effect)

@@ -41,7 +41,8 @@ export function roomJoined(
   for (const p of result.participants) {
     const before = previous[p.id];
     const kept = before?.resource === p.resource ? before : undefined;
-    const media = fresh && kept && p.id !== ownId ? { stream: null, connected: false } : {};
+    const media =
+      fresh && kept && p.id !== ownId ? { stream: null, screenStream: null, connected: false } : {};
     const received = kept ? supervisorStreams[p.id] : undefined;
     participants[p.id] = participantSnapshot(
       p,

@@ -151,7 +151,12 @@ export function peerClosed(d: RoomDraft, name: string, id: string): void {
     removeParticipant(d, name, id);
     return;
   }
-  d.patchParticipant(name, id, { connected: false, stream: null });
+  d.patchParticipant(name, id, {
+    connected: false,
+    reconnecting: false,
+    stream: null,
+    screenStream: null,
+  });
   forgetSupervisorStream(d, name, id);
   const again =
     participant?.connected === true &&

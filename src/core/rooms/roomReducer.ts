@@ -98,6 +98,20 @@ function apply(d: RoomDraft, action: RoomAction): void {
       return;
     case 'peerClosed':
       return peerClosed(d, action.name, action.participantId);
+    case 'peerScreen':
+      d.patchParticipant(action.name, action.participantId, { screenStream: action.stream });
+      return;
+    case 'screenShared': {
+      const own = d.room(action.name)?.participantId;
+      d.patchRoom(action.name, { screenStream: action.stream });
+      if (own) d.patchParticipant(action.name, own, { screenStream: action.stream });
+      return;
+    }
+    case 'peerReconnecting':
+      d.patchParticipant(action.name, action.participantId, {
+        reconnecting: action.reconnecting,
+      });
+      return;
     case 'audioLevels':
       return audioLevels(d, action.name, action.levels);
     case 'rejoinGraceOver': {
@@ -228,6 +242,7 @@ function close(
     leftReason: reason,
     error,
     localStream: null,
+    screenStream: null,
     participants: {},
     activeSpeakerId: null,
   });

@@ -7,8 +7,8 @@ import {
 } from '../../protocol/index.js';
 import type { ParamReader } from '../signaling/parseRequest.js';
 
-/** The room methods of the protocol. */
-export type RoomMethod = Extract<Method, `room.${string}`>;
+/** The room methods of the protocol (but `room.message`: see InCallMessages). */
+export type RoomMethod = Exclude<Extract<Method, `room.${string}`>, 'room.message'>;
 
 type Reader<M extends RoomMethod> = (p: ParamReader) => MethodParams<M>;
 

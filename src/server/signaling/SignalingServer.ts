@@ -11,6 +11,7 @@ import {
 } from '../../protocol/index.js';
 import { LocalLegDirectory } from '../rooms/Leg.js';
 import { RoomEngine } from '../rooms/RoomEngine.js';
+import { InCallMessages } from './InCallMessages.js';
 import { RoomManager } from '../rooms/RoomManager.js';
 import { CallManager } from './CallManager.js';
 import { GatewayCalls } from '../sip/GatewayCalls.js';
@@ -138,6 +139,7 @@ export class SignalingServer {
       rooms,
       board: this.board,
       assists: new Assists(engine, limits, options.onAssist),
+      messages: new InCallMessages(engine),
       clock: options.clock,
     };
     this.legs = engine;

@@ -19,6 +19,7 @@ import type { ParamReader } from './parseRequest.js';
 import type { Session } from './Session.js';
 import { authorizeMethod } from './authorize.js';
 import { callNotFound } from './callErrors.js';
+import { readMessage, type InCallMessages } from './InCallMessages.js';
 
 /** What a handler answers: a result, and work to do once the result is sent. */
 export interface Handled {
@@ -36,6 +37,8 @@ export interface Engines {
   board: CallBoard;
   /** Supervisors joining calls. */
   assists: Assists;
+  /** In-call messages through the Relay. */
+  messages: InCallMessages;
   clock: Clock;
 }
 
@@ -103,6 +106,12 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
     if (gateway.owns(request.callId)) return gateway.assist(session, request);
     return assists.assist(session, request);
   },
+  'call.message': ({ gateway, messages }, session, p) => {
+    const callId = p.string('callId');
+    const message = readMessage(p);
+    if (gateway.owns(callId)) throw notBrowsers(gateway, session, callId);
+    return { result: messages.call(session, { callId, ...message }) };
+  },
   'calls.list': ({ board }, session, p) => ({
     result: board.list(session.projectId, p.callsFilter()),
   }),
@@ -132,6 +141,10 @@ const HANDLERS: Partial<Record<Method, Handler>> = {
   'room.mute': room('room.mute'),
   'room.remove': room('room.remove'),
   'room.end': room('room.end'),
+  'room.message': ({ messages }, session, p) => {
+    const roomId = p.string('roomId');
+    return { result: messages.room(session, { roomId, ...readMessage(p) }) };
+  },
 };
 
 /** Runs a method of a session from the table, after the scope check of its METHODS row. */
@@ -159,6 +172,17 @@ function gatewayCall(gateway: GatewayCalls, session: Session, callId: string): s
     ErrorCodes.invalidState,
     'Only calls to SIP endpoints or phone numbers take this request: calls between browsers ' +
       'send DTMF and hold over their data channel, and cannot be transferred.',
+  );
+}
+
+/** A message on a gateway call: its far end is a phone or SIP endpoint, not a browser. */
+function notBrowsers(gateway: GatewayCalls, session: Session, callId: string): RelayRpcError {
+  gatewayCall(gateway, session, callId);
+  return new RelayRpcError(
+    RpcErrorCodes.invalidState,
+    ErrorCodes.invalidState,
+    'Calls to SIP endpoints or phone numbers take no messages: their far end is not a browser. ' +
+      'Send messages in calls between browsers, or in rooms.',
   );
 }
 

@@ -1,11 +1,13 @@
 import type { RawData } from 'ws';
 import {
   ErrorCodes,
+  RelayError,
   RelayRpcError,
   RpcErrorCodes,
   SFU_PEER,
   exceedsDepth,
   isPlainObject,
+  messageBytes,
   normalizeIdentity,
   resourceProblem,
   isAssistMode,
@@ -137,6 +139,24 @@ export class ParamReader {
     const max = this.limits.maxMetadataBytes;
     if (Buffer.byteLength(JSON.stringify(value)) > max) {
       throw this.fail(name, `at most ${max} bytes of JSON (maxMetadataBytes)`);
+    }
+    return value;
+  }
+
+  /**
+   * An in-call message's body: JSON as {@link json}, required, at most `maxMessageBytes` once
+   * serialized (refused with `payload_too_large` before anything is buffered for receivers).
+   */
+  messageBody(name: string): unknown {
+    const value = this.json(name, true);
+    const max = this.limits.maxMessageBytes;
+    const bytes = messageBytes(value);
+    if (bytes > max) {
+      throw new RelayError(
+        ErrorCodes.payloadTooLarge,
+        `${this.method}: "${name}" is ${bytes} bytes of JSON, more than the ${max} a message ` +
+          'may carry (maxMessageBytes). Send a shorter message, or split it.',
+      );
     }
     return value;
   }

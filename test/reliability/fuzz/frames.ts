@@ -120,6 +120,7 @@ export interface FuzzEnv {
     messageBurst: number;
     maxResourceLength: number;
     maxMetadataBytes: number;
+    maxMessageBytes: number;
     maxRoomParticipants: number;
     maxRoomsPerSession: number;
   };
@@ -734,6 +735,7 @@ export class FrameGen {
             'call.hold',
             'call.transfer',
             'call.assist',
+            'call.message',
           ]),
           { callId: badString, signal: 1 },
           this.when([E.invalidParams]),
@@ -764,13 +766,33 @@ export class FrameGen {
         ],
       ],
       ['signal-missing', () => ['call.signal', { callId: ownCall }, this.when([E.invalidParams])]],
+      [
+        'message-missing',
+        () => ['call.message', { callId: ownCall }, this.when([E.invalidParams])],
+      ],
+      [
+        'message-huge',
+        () => [
+          'call.message',
+          // Over maxMessageBytes: payload_too_large, before the call is looked at.
+          { callId: ownCall, body: 'x'.repeat(this.env.limits.maxMessageBytes + r.range(0, 2000)) },
+          this.when([E.invalidRequest]),
+        ],
+      ],
       ['connect-authed', () => ['relay.connect', this.payload(3, 500), [E.invalidState]]],
     ];
     const usable = variants.filter(
       ([sub]) =>
         (m.authed || sub !== 'connect-authed') &&
         (ownCall !== 'none' ||
-          !['answer-own', 'reject-own', 'reject-reason', 'signal-missing'].includes(sub)),
+          ![
+            'answer-own',
+            'reject-own',
+            'reject-reason',
+            'signal-missing',
+            'message-missing',
+            'message-huge',
+          ].includes(sub)),
     );
     const [sub, make] = r.pick(usable);
     const [method, params, accept] = make();

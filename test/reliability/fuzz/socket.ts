@@ -10,7 +10,8 @@ import type { ExpectedReply, Frame, Outcome } from './frames.js';
 /** `error.data.code` each JSON-RPC code may come with (docs/PROTOCOL.md, Errors). */
 const DATA_CODES: Record<number, string[]> = {
   [RpcErrorCodes.parseError]: ['parse_error'],
-  [RpcErrorCodes.invalidRequest]: ['invalid_request'],
+  // payload_too_large: an in-call message over maxMessageBytes.
+  [RpcErrorCodes.invalidRequest]: ['invalid_request', 'payload_too_large'],
   [RpcErrorCodes.methodNotFound]: ['method_not_found'],
   [RpcErrorCodes.invalidParams]: ['invalid_params'],
   [RpcErrorCodes.internal]: ['internal_error'],
