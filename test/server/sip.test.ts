@@ -5,7 +5,7 @@
  * mapped here; media both ways is checked in Chromium (test/browser/sip.test.ts). Runs inside
  * scripts/loopback.sh (its veth pair: Janus's SIP side on 10.77.0.1, sipp on 10.77.0.2).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { systemClock } from '../../src/server/clock.js';
 import {
   sippScenario,
@@ -129,6 +129,11 @@ afterAll(async () => {
 async function far(scenario: string, options: Partial<StartSippOptions> = {}) {
   const sipp = await startSipp({ scenario: sippScenario(scenario), ...options });
   sipps.push(sipp);
+  // What the far end saw is what explains a failure (or a timeout) here.
+  onTestFailed(() => {
+    console.log(`sipp ${scenario} messages:\n${sipp.messages()}`);
+    console.log(`relay stats: ${JSON.stringify(relay.relay.stats())}`);
+  });
   return sipp;
 }
 
