@@ -134,7 +134,36 @@ async function far(scenario: string, options: Partial<StartSippOptions> = {}) {
     console.log(`sipp ${scenario} messages:\n${sipp.messages()}`);
     console.log(`relay stats: ${JSON.stringify(relay.relay.stats())}`);
   });
-  return sipp;
+  // A far end that never finishes must fail here, saying what it saw, before the test timeout.
+  const exited = sipp.exited;
+  return Object.assign(sipp, {
+    exited: within(exited, () => `sipp ${scenario} to exit; it saw:\n${firstLines(sipp)}`),
+  });
+}
+
+/** Each SIP step has its own deadline, well inside the test's, naming what it waited for. */
+const STEP_MS = 12_000;
+
+function within<T>(promise: Promise<T>, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Timed out after ${STEP_MS} ms waiting for ${what()}`)),
+      STEP_MS,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The start line of every SIP message a sipp sent or received, in order. */
+function firstLines(sipp: TestSipp): string {
+  return sipp
+    .messages()
+    .split('\n')
+    .filter(
+      (line) => /^(SIP\/2\.0 \d+|[A-Z]+ sip:)/.test(line) || / message (sent|received)/.test(line),
+    )
+    .join('\n');
 }
 
 async function dial(client: TestClient, to: string): Promise<string> {
@@ -144,7 +173,13 @@ async function dial(client: TestClient, to: string): Promise<string> {
 }
 
 const event = (client: TestClient, method: string, callId: string) =>
-  client.next(method, (p) => p.callId === callId);
+  within(
+    client.next(method, (p) => p.callId === callId),
+    () =>
+      `${method} of ${callId}; the client got: ${client.notifications
+        .map((n) => n.method)
+        .join(', ')}; relay stats: ${JSON.stringify(relay.relay.stats())}`,
+  );
 
 describe('calls to SIP endpoints and phone numbers', () => {
   it('calls a sip: URI: ringing, the answer SDP, answered; hangup sends BYE', async () => {
