@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 import * as relayCommands from './test/browser/relayCommands.js';
 import * as turnCommands from './test/browser/turnCommands.js';
@@ -80,50 +80,16 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
-      {
-        extends: true,
-        plugins: [react()],
-        // Pre-bundled up front: discovering them mid-run reloads the page and duplicates React.
-        optimizeDeps: {
-          include: [
-            'react',
-            'react/jsx-dev-runtime',
-            'react-dom',
-            'react-dom/client',
-            '@tanstack/react-query',
-            'zustand',
-            'zustand/vanilla',
-            'zustand/shallow',
-            'zustand/react/shallow',
-          ],
-        },
-        test: {
-          name: 'browser',
-          include: ['test/browser/**/*.test.{ts,tsx}'],
-          // Each wait inside these tests has its own deadline and says what it waited for; the
-          // test's limit sits above their sum so a slow, loaded machine gets those messages
-          // instead of a bare timeout (browser mode's default is 15 s).
-          testTimeout: 60_000,
-          globalSetup: ['scripts/chromium.mjs', 'test/browser/globalSetup.ts'],
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
-            }),
-            instances: [{ browser: 'chromium' }],
-            // Start, restart and stop Relays from a test page (they run in Node).
-            commands: {
-              ...relayCommands,
-              ...turnCommands,
-              ...janusCommands,
-              ...sipCommands,
-              ...linkCommands,
-            },
-            screenshotFailures: false,
-          },
-        },
-      },
+      browserProject('browser', {
+        include: ['test/browser/**/*.test.{ts,tsx}'],
+      }),
+      // Tests that take the namespace's veth link down (ICE restarts). Every peer and Janus in
+      // the namespace may use that link, so these run in a namespace of their own, one file at a
+      // time: `npm test` runs them after the rest (`vitest run --project outage`).
+      browserProject('outage', {
+        include: ['test/outage/**/*.test.{ts,tsx}'],
+        fileParallelism: false,
+      }),
       {
         extends: true,
         test: {
@@ -165,3 +131,54 @@ export default defineConfig({
     ],
   },
 });
+
+/** Vitest browser mode in Debian's Chromium, with the commands that start servers in Node. */
+function browserProject(
+  name: string,
+  test: { include: string[]; fileParallelism?: boolean },
+): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    plugins: [react()],
+    // Pre-bundled up front: discovering them mid-run reloads the page and duplicates React.
+    optimizeDeps: {
+      include: [
+        'react',
+        'react/jsx-dev-runtime',
+        'react-dom',
+        'react-dom/client',
+        '@tanstack/react-query',
+        'zustand',
+        'zustand/vanilla',
+        'zustand/shallow',
+        'zustand/react/shallow',
+      ],
+    },
+    test: {
+      name,
+      ...test,
+      // Each wait inside these tests has its own deadline and says what it waited for; the
+      // test's limit sits above their sum so a slow, loaded machine gets those messages
+      // instead of a bare timeout (browser mode's default is 15 s).
+      testTimeout: 60_000,
+      globalSetup: ['scripts/chromium.mjs', 'test/browser/globalSetup.ts'],
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: playwright({
+          launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
+        }),
+        instances: [{ browser: 'chromium' }],
+        // Start, restart and stop Relays from a test page (they run in Node).
+        commands: {
+          ...relayCommands,
+          ...turnCommands,
+          ...janusCommands,
+          ...sipCommands,
+          ...linkCommands,
+        },
+        screenshotFailures: false,
+      },
+    },
+  };
+}

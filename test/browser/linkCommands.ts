@@ -45,10 +45,19 @@ async function assertInTestNamespace(): Promise<void> {
 
 /** Takes `link` (va or vb) down (removing its address) or up (restoring it). */
 export const setLink: BrowserCommand<[link: Link, state: 'up' | 'down']> = async (
-  _,
+  context,
   link,
   state,
 ) => {
+  // Every peer and Janus in the namespace may be using the link: only tests that run alone in a
+  // namespace of their own may cut it (the outage project, one file at a time).
+  const project = context.project.name;
+  if (!project.startsWith('outage')) {
+    throw new Error(
+      `setLink: taking links down would break the tests running beside this one (project ${project}). ` +
+        'Put the test in test/outage/ (npm run test:outage runs it alone).',
+    );
+  }
   if (!Object.hasOwn(LINKS, link) || (state !== 'up' && state !== 'down')) {
     throw new Error(`setLink: only va or vb, up or down (got ${String(link)} ${String(state)}).`);
   }

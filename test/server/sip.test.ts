@@ -5,6 +5,9 @@
  * mapped here; media both ways is checked in Chromium (test/browser/sip.test.ts). Runs inside
  * scripts/loopback.sh (its veth pair: Janus's SIP side on 10.77.0.1, sipp on 10.77.0.2).
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { systemClock } from '../../src/server/clock.js';
 import {
@@ -84,7 +87,7 @@ const sipps: TestSipp[] = [];
 
 beforeAll(async () => {
   [janus, trunk, registrar] = await Promise.all([
-    startJanus({ plugins: ['sip'] }),
+    startJanus({ plugins: ['sip'], logLevel: 4 }),
     startSipp({ scenario: sippScenario('uas-echo'), calls: 100 }),
     startSipp({ scenario: sippScenario('registrar'), calls: 100 }),
   ]);
@@ -133,12 +136,32 @@ async function far(scenario: string, options: Partial<StartSippOptions> = {}) {
   onTestFailed(() => {
     console.log(`sipp ${scenario} messages:\n${sipp.messages()}`);
     console.log(`relay stats: ${JSON.stringify(relay.relay.stats())}`);
+    console.log(`UDP sockets on the veth pair:\n${udpSockets()}`);
+    console.log(`janus.log:\n${janusLogTail(60)}`);
   });
   // A far end that never finishes must fail here, saying what it saw, before the test timeout.
   const exited = sipp.exited;
   return Object.assign(sipp, {
     exited: within(exited, () => `sipp ${scenario} to exit; it saw:\n${firstLines(sipp)}`),
   });
+}
+
+/** Who holds which UDP port on 10.77.0.x: a SIP message lost in the namespace shows here. */
+function udpSockets(): string {
+  try {
+    return execFileSync('ss', ['-uanp'], { encoding: 'utf8', timeout: 5_000 })
+      .split('\n')
+      .filter((line) => line.includes('10.77.0.'))
+      .join('\n');
+  } catch (error) {
+    return `(ss failed: ${String(error)})`;
+  }
+}
+
+function janusLogTail(lines: number): string {
+  const path = join(janus.dir, 'janus.log');
+  if (!existsSync(path)) return `(no ${path})`;
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 /** Each SIP step has its own deadline, well inside the test's, naming what it waited for. */

@@ -1,6 +1,7 @@
 /**
  * ICE restarts in Chromium (issue 17): a call, and a mesh room, on the namespace's veth address
- * only, survive the link going down and up, and a network change (`online`) restarts ICE.
+ * only, survive the link going down and up, and a network change (`online`) restarts ICE. In the
+ * outage project: it cuts the link every peer in the namespace may be using.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
@@ -12,9 +13,9 @@ import {
   type RelayClient,
 } from 'relaycall/core';
 import { createPeer } from '../../src/core/peer/createPeer.js';
-import { until } from './faultKit.js';
-import { fetchTestToken, ringingCall } from './helpers.js';
-import { remotes, roomToken } from './roomKit.js';
+import { until } from '../browser/faultKit.js';
+import { fetchTestToken, ringingCall } from '../browser/helpers.js';
+import { remotes, roomToken } from '../browser/roomKit.js';
 
 /** The veth address every peer must use: 10.77.0.1 (va), taken down and up by the tests. */
 const onVeth = (candidate: string) => / 10\.77\.0\.1 \d+ typ /.test(candidate);
