@@ -11,7 +11,6 @@ import {
 import { RequestOutbox, type SendOptions } from '../connection/RequestOutbox.js';
 import type { RequestFn } from '../connection/RpcConnection.js';
 import type { DisplayMediaFn } from '../media/captureScreen.js';
-import { LocalMedia } from '../media/LocalMedia.js';
 import type { TrackProcessor } from '../media/TrackProcessor.js';
 import type {
   ClientClock,
@@ -20,9 +19,8 @@ import type {
   RoomSnapshot,
   ScreenShareOptions,
 } from '../types.js';
-import { AudioLevelMeter } from './AudioLevelMeter.js';
-import { RoomScreenShares } from './RoomScreenShares.js';
-import type { MediaSession, MediaSessionFactory, SupervisorSending } from './MediaSession.js';
+import type { MediaSessionFactory, SupervisorSending } from './MediaSession.js';
+import { RoomMediaManager, asRelayError, isMediaEffect } from './RoomMediaManager.js';
 import {
   initialRoomsState,
   type RoomAction,
@@ -59,15 +57,6 @@ export interface RoomManagerDeps {
   onPeerData?(name: string, participantId: string, message: unknown): void;
 }
 
-/** A room's media on this client: its local tracks, its peers and its level meter. */
-interface RoomMediaState {
-  local: LocalMedia;
-  session: MediaSession | null;
-  meter: AudioLevelMeter | null;
-  /** This client supervises the room: what it sends. */
-  supervisor?: SupervisorSending;
-}
-
 const ROOM_EVENTS = new Set<string>([
   'room.joined',
   'room.updated',
@@ -91,22 +80,20 @@ export type RoomMethod = Extract<Method, 'room.invite' | 'room.mute' | 'room.rem
 export class RoomManager {
   private state: RoomsState = initialRoomsState();
   private readonly outbox: RequestOutbox;
-  private readonly media = new Map<string, RoomMediaState>();
+  private readonly media: RoomMediaManager;
   private readonly options = new Map<string, RoomJoinOptions>();
   private readonly waiters = new Map<string, ((room: RoomSnapshot) => void)[]>();
   private readonly timers = new Set<unknown>();
-  private readonly screens: RoomScreenShares;
   /** Actions dispatched while effects run wait their turn, so effects run in order. */
   private readonly queue: RoomAction[] = [];
   private dispatching = false;
 
   constructor(private readonly deps: RoomManagerDeps) {
-    this.screens = new RoomScreenShares({
-      getDisplayMedia: deps.getDisplayMedia,
-      room: (name) => this.state.rooms[name],
-      session: (name) => this.session(name),
-      shared: (name, stream) => this.dispatch({ type: 'screenShared', name, stream }),
-    });
+    this.media = new RoomMediaManager(
+      deps,
+      (name) => this.state.rooms[name],
+      (action) => this.dispatch(action),
+    );
     this.outbox = new RequestOutbox({
       clock: deps.clock,
       request: deps.request,
@@ -198,23 +185,16 @@ export class RoomManager {
   assist(result: RoomJoinResult, sending: SupervisorSending, stream: MediaStream | null) {
     const { name } = result;
     const room = this.state.rooms[name];
-    const media = this.media.get(name);
-    if (room && room.state !== 'left' && this.state.internal[name]?.assisting && media) {
-      media.supervisor = sending;
-      media.session?.setSupervisor?.(sending);
+    const live = room !== undefined && room.state !== 'left';
+    if (live && this.state.internal[name]?.assisting && this.media.setSupervisor(name, sending)) {
       this.dispatch({ type: 'assistChanged', result, stream });
-    } else if (room && room.state !== 'left') {
+    } else if (live) {
       throw new RelayError(
         ErrorCodes.invalidState,
         `This client is in the room "${name}" as a participant: it cannot also assist it. Leave the room first.`,
       );
     } else {
-      this.media.set(name, {
-        local: new LocalMedia(),
-        session: null,
-        meter: null,
-        supervisor: sending,
-      });
+      this.media.assisting(name, sending);
       this.dispatch({ type: 'assistJoined', result, stream });
     }
     return this.state.rooms[name];
@@ -231,21 +211,21 @@ export class RoomManager {
   }
 
   startScreenShare(name: string, options: ScreenShareOptions): Promise<void> {
-    return this.screens.start(name, options);
+    return this.media.startScreenShare(name, options);
   }
 
   stopScreenShare(name: string): void {
-    this.screens.stop(name);
+    this.media.screens.stop(name);
   }
 
   /** Sends JSON on the data channel with a participant (mesh rooms); false when none is open. */
   sendData(name: string, participantId: string, message: object): boolean {
-    return this.media.get(name)?.session?.send?.(participantId, message) ?? false;
+    return this.media.sendData(name, participantId, message);
   }
 
   /** The room's peer connections now, by participant id (for their stats). */
   connectionsOf(name: string): ReadonlyMap<string, RTCPeerConnection> {
-    return this.media.get(name)?.session?.connections?.() ?? new Map();
+    return this.media.connectionsOf(name);
   }
 
   /** Connected (the store says so already): a resumed session, or a fresh one to rejoin on. */
@@ -288,16 +268,19 @@ export class RoomManager {
     for (const effect of effects) this.run(effect);
     if (state.rooms !== before.rooms) {
       this.settleWaiters();
-      this.measure();
+      this.media.measure();
     }
   }
 
   private run(effect: RoomEffect): void {
-    const media =
-      'name' in effect && effect.name !== null ? this.media.get(effect.name) : undefined;
+    if (isMediaEffect(effect)) return this.media.run(effect);
     switch (effect.type) {
       case 'acquireMedia':
-        return void this.acquire(effect.name, effect.attempt);
+        return void this.media.acquire(
+          effect.name,
+          effect.attempt,
+          this.options.get(effect.name) ?? {},
+        );
       case 'join':
         return void this.join(effect);
       case 'request': {
@@ -307,33 +290,6 @@ export class RoomManager {
       }
       case 'dropRequests':
         return this.outbox.drop(effect.name);
-      case 'createPeer':
-        return this.session(effect.name)?.add(effect.participantId, effect.initiator);
-      case 'destroyPeer':
-        return media?.session?.remove(effect.participantId);
-      case 'signalPeer':
-        return this.session(effect.name)?.signal(effect.participantId, effect.signal);
-      case 'setTrackEnabled':
-        media?.local.setEnabled(effect.kind, effect.enabled);
-        return media?.session?.setTrackEnabled(effect.kind, effect.enabled);
-      case 'resetMedia': {
-        if (!media) return;
-        media.session?.destroy();
-        media.session = null;
-        const session = this.session(effect.name);
-        for (const [id, quality] of Object.entries(effect.qualities)) {
-          session?.setQuality?.(id, quality);
-        }
-        return;
-      }
-      case 'setQuality':
-        return media?.session?.setQuality?.(effect.participantId, effect.quality);
-      case 'stopMedia':
-        this.screens.release(effect.name);
-        this.media.delete(effect.name);
-        media?.session?.destroy();
-        media?.meter?.destroy();
-        return media?.local.release();
       case 'schedule': {
         const timer = this.deps.clock.setTimeout(() => {
           this.timers.delete(timer);
@@ -342,20 +298,6 @@ export class RoomManager {
         this.timers.add(timer);
         return;
       }
-    }
-  }
-
-  private async acquire(name: string, attempt: number): Promise<void> {
-    const options = this.options.get(name) ?? {};
-    const local = new LocalMedia({ room: name }, this.deps.processTrack ?? null);
-    this.media.set(name, { local, session: null, meter: null });
-    try {
-      // Neither audio nor video, and no stream of the app's: this participant only receives.
-      const none = options.audio === false && options.video === false && !options.localStream;
-      const stream = none ? null : await local.acquire(this.deps.mediaDevices, options);
-      this.dispatch({ type: 'mediaReady', name, attempt, stream });
-    } catch (error) {
-      this.dispatch({ type: 'mediaFailed', name, attempt, error: asRelayError(error) });
     }
   }
 
@@ -379,35 +321,6 @@ export class RoomManager {
     }
   }
 
-  /** The room's MediaSession, made on first use with the room's local media. */
-  private session(name: string): MediaSession | null {
-    const media = this.media.get(name);
-    if (!media) return null;
-    media.session ??= this.deps.createMediaSession({
-      media: this.state.rooms[name]?.media ?? 'mesh',
-      stream: media.supervisor ? null : media.local.stream,
-      ...(media.supervisor ? { supervisor: media.supervisor } : {}),
-      callbacks: {
-        onSignal: (participantId, signal) =>
-          this.dispatch({ type: 'peerSignal', name, participantId, signal }),
-        onStream: (participantId, stream) =>
-          this.dispatch({ type: 'peerStream', name, participantId, stream }),
-        onConnected: (participantId) =>
-          this.dispatch({ type: 'peerConnected', name, participantId }),
-        onClosed: (participantId) => this.dispatch({ type: 'peerClosed', name, participantId }),
-        onReconnecting: (participantId, reconnecting) =>
-          this.dispatch({ type: 'peerReconnecting', name, participantId, reconnecting }),
-        onData: (participantId, message) => this.deps.onPeerData?.(name, participantId, message),
-        onScreenStream: (participantId, stream) =>
-          this.dispatch({ type: 'peerScreen', name, participantId, stream }),
-      },
-    });
-    // A rejoin's new session keeps sending the screen being shared.
-    const screen = this.screens.streamOf(name);
-    if (screen) media.session.setScreen?.(screen);
-    return media.session;
-  }
-
   /** Resolves the joinRoom() promises of rooms that are joined or left. */
   private settleWaiters(): void {
     for (const [name, waiters] of this.waiters) {
@@ -418,34 +331,4 @@ export class RoomManager {
       for (const resolve of waiters) resolve(settled);
     }
   }
-
-  /**
-   * Points each mesh room's level meter at its participants' streams (where Web Audio exists).
-   * In sfu rooms the media server tells who talks.
-   */
-  private measure(): void {
-    const AudioContextClass = this.deps.AudioContext;
-    if (!AudioContextClass) return;
-    for (const [name, media] of this.media) {
-      const room = this.state.rooms[name];
-      if (room?.media === 'sfu') continue;
-      const streams = new Map<string, MediaStream>();
-      for (const p of Object.values(room?.participants ?? {})) {
-        if (p.stream) streams.set(p.id, p.stream);
-      }
-      if (streams.size === 0 && !media.meter) continue;
-      media.meter ??= new AudioLevelMeter(this.deps.clock, AudioContextClass, (levels) =>
-        this.dispatch({ type: 'audioLevels', name, levels }),
-      );
-      media.meter.setStreams(streams);
-    }
-  }
-}
-
-function asRelayError(error: unknown): RelayError {
-  return error instanceof RelayError
-    ? error
-    : new RelayError(ErrorCodes.internal, 'Joining the room failed unexpectedly.', {
-        cause: error,
-      });
 }
