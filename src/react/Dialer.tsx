@@ -1,6 +1,7 @@
 'use client';
 import { useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { gatewayOf, type CallOptions } from '../core/index.js';
+import { DialerActions } from './DialerActions.js';
 import { DialerIncoming } from './DialerIncoming.js';
 import { DIALER_IN_PROGRESS, dialable, dialerMedia } from './dialTarget.js';
 import { DialerKeypad, isDialerKey } from './DialerKeypad.js';
@@ -107,31 +108,13 @@ export function Dialer(props: DialerProps) {
           onChange={(event) => setValue(event.target.value)}
         />
         <DialerKeypad labels={labels} disabled={inProgress && !dtmf} onPress={press} />
-        <div className="relaycall-dialer__actions">
-          {/* Distinct keys: a click that hangs up must not land on a re-typed submit button. */}
-          {/* While a call rings in and none is in progress, only Accept and Decline apply. */}
-          {ringing && !inProgress ? null : inProgress ? (
-            <button
-              key="hangup"
-              type="button"
-              className="relaycall-dialer__hangup"
-              aria-label={labels.hangUp}
-              onClick={call.hangup}
-            >
-              {labels.hangUp}
-            </button>
-          ) : (
-            <button
-              key="call"
-              type="submit"
-              className="relaycall-dialer__call"
-              aria-label={labels.call}
-              disabled={!canCall || typed === ''}
-            >
-              {labels.call}
-            </button>
-          )}
-        </div>
+        <DialerActions
+          labels={labels}
+          inProgress={inProgress}
+          ringing={Boolean(ringing)}
+          canCall={canCall && typed !== ''}
+          onHangup={call.hangup}
+        />
       </form>
       {ringing && (
         <DialerIncoming
