@@ -72,11 +72,12 @@ export interface RelayClientOptions {
    */
   quality?: QualityOptions;
   /**
-   * Calls between browsers and mesh rooms survive network changes: once connected, an ICE
-   * failure, ICE `disconnected` for `graceMs` or a network change (`online`) restarts ICE while
-   * the call stays `active` (`reconnecting` is true meanwhile); the call ends `disconnected`
-   * only after `maxAttempts` restarts fail. `false`: end the call on the first ICE failure.
-   * Default: `{}` (3 s grace, 3 attempts of 10 s each).
+   * Calls between browsers, rooms (mesh and sfu) and gateway calls (phone numbers, `sip:` URIs: the
+   * browser offers each restart, a re-INVITE on the SIP side) survive network changes: once
+   * connected, an ICE failure, ICE `disconnected` for `graceMs` or a network change (`online`)
+   * restarts ICE while the call stays `active` (`reconnecting` is true meanwhile); the call ends
+   * `disconnected` only after `maxAttempts` restarts fail. `false`: end the call on the first ICE
+   * failure. Default: `{}` (3 s grace, 3 attempts of 10 s each).
    */
   iceRestart?: IceRestartOptions | false;
   /** Random numbers in [0, 1) for the reconnect jitter. Default: Math.random. */

@@ -60,6 +60,9 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
       options.createGatewayPeer ?? (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
     return create({ ...peerOptions, iceTransportPolicy });
   };
+  // Gateway calls restart ICE as browser calls do; supervision links (browser to browser) do not.
+  const gatewayCallPeer: typeof createGatewayPeer = (peerOptions) =>
+    gatewayPeer({ ...peerOptions, clock, iceRestart: options.iceRestart ?? {} });
   // Messages reach calls and rooms made below, once made.
   const messages: LazyMessaging = new LazyMessaging({
     store,
@@ -75,7 +78,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     onMessage: (callId, message) => messages.fromCallPeer(callId, message),
     mediaDevices,
     createPeer: peer,
-    createGatewayPeer: gatewayPeer,
+    createGatewayPeer: gatewayCallPeer,
     getDisplayMedia,
     noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
     iceServers,
@@ -96,6 +99,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     iceServers,
     createPeer: peer,
     iceTransportPolicy,
+    iceRestart: options.iceRestart,
     AudioContext,
     processTrack: options.processTrack,
     onPeerData: (name, participantId, message) =>

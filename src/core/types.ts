@@ -441,9 +441,9 @@ export interface RelayClient extends SupervisionApi, QualityApi, MessagesApi {
    */
   removeParticipant(name: string, participantId: string): Promise<void>;
   /**
-   * Shares a screen, window or tab with everyone in a joined `mesh` room, beside the camera (see
-   * `startScreenShare`: the same picker, options and errors). Each participant gets it as the
-   * sharer's `screenStream`. `sfu` rooms reject with `screen_share_failed` (not supported yet).
+   * Shares a screen, window or tab with everyone in a joined room (`mesh` or `sfu`), beside the
+   * camera (see `startScreenShare`: the same picker, options and errors). Each participant gets
+   * it as the sharer's `screenStream`. A monitoring supervisor is refused with `invalid_state`.
    */
   startRoomScreenShare(name: string, options?: ScreenShareOptions): Promise<void>;
   /** Stops sharing the screen in a room. Does nothing when not sharing. */

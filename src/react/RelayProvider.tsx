@@ -62,9 +62,9 @@ export interface RelayProviderProps {
    */
   quality?: QualityOptions;
   /**
-   * How calls and mesh rooms restart ICE to survive network changes (`RelayClientOptions`'s
-   * `iceRestart`); `false`: end a call on its first ICE failure. Default: `{}` (3 s grace,
-   * 3 attempts of 10 s each). Read once per provider.
+   * How calls and rooms (mesh and sfu) restart ICE to survive network changes
+   * (`RelayClientOptions`'s `iceRestart`); `false`: end a call on its first ICE failure.
+   * Default: `{}` (3 s grace, 3 attempts of 10 s each). Read once per provider.
    */
   iceRestart?: IceRestartOptions | false;
   /**

@@ -19,7 +19,7 @@ export interface UseRoomScreenShareResult {
   stop: () => void;
   /**
    * Why the last `start()` failed, until the next one: `screen_share_cancelled`,
-   * `screen_share_failed` (also: an `sfu` room) or `invalid_state` (not joined).
+   * `screen_share_failed` or `invalid_state` (not joined, or a monitoring supervisor).
    */
   error: RelayError | null;
 }

@@ -21,6 +21,12 @@ export interface StartJanusOptions {
   logLevel?: number;
   /** Path of the janus binary. Default 'janus' on PATH (Debian: /usr/bin/janus). */
   binary?: string;
+  /**
+   * Address the SIP plugin uses for SIP and RTP (its `local_ip`). Default '10.77.0.1' (va of
+   * scripts/loopback.sh's veth pair); '10.77.0.2' keeps them off va, e.g. while a test takes va
+   * down to cut only the WebRTC side.
+   */
+  sipLocalIp?: string;
 }
 
 export interface TestJanus {
@@ -110,6 +116,7 @@ function writeConfig(
     rtpPorts: [number, number];
     plugins: readonly ('videoroom' | 'sip')[];
     logLevel: number;
+    sipLocalIp: string;
   },
 ): void {
   const wanted = new Set<string>(settings.plugins.map((plugin) => PLUGIN_FILES[plugin]));
@@ -175,7 +182,7 @@ admin: {
     writeFileSync(
       join(dir, 'janus.plugin.sip.jcfg'),
       `general: {
-  local_ip = "10.77.0.1"
+  local_ip = ${jcfgString(settings.sipLocalIp)}
   keepalive_interval = 120
   behind_nat = false
   register_ttl = 3600
@@ -327,7 +334,7 @@ async function waitUntilReady(url: string, dir: string, running: Running, binary
 }
 
 function check(options: StartJanusOptions): void {
-  const { port, rtpPorts, logLevel, plugins, secret, host } = options;
+  const { port, rtpPorts, logLevel, plugins, secret, host, sipLocalIp } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new TypeError(`startJanus: port ${port} is not a TCP port: pass 0-65535 (0 picks one).`);
   }
@@ -357,6 +364,11 @@ function check(options: StartJanusOptions): void {
   if (host !== undefined && !/^[0-9a-fA-F.:]+$/.test(host)) {
     throw new TypeError(`startJanus: host ${JSON.stringify(host)} must be an IP address.`);
   }
+  if (sipLocalIp !== undefined && !/^[0-9a-fA-F.:]+$/.test(sipLocalIp)) {
+    throw new TypeError(
+      `startJanus: sipLocalIp ${JSON.stringify(sipLocalIp)} must be an IP address.`,
+    );
+  }
 }
 
 /**
@@ -377,6 +389,7 @@ export async function startJanus(options: StartJanusOptions = {}): Promise<TestJ
     rtpPorts: options.rtpPorts ?? ([20000, 20199] as [number, number]),
     plugins: options.plugins ?? ['videoroom' as const],
     logLevel: options.logLevel ?? 3,
+    sipLocalIp: options.sipLocalIp ?? '10.77.0.1',
   };
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'relaycall-janus-'));

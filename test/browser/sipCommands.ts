@@ -114,11 +114,14 @@ async function closeHttp(http: Server): Promise<void> {
  * Janus (sip plugin), the two trunks' sipps and the Relay; resolves once the gateway is up and
  * the Relay registered at the registrar.
  */
-export const startSipRelay: BrowserCommand<[]> = async () => {
+export const startSipRelay: BrowserCommand<[options?: { sipLocalIp?: string }]> = async (
+  _,
+  options = {},
+) => {
   const started: { stop(): Promise<void> }[] = [];
   try {
     const [janus, trunk, registrar] = await Promise.all([
-      startJanus({ plugins: ['sip'] }).then((j) => (started.push(j), j)),
+      startJanus({ plugins: ['sip'], ...options }).then((j) => (started.push(j), j)),
       startSipp({ scenario: sippScenario('uas-echo'), calls: 100 }).then(
         (s) => (started.push(s), s),
       ),
@@ -256,7 +259,8 @@ export interface SipRelayHandle {
 // These commands, callable from test pages (test/browser/sip.test.ts).
 declare module 'vitest/browser' {
   interface BrowserCommands {
-    startSipRelay(): Promise<SipRelayHandle>;
+    /** `sipLocalIp`: where Janus's SIP side is (startJanus's option; default 10.77.0.1). */
+    startSipRelay(options?: { sipLocalIp?: string }): Promise<SipRelayHandle>;
     /** sipp running test/sipp/<scenario>.xml, bound to 10.77.0.2; stopped with the Relay. */
     startSippFar(
       id: string,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SIMULCAST_ENCODINGS, SfuSession } from '../../src/core/rooms/SfuSession.js';
+import { ManualClock } from '../../src/testing/ManualClock.js';
 
 type Listener = (event: unknown) => void;
 
@@ -19,6 +20,7 @@ class FakePeerConnection {
   }[] = [];
   signalingState: RTCSignalingState = 'stable';
   connectionState: RTCPeerConnectionState = 'new';
+  iceConnectionState: RTCIceConnectionState = 'new';
   closed = false;
   private readonly listeners = new Map<string, Listener[]>();
   private offers = 0;
@@ -40,6 +42,11 @@ class FakePeerConnection {
     this.fire('connectionstatechange');
   }
 
+  ice(state: RTCIceConnectionState) {
+    this.iceConnectionState = state;
+    this.fire('iceconnectionstatechange');
+  }
+
   addTransceiver(track: MediaStreamTrack, init: RTCRtpTransceiverInit) {
     this.transceivers.push({ track, init });
     const sender = {
@@ -56,8 +63,8 @@ class FakePeerConnection {
     return this.senders;
   }
 
-  async createOffer() {
-    this.calls.push('createOffer');
+  async createOffer(options: RTCOfferOptions = {}) {
+    this.calls.push(options.iceRestart ? 'createOffer iceRestart' : 'createOffer');
     this.offers += 1;
     return { type: 'offer', sdp: `publish-${this.offers}` };
   }
@@ -104,7 +111,10 @@ const track = (kind: string) =>
   ({ id: `${kind}-${++ids}`, kind, enabled: true }) as unknown as MediaStreamTrack;
 
 /** A session on fake connections, with the local media given, recording what it reports. */
-function session(stream: FakeStream | null = new FakeStream([track('audio'), track('video')])) {
+function session(
+  stream: FakeStream | null = new FakeStream([track('audio'), track('video')]),
+  clock = new ManualClock(),
+) {
   FakePeerConnection.made = [];
   const told: string[] = [];
   const streams: FakeStream[] = [];
@@ -114,6 +124,13 @@ function session(stream: FakeStream | null = new FakeStream([track('audio'), tra
     iceServers: () => [{ urls: 'turn:turn.test', username: 'u', credential: 'c' }],
     RTCPeerConnection: FakePeerConnection as unknown as typeof RTCPeerConnection,
     MediaStream: FakeStream as unknown as typeof MediaStream,
+    clock,
+    iceRestart: {
+      graceMs: 1000,
+      attemptTimeoutMs: 5000,
+      maxAttempts: 2,
+      onNetworkChange: () => () => {},
+    },
     callbacks: {
       onSignal: (id, data) => told.push(`${id} ${JSON.stringify(data)}`),
       onStream: (id, received) => {
@@ -122,6 +139,8 @@ function session(stream: FakeStream | null = new FakeStream([track('audio'), tra
       },
       onConnected: (id) => told.push(`connected ${id}`),
       onClosed: (id) => told.push(`closed ${id}`),
+      onReconnecting: (id, on) => told.push(`reconnecting ${id} ${on}`),
+      onScreenStream: (id, received) => told.push(`screen ${id} ${received ? 'on' : 'off'}`),
     },
   });
   const made = FakePeerConnection.made;
@@ -307,6 +326,163 @@ describe('the sfu session', () => {
     await sfu.replaceTrack(video!, next);
     expect(made[0]!.calls).toContain(`replaceTrack ${next.id}`);
     expect(stream!.getTracks()).toEqual([audio, next]);
+  });
+});
+
+describe('the sfu session: screen shares', () => {
+  it('shares in a second upload, without simulcast, and unpublishes it on stop', async () => {
+    const { sfu, told, made } = session();
+    await flush();
+    const screen = new FakeStream([track('video'), track('audio')]);
+    sfu.setScreen(screen as unknown as MediaStream);
+    await flush();
+    expect(made).toHaveLength(2);
+    // The share as it is, its audio too.
+    expect(made[1]!.transceivers.map(({ track: t, init }) => [t.kind, init])).toEqual([
+      ['video', { direction: 'sendonly', streams: [screen] }],
+      ['audio', { direction: 'sendonly', streams: [screen] }],
+    ]);
+    expect(told.at(-1)).toBe('@sfu {"type":"offer","sdp":"publish-1","screen":true}');
+    // The answers go to their own uploads.
+    sfu.signal('@sfu', { type: 'answer', sdp: 'screen-answer', screen: true });
+    sfu.signal('@sfu', { type: 'answer', sdp: 'camera-answer' });
+    await flush();
+    expect(made[0]!.calls).toContain('remote answer camera-answer');
+    expect(made[1]!.calls).toContain('remote answer screen-answer');
+    made[1]!.fire('icecandidate', candidate('share'));
+    expect(told.at(-1)).toBe(
+      '@sfu {"type":"candidate","candidate":{"candidate":"share"},"screen":true}',
+    );
+    // The stats sample the camera's upload.
+    expect(sfu.connections().get('@sfu')).toBe(made[0]);
+
+    sfu.setScreen(null);
+    expect(made[1]!.closed).toBe(true);
+    expect(made[0]!.closed).toBe(false);
+    expect(told.at(-1)).toBe('@sfu {"type":"unpublish","screen":true}');
+    // A refused share closes only the share.
+    sfu.setScreen(screen as unknown as MediaStream);
+    await flush();
+    sfu.signal('@sfu', { type: 'error', screen: true, message: 'no' });
+    expect(made[2]!.closed).toBe(true);
+    expect(made[0]!.closed).toBe(false);
+    expect(told.some((t) => t.startsWith('closed'))).toBe(false);
+  });
+
+  it("receives a participant's share in a connection of its own, until it ends", async () => {
+    const { sfu, told, made } = session(null);
+    sfu.add('p-a');
+    sfu.signal('p-a', { type: 'offer', sdp: 'camera' });
+    sfu.signal('p-a', { type: 'offer', sdp: 'share', screen: true });
+    sfu.signal('p-a', { type: 'candidate', candidate: { candidate: 's1' }, screen: true });
+    await flush();
+    expect(made).toHaveLength(2);
+    expect(made[1]!.calls).toEqual([
+      'remote offer share',
+      'candidate s1',
+      'createAnswer',
+      'local answer',
+    ]);
+    expect(told).toContain('p-a {"type":"answer","sdp":"subscribe-answer","screen":true}');
+    made[1]!.fire('track', { track: track('video'), streams: [] });
+    made[1]!.connection('connected');
+    expect(told.slice(-1)).toEqual(['screen p-a on']);
+    expect(sfu.connections().get('p-a')).toBe(made[0]);
+
+    sfu.signal('p-a', { type: 'ended', screen: true });
+    expect(made[1]!.closed).toBe(true);
+    expect(made[0]!.closed).toBe(false);
+    expect(told.at(-1)).toBe('screen p-a off');
+    // A failed share goes alone; the camera's subscription stays.
+    sfu.signal('p-a', { type: 'offer', sdp: 'share-2', screen: true });
+    await flush();
+    made[2]!.connection('failed');
+    expect(made[0]!.closed).toBe(false);
+    expect(told.at(-1)).toBe('screen p-a off');
+    expect(told.some((t) => t.startsWith('closed') || t.includes('unsubscribe'))).toBe(false);
+    // Removing the participant closes both.
+    sfu.signal('p-a', { type: 'offer', sdp: 'share-3', screen: true });
+    await flush();
+    sfu.remove('p-a');
+    expect(made.every((pc) => pc.closed)).toBe(true);
+  });
+});
+
+describe('the sfu session: ICE restarts', () => {
+  it('restarts an upload with a new offer on the same connection', async () => {
+    const clock = new ManualClock();
+    const { sfu, told, made } = session(undefined, clock);
+    await flush();
+    const upload = made[0]!;
+    sfu.signal('@sfu', { type: 'answer', sdp: 'first' });
+    await flush();
+    upload.ice('connected');
+    upload.ice('disconnected');
+    clock.advance(999);
+    expect(upload.calls).not.toContain('createOffer iceRestart');
+    clock.advance(1);
+    await flush();
+    expect(upload.calls).toContain('createOffer iceRestart');
+    expect(told.at(-1)).toBe('@sfu {"type":"offer","sdp":"publish-2","restart":true}');
+    expect(told).toContain('reconnecting @sfu true');
+    // Still down after the attempt's time: another offer. The first one's answer is stale.
+    clock.advance(5000);
+    await flush();
+    expect(told.at(-1)).toBe('@sfu {"type":"offer","sdp":"publish-3","restart":true}');
+    sfu.signal('@sfu', { type: 'answer', sdp: 'for-2' });
+    sfu.signal('@sfu', { type: 'answer', sdp: 'for-3' });
+    await flush();
+    expect(upload.calls.filter((c) => c.startsWith('remote'))).toEqual([
+      'remote answer first',
+      'remote answer for-3',
+    ]);
+    upload.ice('connected');
+    expect(told.at(-1)).toBe('reconnecting @sfu false');
+    expect(made).toHaveLength(1);
+  });
+
+  it('asks the server to restart a download and answers on the same connection', async () => {
+    const clock = new ManualClock();
+    const { sfu, told, made } = session(null, clock);
+    sfu.add('p-a');
+    sfu.signal('p-a', { type: 'offer', sdp: 'camera' });
+    await flush();
+    const download = made[0]!;
+    download.ice('connected');
+    download.connection('connected');
+    download.ice('failed');
+    download.connection('failed');
+    expect(told.slice(-2)).toEqual(['reconnecting p-a true', 'p-a {"type":"restart"}']);
+    sfu.signal('p-a', { type: 'offer', sdp: 'camera-restart', restart: true });
+    await flush();
+    expect(made).toHaveLength(1);
+    expect(download.calls.slice(-3)).toEqual([
+      'remote offer camera-restart',
+      'createAnswer',
+      'local answer',
+    ]);
+    expect(told.at(-1)).toBe('p-a {"type":"answer","sdp":"subscribe-answer"}');
+    download.ice('connected');
+    expect(told.at(-1)).toBe('reconnecting p-a false');
+    expect(download.closed).toBe(false);
+  });
+
+  it('gives up after the attempts: the connection closes as before', async () => {
+    const clock = new ManualClock();
+    const { sfu, told, made } = session(null, clock);
+    sfu.add('p-a');
+    sfu.signal('p-a', { type: 'offer', sdp: 'camera' });
+    await flush();
+    made[0]!.ice('connected');
+    made[0]!.ice('failed');
+    clock.advance(5000);
+    clock.advance(5000);
+    expect(made[0]!.closed).toBe(true);
+    expect(told.slice(-3)).toEqual([
+      'reconnecting p-a false',
+      'p-a {"type":"unsubscribe"}',
+      'closed p-a',
+    ]);
   });
 });
 

@@ -15,13 +15,16 @@ const MODERATOR = [...SCOPES, 'rooms:moderate'];
 
 const FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16)).join(':');
 
-/** A browser-like publisher offer: Opus audio and VP8 video, sent only. */
-function publisherOffer(): string {
+/**
+ * A browser-like publisher offer: Opus audio and VP8 video, sent only. Another `ufrag` (ICE
+ * credentials) makes it an ICE restart's offer.
+ */
+function publisherOffer(ufrag = 'Nodeufrag'): string {
   const media = (kind: string, mid: number, pt: number, codec: string) => [
     `m=${kind} 9 UDP/TLS/RTP/SAVPF ${pt}`,
     'c=IN IP4 0.0.0.0',
     'a=rtcp:9 IN IP4 0.0.0.0',
-    'a=ice-ufrag:Nodeufrag',
+    `a=ice-ufrag:${ufrag}`,
     'a=ice-pwd:nodeicepasswordnodeicepass',
     'a=ice-options:trickle',
     `a=fingerprint:sha-256 ${FINGERPRINT}`,
@@ -80,11 +83,17 @@ async function join(client: TestClient, name: string, extra: Record<string, unkn
   return (await client.call('room.join', { name, media: 'sfu', ...extra })) as unknown as Joined;
 }
 
-const signalFrom = (client: TestClient, from: string, type: string) =>
-  client.next(
-    'room.signal',
-    (p) => p.from === from && (p.signal as { type?: string } | undefined)?.type === type,
-  ) as Promise<{ roomId: string; from: string; signal: { type: string; sdp: string } }>;
+interface SignalEvent {
+  roomId: string;
+  from: string;
+  signal: { type: string; sdp: string; screen?: boolean; restart?: boolean; message?: string };
+}
+
+const signalFrom = (client: TestClient, from: string, type: string, screen = false) =>
+  client.next('room.signal', (p) => {
+    const signal = p.signal as SignalEvent['signal'] | undefined;
+    return p.from === from && signal?.type === type && (signal.screen === true) === screen;
+  }) as unknown as Promise<SignalEvent>;
 
 describe('sfu rooms on Janus', () => {
   it('publishes through room.signal and holds subscriptions until the publisher is live', async () => {
@@ -153,6 +162,9 @@ describe('sfu rooms on Janus', () => {
       signal: { type: 'offer', sdp: publisherOffer() },
     };
     expect((await refusal(supervisor.call('room.signal', upload))).code).toBe('invalid_state');
+    // Nor a screen share.
+    const share = { ...upload, signal: { ...upload.signal, screen: true } };
+    expect((await refusal(supervisor.call('room.signal', share))).code).toBe('invalid_state');
     // It may receive everyone.
     await supervisor.call('room.signal', {
       roomId: a.roomId,
@@ -179,6 +191,59 @@ describe('sfu rooms on Janus', () => {
     await supervisor.call('call.assist', { callId: a.roomId, mode: 'barge' });
     await customer.call('room.signal', toMonitor);
     for (const client of [supervisor, agent, customer]) {
+      await client.call('room.leave', { roomId: a.roomId });
+      await client.close();
+    }
+    await until('the videoroom was dropped', async () => sfuStats().rooms === 0);
+  });
+
+  it('publishes a screen share beside the camera, restarts ICE on each upload, and unpublishes the share', async () => {
+    const ann = await relay.connect('share-ann', { scopes: SCOPES });
+    const ben = await relay.connect('share-ben', { scopes: SCOPES });
+    const a = await join(ann, 'shares');
+    const b = await join(ben, 'shares');
+    const toSfu = (signal: Record<string, unknown>) =>
+      ann.call('room.signal', { roomId: a.roomId, to: '@sfu', signal });
+    await toSfu({ type: 'offer', sdp: publisherOffer() });
+    const camera = await signalFrom(ann, '@sfu', 'answer');
+    expect(camera.signal).not.toHaveProperty('screen');
+    // The share: a second publisher, answered as such.
+    await toSfu({ type: 'offer', sdp: publisherOffer('Shareufrag'), screen: true });
+    const share = await signalFrom(ann, '@sfu', 'answer', true);
+    expect(share.signal.sdp).toContain('a=fingerprint:');
+    expect(share.signal.sdp).not.toBe(camera.signal.sdp);
+    await toSfu({ type: 'candidate', candidate: null, screen: true });
+
+    // ICE restarts: the same publishers take the new offers (new ICE credentials).
+    await toSfu({ type: 'offer', sdp: publisherOffer('Restartufrag'), restart: true });
+    const restarted = await signalFrom(ann, '@sfu', 'answer');
+    expect(restarted.signal).toMatchObject({ restart: true });
+    await toSfu({
+      type: 'offer',
+      sdp: publisherOffer('Restart2ufrag'),
+      restart: true,
+      screen: true,
+    });
+    expect((await signalFrom(ann, '@sfu', 'answer', true)).signal.restart).toBe(true);
+
+    // Stopping the share; restarting it afterwards finds nothing to restart.
+    await toSfu({ type: 'unpublish', screen: true });
+    await toSfu({ type: 'offer', sdp: publisherOffer('Lateufrag'), restart: true, screen: true });
+    const error = await signalFrom(ann, '@sfu', 'error', true);
+    expect(error.signal.message).toMatch(/no upload of this kind to restart/);
+    // A download restarted before it exists: an error about that participant's media.
+    await ben.call('room.signal', {
+      roomId: b.roomId,
+      to: a.participantId,
+      signal: { type: 'restart' },
+    });
+    const notSubscribed = await signalFrom(ben, a.participantId, 'error');
+    expect(notSubscribed.signal.message).toMatch(/media server could not carry this media/);
+    // Ben never subscribed to Ann: he was told nothing of her share.
+    expect(
+      ben.notifications.filter((n) => (n.params?.signal as { screen?: boolean })?.screen),
+    ).toEqual([]);
+    for (const client of [ann, ben]) {
       await client.call('room.leave', { roomId: a.roomId });
       await client.close();
     }

@@ -1,6 +1,8 @@
 import { ErrorCodes, RelayError } from '../../protocol/errors.js';
+import type { ClientClock } from '../types.js';
 import type { CreatePeerOptions, Peer, PeerSignal } from './createPeer.js';
 import { createHeldEmitter } from './heldEmitter.js';
+import { IceRestarter, type IceRestartOptions } from './IceRestarter.js';
 import { replaceSentTrack } from './replaceSentTrack.js';
 import { toPeerError } from './peerErrors.js';
 
@@ -11,6 +13,7 @@ type PeerEvents = {
   data: [unknown];
   close: [];
   error: [RelayError];
+  reconnecting: [boolean];
 };
 
 export interface GatewayPeerOptions extends CreatePeerOptions {
@@ -22,7 +25,22 @@ export interface GatewayPeerOptions extends CreatePeerOptions {
   transceivers?: { kind: 'audio' | 'video'; direction: RTCRtpTransceiverDirection }[];
   /** Who is at the other end, as the ICE failure names it. Default: the gateway's media server. */
   farEnd?: string;
+  /**
+   * Once connected, restart ICE on network changes and ICE failures instead of closing (see
+   * `IceRestartOptions`): this side always offers the restart (`{type: 'offer', sdp, restart:
+   * true}`), which only the gateway's media server answers. Default: `false` (the links between
+   * supervisors and parties, browser to browser, do not restart; gateway calls pass the client's).
+   */
+  iceRestart?: IceRestartOptions | false;
 }
+
+const globalClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+const isUp = (state: RTCIceConnectionState) => state === 'connected' || state === 'completed';
 
 /** A `call_failed` error whose `cause` carries a simple-peer-like code (see callPeer.ts). */
 function failure(code: string, message: string, cause?: unknown): RelayError {
@@ -39,9 +57,10 @@ function failure(code: string, message: string, cause?: unknown): RelayError {
  * `{type: 'candidate', candidate}` (`candidate: null` once gathering is complete). An answer
  * arriving when the connection is already `stable` (the 200 OK repeating the 183's SDP) is
  * ignored. `connect` fires once ICE is connected, which may be before the call is answered
- * (early media). Also the links between a supervisor and the parties of an assisted call
- * (`options.transceivers`, `options.farEnd`). Browser only; `options.RTCPeerConnection`
- * replaces the global one (tests).
+ * (early media). With `options.iceRestart`, a connected peer restarts ICE as browser calls do
+ * (see `restart` below) and reports `reconnecting`. Also the links between a supervisor and the
+ * parties of an assisted call (`options.transceivers`, `options.farEnd`). Browser only;
+ * `options.RTCPeerConnection` replaces the global one (tests).
  */
 export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Peer> {
   if (!Array.isArray(options.iceServers)) {
@@ -73,10 +92,18 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
   let queue: Promise<void> = Promise.resolve();
   const streams = new Set<MediaStream>();
   let trackStream: MediaStream | undefined;
+  /** Set below, once signals can be queued (ICE events may come before). */
+  let restarter: IceRestarter | null = null;
+  /** A connected peer's ICE failure is the restarter's to handle (unless ICE is up: DTLS). */
+  const restarting = (ice: RTCIceConnectionState) => (restarter?.active ?? false) && !isUp(ice);
+  /** This side's restart offer while its answer has not come. */
+  let restartOffer: string | null = null;
+  const farEnd = options.farEnd ?? 'the media server of the SIP gateway';
 
   const close = () => {
     if (closed) return;
     closed = true;
+    restarter?.stop();
     // Later, like simple-peer: whoever destroys the peer finishes what it is doing first.
     queueMicrotask(() => emit('close'));
   };
@@ -120,6 +147,7 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
   });
   const onState = () => {
     if (destroyed) return;
+    restarter?.iceStateChanged();
     const state = pc.connectionState;
     const ice = pc.iceConnectionState;
     // Connected means DTLS is up too (DTMF and media need it); ICE alone only where the
@@ -129,11 +157,11 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
     if (!connected && up) {
       connected = true;
       emit('connect');
-    } else if (state === 'failed' || ice === 'failed') {
+    } else if ((state === 'failed' || ice === 'failed') && !restarting(ice)) {
       fail(
         failure(
           'ERR_ICE_CONNECTION_FAILURE',
-          `No network path to ${options.farEnd ?? 'the media server of the SIP gateway'} was found, or it was lost: a firewall may block UDP; configure a TURN server in the Relay iceServers.`,
+          `No network path to ${farEnd} was found, or it was lost: a firewall may block UDP; configure a TURN server in the Relay iceServers.`,
         ),
       );
     } else if (state === 'closed' || ice === 'closed') {
@@ -155,6 +183,7 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
       // A copy of the answer (the 200 OK repeating the 183's SDP): the connection has it.
       if (type === 'answer' && pc.signalingState === 'stable') return;
       await pc.setRemoteDescription({ type, sdp });
+      if (type === 'answer') restartOffer = null;
       for (const c of early.splice(0)) await addCandidate(c);
       if (type === 'answer') return;
       const answer = await pc.createAnswer();
@@ -176,6 +205,48 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
       .catch((error: unknown) => fail(failure(code, String(error), error)));
   };
 
+  /**
+   * One restart: a new offer with new ICE credentials, `{type: 'offer', sdp, restart: true}`,
+   * which the Relay hands the gateway (a re-INVITE on the SIP side) and whose answer comes back
+   * as `{type: 'answer', sdp}`. While an earlier restart's answer has not come (its re-INVITE
+   * may be lost with the network), the same offer goes again: whichever answer the gateway
+   * gives then fits the offer in place.
+   */
+  async function restartIce(): Promise<void> {
+    if (restartOffer !== null && pc.signalingState === 'have-local-offer') {
+      emit('signal', { type: 'offer', sdp: restartOffer, restart: true });
+      return;
+    }
+    if (pc.signalingState !== 'stable') return;
+    const offer = await pc.createOffer({ iceRestart: true });
+    await pc.setLocalDescription(offer);
+    restartOffer = pc.localDescription?.sdp ?? offer.sdp ?? '';
+    emit('signal', { type: 'offer', sdp: restartOffer, restart: true });
+  }
+
+  if (options.iceRestart) {
+    restarter = new IceRestarter(
+      {
+        clock: options.clock ?? globalClock,
+        iceState: () => pc.iceConnectionState,
+        restart() {
+          // A restart that cannot be offered is not fatal: the next attempt, or giving up, follows.
+          queue = queue.then(() => (destroyed ? undefined : restartIce())).catch(() => undefined);
+        },
+        giveUp() {
+          fail(
+            failure(
+              'ERR_ICE_CONNECTION_FAILURE',
+              `The network path to ${farEnd} was lost and ICE restarts did not restore it: check the network connection, then call again.`,
+            ),
+          );
+        },
+        reconnecting: (reconnecting) => emit('reconnecting', reconnecting),
+      },
+      options.iceRestart,
+    );
+  }
+
   const peer: Peer = {
     initiator: options.initiator,
     pc,
@@ -185,10 +256,14 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
     get destroyed() {
       return destroyed;
     },
+    get reconnecting() {
+      return !destroyed && (restarter?.reconnecting ?? false);
+    },
     onSignal: (listener) => events.on('signal', listener),
     onConnect: (listener) => events.on('connect', listener),
     onStream: (listener) => events.on('stream', listener),
     onData: (listener) => events.on('data', listener),
+    onReconnecting: (listener) => events.on('reconnecting', listener),
     onClose: (listener) => events.on('close', listener),
     onError: (listener) => events.on('error', listener),
     signal(data) {
@@ -207,6 +282,7 @@ export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Pe
     destroy() {
       if (destroyed && closed) return;
       destroyed = true;
+      restarter?.stop();
       try {
         pc.close();
       } catch {

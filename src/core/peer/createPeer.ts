@@ -25,7 +25,7 @@ export interface Peer {
   readonly destroyed: boolean;
   /**
    * True while a connected peer's media path is down and ICE restarts to restore it. Optional:
-   * peers that never restart (the gateway's) have none.
+   * peers that never restart (test doubles) have none.
    */
   readonly reconnecting?: boolean;
   /** An offer, answer, ICE candidate or renegotiation request to relay to the other side. */

@@ -1,5 +1,6 @@
 import { ErrorCodes, RelayError, type IceServer, type MethodParams } from '../../protocol/index.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import type { IceRestartOptions } from '../peer/IceRestarter.js';
 import type { RoomJoinOptions, RoomSnapshot } from '../types.js';
 import type { MediaSessionFactory } from './MediaSession.js';
 import { newRoomSnapshot } from './newRoomSnapshot.js';
@@ -15,6 +16,8 @@ export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession
   createPeer(options: CreatePeerOptions): Promise<Peer>;
   /** `'relay'`: TURN relay candidates only (sfu rooms; mesh peers get it from `createPeer`). */
   iceTransportPolicy: RTCIceTransportPolicy;
+  /** ICE restarts of sfu rooms' connections (mesh peers get theirs from `createPeer`). */
+  iceRestart?: IceRestartOptions | false | undefined;
 }
 
 /**
@@ -86,12 +89,20 @@ export class LazyRooms {
   private load(): Promise<RoomManager> {
     this.loading ??= Promise.all([import('./RoomManager.js'), import('./mediaSessions.js')]).then(
       ([{ RoomManager }, { mediaSessions }]) => {
-        const { iceServers, createPeer, iceTransportPolicy, createMediaSession, ...deps } =
-          this.deps;
+        const {
+          iceServers,
+          createPeer,
+          iceTransportPolicy,
+          iceRestart,
+          createMediaSession,
+          ...deps
+        } = this.deps;
+        const clock = deps.clock;
         this.manager = new RoomManager({
           ...deps,
           createMediaSession:
-            createMediaSession ?? mediaSessions({ iceServers, createPeer, iceTransportPolicy }),
+            createMediaSession ??
+            mediaSessions({ iceServers, createPeer, iceTransportPolicy, iceRestart, clock }),
         });
         return this.manager;
       },

@@ -28,7 +28,7 @@ export interface MediaSessionCallbacks {
   onReconnecting?(participantId: string, reconnecting: boolean): void;
   /** A message from the participant on the data channel (mesh rooms; in-call messages). */
   onData?(participantId: string, message: unknown): void;
-  /** The participant's screen share arrived, or stopped (null). Mesh rooms only. */
+  /** The participant's screen share arrived, or stopped (null). */
   onScreenStream?(participantId: string, stream: MediaStream | null): void;
 }
 
@@ -54,7 +54,7 @@ export interface MediaSession {
   send?(participantId: string, message: object): boolean;
   /**
    * Shares `stream` (a screen) with everyone beside the local media; null stops sharing.
-   * Optional: sessions without it (sfu rooms, for now) cannot share a screen.
+   * Optional: sessions without it cannot share a screen.
    */
   setScreen?(stream: MediaStream | null): void;
   /** The peer connections now, by participant id (call quality samples their stats). */

@@ -37,11 +37,22 @@ export class RoomScreenShares {
         ),
       );
     }
+    const own = room.participantId === null ? undefined : room.participants[room.participantId];
+    if (own?.assist === 'monitor') {
+      return Promise.reject(
+        new RelayError(
+          ErrorCodes.invalidState,
+          'A monitoring supervisor sends nothing to the room, a screen share neither. Assist ' +
+            'in whisper or barge mode first, then share.',
+        ),
+      );
+    }
     if (!this.deps.session(name)?.setScreen) {
       return Promise.reject(
         new RelayError(
           ErrorCodes.screenShareFailed,
-          'Screen sharing works in mesh rooms only for now: share in a mesh room or a call.',
+          "This room's media cannot carry a screen share. Share in a call, or in a room " +
+            'joined with the default media.',
         ),
       );
     }

@@ -1,5 +1,7 @@
 import type { IceServer } from '../../protocol/index.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import type { IceRestartOptions } from '../peer/IceRestarter.js';
+import type { ClientClock } from '../types.js';
 import { MeshSession, type MediaSessionFactory } from './MediaSession.js';
 import { SfuSession } from './SfuSession.js';
 
@@ -10,6 +12,13 @@ export interface MediaSessionsOptions {
   createPeer(options: CreatePeerOptions): Promise<Peer>;
   /** `'relay'`: TURN relay candidates only, in sfu rooms too. Default: `'all'`. */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /**
+   * ICE restarts of sfu rooms' connections with the media server (mesh peers get theirs from
+   * `createPeer`); `false`: none. Default: `{}` (the defaults of `IceRestartOptions`).
+   */
+  iceRestart?: IceRestartOptions | false;
+  /** The clock of those restarts. Default: the global timers. */
+  clock?: ClientClock;
 }
 
 /**
@@ -17,9 +26,15 @@ export interface MediaSessionsOptions {
  * (the Relay's media server) for `sfu` rooms.
  */
 export function mediaSessions(options: MediaSessionsOptions): MediaSessionFactory {
-  const { iceServers, createPeer, iceTransportPolicy } = options;
+  const { iceServers, createPeer, iceTransportPolicy, iceRestart, clock } = options;
   return (session) =>
     session.media === 'sfu'
-      ? new SfuSession({ ...session, iceServers, iceTransportPolicy: iceTransportPolicy ?? 'all' })
+      ? new SfuSession({
+          ...session,
+          iceServers,
+          iceTransportPolicy: iceTransportPolicy ?? 'all',
+          ...(iceRestart === undefined ? {} : { iceRestart }),
+          ...(clock ? { clock } : {}),
+        })
       : new MeshSession({ ...session, iceServers, createPeer });
 }

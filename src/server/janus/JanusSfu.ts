@@ -4,14 +4,14 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Member, Room } from '../rooms/Room.js';
 import type { SfuMedia, SfuOutput } from '../rooms/SfuMedia.js';
 import type { JanusConnection } from './JanusConnection.js';
-import { JanusError } from './JanusError.js';
 import type { JanusEvent, JanusHandle } from './JanusHandle.js';
 import type { JanusSession } from './JanusSession.js';
 import { janusToken } from './janusToken.js';
-import { SfuParticipant } from './SfuParticipant.js';
-import { SUBSTREAM, midsOf, parseSfuSignal, type Candidate } from './sfuSignals.js';
+import { SfuFeeds, VIDEOROOM, screenFlag } from './SfuFeeds.js';
+import { SfuParticipant, legKey, type FeedKind } from './SfuParticipant.js';
+import type { SfuRoom } from './SfuRoom.js';
+import { parseSfuSignal, type Candidate } from './sfuSignals.js';
 
-const VIDEOROOM = 'janus.plugin.videoroom';
 /** How long the Relay's own Janus session token lasts; minted again for every request. */
 const ADMIN_TOKEN_MS = 60 * 60_000;
 
@@ -19,7 +19,10 @@ export interface JanusSfuOptions {
   /** Janus's token_auth_secret: each participant's Janus session gets a token signed with it. */
   secret: string;
   clock?: Clock;
-  /** Publishers a Janus room takes (the Relay's maxSfuParticipants). */
+  /**
+   * Participants a Janus room takes (the Relay's maxSfuParticipants): each may publish its
+   * camera and a screen share, so the room takes twice as many publishers.
+   */
   maxPublishers: number;
   /** When a participant's JWT expires, in ms since the epoch: its Janus token expires then too. */
   expiresAt(member: Member): number | undefined;
@@ -32,26 +35,13 @@ export interface JanusSfuOptions {
   talkingPackets?: number;
 }
 
-/** A room's media on Janus: a videoroom with a secret and a pin only the Relay knows. */
-interface SfuRoom {
-  readonly room: Room;
-  readonly janusId: number;
-  readonly secret: string;
-  readonly pin: string;
-  /** Resolves once the videoroom exists on Janus. */
-  readonly created: Promise<void>;
-  readonly participants: Map<string, SfuParticipant>;
-  /** Participant id of each published feed. */
-  readonly feeds: Map<number, string>;
-  readonly talking: Set<string>;
-}
-
 /**
  * The media of `sfu` rooms on a Janus videoroom SFU. The Relay holds the Janus API (browsers
  * never see it): a videoroom per room, a Janus session per participant with a token that expires
  * with the participant's JWT, a publisher handle for its upload and a subscriber handle per
- * participant it receives. Browsers negotiate with Janus through `room.signal`; Janus's voice
- * activity becomes `room.talking`. When Janus goes away every `sfu` room is lost (participants
+ * participant it receives (SfuFeeds; a screen share is a second publisher, received beside the
+ * camera). Browsers negotiate with Janus through `room.signal`; Janus's voice activity becomes
+ * `room.talking`. When Janus goes away every `sfu` room is lost (participants
  * rejoin once it is back); mesh rooms and calls never touch it.
  */
 export class JanusSfu implements SfuMedia {
@@ -59,12 +49,20 @@ export class JanusSfu implements SfuMedia {
   private readonly rooms = new Map<string, SfuRoom>();
   private admin: Promise<JanusHandle> | undefined;
   private readonly clock: Clock;
+  private readonly feeds: SfuFeeds;
 
   constructor(
     private readonly janus: JanusConnection,
     private readonly options: JanusSfuOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.feeds = new SfuFeeds({
+      output: () => this.output,
+      session: (p) => this.session(p),
+      roomEvent: (sfu, event) => this.roomEvent(sfu, event),
+      moderate: (sfu, p, kind, mute) => this.moderate(sfu, p, kind, mute),
+      failed: (sfu, p, leg, kind, error) => this.failed(sfu, p, leg, kind, error),
+    });
     janus.onAvailability((available) => {
       if (!available) this.lostAll();
     });
@@ -87,28 +85,61 @@ export class JanusSfu implements SfuMedia {
     if (!signal) return;
     const sfu = this.sfuRoom(room);
     const p = this.participant(sfu, member);
-    const fail = (error: unknown) => this.failed(sfu, p, to, error);
+    const kind: FeedKind = 'screen' in signal && signal.screen ? 'screen' : 'camera';
+    const leg = legKey(to, kind);
+    const fail = (error: unknown) => this.failed(sfu, p, to, kind, error);
+    const feeds = this.feeds;
     if (to === SFU_PEER) {
-      if (signal.type === 'offer') p.run(to, () => this.publish(sfu, p, signal.sdp), fail);
-      if (signal.type === 'candidate')
-        p.run(to, () => trickle(p.publisher, signal.candidate), fail);
+      switch (signal.type) {
+        case 'offer':
+          if (signal.restart) {
+            return p.run(leg, () => feeds.restartPublication(sfu, p, kind, signal.sdp), fail);
+          }
+          return p.run(leg, () => feeds.publish(sfu, p, kind, signal.sdp), fail);
+        case 'candidate':
+          return p.run(
+            leg,
+            () => trickle(p.publications.get(kind)?.handle, signal.candidate),
+            fail,
+          );
+        case 'unpublish':
+          // The camera goes with the participant; only a share stops on its own.
+          if (kind === 'screen') p.run(leg, () => feeds.unpublish(sfu, p, kind), fail);
+          return;
+      }
       return;
     }
+    const screenLeg = legKey(to, 'screen');
     switch (signal.type) {
       case 'subscribe':
+        // A new connection for its camera, and one for its share while it shares.
         p.wants.set(to, signal.quality);
-        return p.run(to, () => this.subscribe(sfu, p, to, true), fail);
+        p.run(to, () => feeds.subscribe(sfu, p, to, 'camera', true), fail);
+        return p.run(
+          screenLeg,
+          () => feeds.subscribe(sfu, p, to, 'screen', true),
+          (error) => this.failed(sfu, p, to, 'screen', error),
+        );
       case 'answer':
-        return p.run(to, () => this.start(sfu, p, to, signal.sdp), fail);
-      case 'candidate':
-        return p.run(to, () => trickle(p.subscriptions.get(to)?.handle, signal.candidate), fail);
+        return p.run(leg, () => feeds.start(sfu, p, to, kind, signal.sdp), fail);
+      case 'candidate': {
+        const subscriptions = p.subscriptions[kind];
+        return p.run(leg, () => trickle(subscriptions.get(to)?.handle, signal.candidate), fail);
+      }
+      case 'restart':
+        return p.run(leg, () => feeds.restart(sfu, p, to, kind), fail);
       case 'quality':
         if (!p.wants.has(to)) return;
         p.wants.set(to, signal.quality);
-        return p.run(to, () => this.choose(p, to), fail);
+        return p.run(to, () => feeds.choose(p, to), fail);
       case 'unsubscribe':
         p.wants.delete(to);
-        return p.run(to, () => p.unsubscribe(to), fail);
+        p.run(to, () => p.unsubscribe(to, 'camera'), fail);
+        return p.run(
+          screenLeg,
+          () => p.unsubscribe(to, 'screen'),
+          () => undefined,
+        );
     }
   }
 
@@ -129,13 +160,15 @@ export class JanusSfu implements SfuMedia {
     const sfu = this.rooms.get(room.id);
     const p = sfu?.participants.get(member.participant.id);
     if (!sfu || !p) return;
+    const share = p.publications.get('screen');
     this.drop(sfu, p);
     if (sfu.talking.delete(p.id)) this.output?.talking(room, p.id, false);
+    if (share) this.feeds.shareEnded(sfu, p, share.live);
     for (const other of sfu.participants.values()) {
-      if (other.subscriptions.has(p.id)) {
+      if (other.subscriptions.camera.has(p.id)) {
         other.run(
           p.id,
-          () => other.unsubscribe(p.id),
+          () => other.unsubscribe(p.id, 'camera'),
           () => undefined,
         );
       }
@@ -197,7 +230,8 @@ export class JanusSfu implements SfuMedia {
       pin,
       is_private: true,
       permanent: false,
-      publishers: this.options.maxPublishers,
+      // Everyone's camera, and a screen share each.
+      publishers: 2 * this.options.maxPublishers,
       videocodec: 'vp8',
       audiolevel_event: true,
       audio_level_average: this.options.talkingLevel ?? 40,
@@ -210,7 +244,12 @@ export class JanusSfu implements SfuMedia {
     const id = member.participant.id;
     let p = sfu.participants.get(id);
     if (!p || p.member !== member) {
-      if (p) this.drop(sfu, p);
+      if (p) {
+        // Joined again as the participant it is: what it published before is gone.
+        const share = p.publications.get('screen');
+        this.drop(sfu, p);
+        if (share) this.feeds.shareEnded(sfu, p, share.live);
+      }
       p = new SfuParticipant(member);
       sfu.participants.set(id, p);
     }
@@ -234,146 +273,27 @@ export class JanusSfu implements SfuMedia {
     return p.session;
   }
 
-  /** Uploads (again) the participant's media: a new publisher replaces the one it had. */
-  private async publish(sfu: SfuRoom, p: SfuParticipant, sdp: string): Promise<void> {
-    await sfu.created;
-    const session = await this.session(p);
-    if (p.publisher) {
-      const old = p.publisher;
-      if (p.feed !== undefined) sfu.feeds.delete(p.feed);
-      p.publisher = undefined;
-      p.feed = undefined;
-      await old.detach();
-    }
-    const handle = await session.attach(VIDEOROOM);
-    p.publisher = handle;
-    p.live = false;
-    handle.onEvent((event) => this.roomEvent(sfu, event));
-    // Janus lets subscribers in once the publisher's connection is up (else 428 no such feed).
-    handle.onCore((event) => {
-      if (event.janus !== 'webrtcup' || p.publisher !== handle || p.gone) return;
-      p.live = true;
-      this.subscribeAll(sfu, p);
-    });
-    const joined = await handle.message({
-      request: 'join',
-      ptype: 'publisher',
-      room: sfu.janusId,
-      pin: sfu.pin,
-      display: p.id,
-    });
-    const feed = joined.data.id;
-    if (typeof feed !== 'number')
-      throw new JanusError(0, 'Janus answered a join without a feed id.');
-    sfu.feeds.set(feed, p.id);
-    const answered = await handle.message(
-      { request: 'publish', display: p.id },
-      { type: 'offer', sdp },
-    );
-    if (answered.jsep?.type !== 'answer') {
-      throw new JanusError(0, 'Janus answered the offer without an SDP answer.');
-    }
-    p.feed = feed;
-    p.mids = midsOf(sdp);
-    this.output?.signal(sfu.room, p.id, SFU_PEER, { type: 'answer', sdp: answered.jsep.sdp });
-    for (const kind of p.moderated) await this.moderate(sfu, p, kind, true);
-    if (p.live) this.subscribeAll(sfu, p);
-  }
-
-  /** Everyone who asked for this participant's media gets its (new) feed. */
-  private subscribeAll(sfu: SfuRoom, p: SfuParticipant): void {
-    for (const other of sfu.participants.values()) {
-      if (other !== p && other.wants.has(p.id)) {
-        other.run(
-          p.id,
-          () => this.subscribe(sfu, other, p.id),
-          (error) => this.failed(sfu, other, p.id, error),
-        );
-      }
-    }
-  }
-
-  /**
-   * Subscribes `p` to `target`'s current feed, sending Janus's offer; later when none yet.
-   * `again`: asked by the participant (its connection is new), else kept when on that feed.
-   */
-  private async subscribe(sfu: SfuRoom, p: SfuParticipant, target: string, again = false) {
-    const publisher = sfu.participants.get(target);
-    const feed = publisher?.live ? publisher.feed : undefined;
-    if (feed === undefined || !p.wants.has(target)) return; // its media going live subscribes us
-    if (!again && p.subscriptions.get(target)?.feed === feed) return;
-    await p.unsubscribe(target);
-    await sfu.created;
-    const handle = await (await this.session(p)).attach(VIDEOROOM);
-    const subscription = {
-      handle,
-      feed,
-      videoMid: undefined as string | undefined,
-      started: false,
-    };
-    p.subscriptions.set(target, subscription);
-    const attached = await handle.message({
-      request: 'join',
-      ptype: 'subscriber',
-      room: sfu.janusId,
-      pin: sfu.pin,
-      streams: [{ feed }],
-    });
-    if (attached.jsep?.type !== 'offer') {
-      throw new JanusError(0, 'Janus answered a subscription without an SDP offer.');
-    }
-    const streams = Array.isArray(attached.data.streams) ? attached.data.streams : [];
-    const video = streams.find((s: { type?: unknown }) => s.type === 'video') as
-      { mid?: unknown } | undefined;
-    if (typeof video?.mid === 'string') subscription.videoMid = video.mid;
-    this.output?.signal(sfu.room, p.id, target, { type: 'offer', sdp: attached.jsep.sdp });
-  }
-
-  /** The participant answered Janus's offer for `target`: media starts flowing. */
-  private async start(sfu: SfuRoom, p: SfuParticipant, target: string, sdp: string) {
-    const subscription = p.subscriptions.get(target);
-    if (!subscription || subscription.started) return;
-    await subscription.handle.message(
-      { request: 'start', room: sfu.janusId },
-      {
-        type: 'answer',
-        sdp,
-      },
-    );
-    subscription.started = true;
-    await this.choose(p, target);
-  }
-
-  /** Switches the simulcast layer `p` receives of `target` to the one it wants. */
-  private async choose(p: SfuParticipant, target: string): Promise<void> {
-    const subscription = p.subscriptions.get(target);
-    const quality = p.wants.get(target);
-    if (!subscription?.started || !subscription.videoMid || !quality) return;
-    await subscription.handle.message({
-      request: 'configure',
-      streams: [{ mid: subscription.videoMid, substream: SUBSTREAM[quality] }],
-    });
-  }
-
   private async moderate(sfu: SfuRoom, p: SfuParticipant, kind: 'audio' | 'video', mute: boolean) {
-    const mid = p.mids[kind];
-    if (p.feed === undefined || mid === undefined) return; // applied when it publishes
+    const camera = p.publications.get('camera');
+    const mid = camera?.mids[kind];
+    if (camera?.feed === undefined || mid === undefined) return; // applied when it publishes
     const admin = await this.adminHandle();
     await admin.request({
       request: 'moderate',
       room: sfu.janusId,
       secret: sfu.secret,
-      id: p.feed,
+      id: camera.feed,
       mid,
       mute,
     });
   }
 
-  /** Events of the room seen on a publisher handle (each publisher gets them all). */
+  /** Events of the room seen on a camera's publisher handle (each publisher gets them all). */
   private roomEvent(sfu: SfuRoom, { data }: JanusEvent): void {
     if (this.rooms.get(sfu.room.id) !== sfu) return;
     const kind = data.videoroom;
     if (kind === 'talking' || kind === 'stopped-talking') {
+      // Camera feeds only: a screen share's feed is not listed, its tab audio is not talking.
       const id = typeof data.id === 'number' ? sfu.feeds.get(data.id) : undefined;
       const talking = kind === 'talking';
       if (id === undefined || sfu.talking.has(id) === talking) return;
@@ -383,14 +303,25 @@ export class JanusSfu implements SfuMedia {
     }
   }
 
-  /** Tells the participant its signal about `leg` failed: its client closes that connection. */
-  private failed(sfu: SfuRoom, p: SfuParticipant, leg: string, error: unknown): void {
+  /**
+   * Tells the participant its signal about `leg` failed: its client closes that connection.
+   * A share that fails is over: those receiving it are told it ended.
+   */
+  private failed(sfu: SfuRoom, p: SfuParticipant, leg: string, kind: FeedKind, error: unknown) {
     if (!this.janus.available || this.rooms.get(sfu.room.id) !== sfu) return; // lostAll tells
     const why = error instanceof Error ? error.message : String(error);
     this.output?.signal(sfu.room, p.id, leg, {
       type: 'error',
+      ...screenFlag(kind),
       message: `The media server could not carry this media (${why}). Leave and join the room again.`,
     });
+    if (leg === SFU_PEER && kind === 'screen') {
+      p.run(
+        legKey(SFU_PEER, kind),
+        () => this.feeds.unpublish(sfu, p, kind),
+        () => undefined,
+      );
+    }
   }
 
   private drop(sfu: SfuRoom, p: SfuParticipant): void {

@@ -19,6 +19,8 @@ export class JanusSipLeg implements SipLeg {
   #listener: SipLegListener | undefined;
   #ended = false;
   #invited: (() => void) | undefined;
+  /** An update was sent and its re-INVITE not answered yet: Janus's next `accepted` answers it. */
+  #updating = false;
 
   constructor(
     private readonly handle: JanusHandle,
@@ -54,6 +56,11 @@ export class JanusSipLeg implements SipLeg {
         else listener.ringing();
         return;
       case 'accepted':
+        if (this.#updating && event.jsep?.type === 'answer') {
+          this.#updating = false;
+          listener.updated(event.jsep.sdp);
+          return;
+        }
         listener.answered(event.jsep?.type === 'answer' ? event.jsep.sdp : undefined);
         return;
       case 'hangup':
@@ -118,6 +125,13 @@ export class JanusSipLeg implements SipLeg {
 
   async dtmf(digit: string): Promise<void> {
     await this.handle.message({ request: 'dtmf_info', digit, duration: 160 });
+  }
+
+  async update(offer: string): Promise<void> {
+    // Janus restarts its ICE when the offer's credentials are new, and sends a re-INVITE with
+    // its own (unchanged) RTP side; the 200 comes back as an `accepted` event with the answer.
+    this.#updating = true;
+    await this.handle.message({ request: 'update' }, { type: 'offer', sdp: offer });
   }
 
   async hold(held: boolean): Promise<void> {

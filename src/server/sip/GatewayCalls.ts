@@ -26,6 +26,7 @@ import type { IncomingSipCall, SipGateway, SipLeg, TrickleCandidate } from './Si
 import { sipHost, type ResolvedTrunk } from './SipOptions.js';
 import { endReasonOfSip } from './sipStatus.js';
 import { GatewaySupervisors } from './GatewaySupervisors.js';
+import { GatewayIceRestarts, restartOffer } from './GatewayIceRestarts.js';
 import type { AssistRecord, AssistRequest } from '../supervision/Assists.js';
 import type { BoardSource } from '../supervision/CallBoard.js';
 import type { Handled } from '../signaling/handlers.js';
@@ -90,6 +91,7 @@ const SCOPE_OF: Record<Gateway, { scope: Scope; doing: string }> = {
 export class GatewayCalls implements BoardSource {
   readonly #calls = new Map<string, GatewayCall>();
   readonly #supervisors: GatewaySupervisors;
+  readonly #restarts: GatewayIceRestarts;
   /** Told whenever a call starts, changes state or ends (supervision lists calls from it). */
   onChange: ((callId: string) => void) | undefined;
 
@@ -109,6 +111,7 @@ export class GatewayCalls implements BoardSource {
       (id) => this.onChange?.(id),
       onAssist,
     );
+    this.#restarts = new GatewayIceRestarts(notify);
     gateway?.start(trunks, (call) => this.#incoming(call));
   }
 
@@ -263,7 +266,10 @@ export class GatewayCalls implements BoardSource {
     }
     const call = this.#legOf(session, callId);
     const { type, sdp, candidate } = (signal ?? {}) as Record<string, unknown>;
-    if (type === 'offer' && typeof sdp === 'string' && call.direction === 'outgoing') {
+    const restart = restartOffer(signal);
+    if (restart !== undefined) {
+      this.#restarts.offer(call, restart, (work) => this.#run(call, work));
+    } else if (type === 'offer' && typeof sdp === 'string' && call.direction === 'outgoing') {
       this.#run(call, (leg) => leg.invite(call.uri, sdp), true);
     } else if (type === 'answer' && typeof sdp === 'string' && call.direction === 'incoming') {
       this.#run(call, (leg) => leg.accept(sdp), true);
@@ -495,6 +501,7 @@ export class GatewayCalls implements BoardSource {
         void call.leg.then((leg) => leg.close());
       },
       referred: (status: number) => call.referred?.(status),
+      updated: (sdp: string) => this.#restarts.answered(call, sdp),
       dtmf: (tones: string) => {
         if (call.session && call.state === 'active') {
           this.notify(call.session, ServerEvents.dtmf, { callId: call.id, tones });

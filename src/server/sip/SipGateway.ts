@@ -17,6 +17,8 @@ export interface SipLegListener {
   dtmf(tones: string): void;
   /** The far end reported on a transfer we asked for (NOTIFY of the REFER): its SIP status. */
   referred(status: number): void;
+  /** The re-INVITE of an `update` was answered (200): `sdp` answers the browser's new offer. */
+  updated(sdp: string): void;
 }
 
 /** A candidate as a browser trickles it; null once gathering completed. */
@@ -37,6 +39,11 @@ export interface SipLeg {
   trickle(candidate: TrickleCandidate): Promise<void>;
   /** One DTMF digit as SIP INFO. */
   dtmf(digit: string): Promise<void>;
+  /**
+   * Renegotiates the browser's side with its new SDP offer (an ICE restart): a re-INVITE on the
+   * SIP side; the answer comes with `updated`. Only once the call is answered.
+   */
+  update(offer: string): Promise<void>;
   /** Hold (re-INVITE, sendonly) or resume (sendrecv). */
   hold(held: boolean): Promise<void>;
   /** Blind transfer: REFER the far end to `uri`. */
