@@ -1,84 +1,36 @@
-import { randomUUID } from 'node:crypto';
 import {
   DTMF_TONES,
   ErrorCodes,
-  RelayRpcError,
   RpcErrorCodes,
-  Scopes,
   ServerEvents,
-  gatewayOf,
-  gatewayTargetProblem,
+  type CallRecord,
   type EndReason,
   type EventName,
   type EventParams,
   type Gateway,
   type RejectReason,
   type RelayLimits,
-  type Scope,
-  type CallRecord,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
-import { authorize, can } from '../signaling/authorize.js';
+import { authorize } from '../signaling/authorize.js';
 import * as errors from '../signaling/callErrors.js';
+import type { Handled } from '../signaling/handlers.js';
 import type { Session } from '../signaling/Session.js';
 import type { SessionRouter } from '../signaling/SessionRouter.js';
-import type { IncomingSipCall, SipGateway, SipLeg, TrickleCandidate } from './SipGateway.js';
-import { sipHost, type ResolvedTrunk } from './SipOptions.js';
-import { endReasonOfSip } from './sipStatus.js';
-import { GatewaySupervisors } from './GatewaySupervisors.js';
-import { GatewayIceRestarts, restartOffer } from './GatewayIceRestarts.js';
 import type { AssistRecord, AssistRequest } from '../supervision/Assists.js';
 import type { BoardSource } from '../supervision/CallBoard.js';
-import type { Handled } from '../signaling/handlers.js';
-
-type CallState = 'setup' | 'ringing' | 'early' | 'active' | 'ended';
-
-/** A call with one side on the SIP gateway and the other a session of the project. */
-interface GatewayCall {
-  id: string;
-  project: string;
-  gateway: Gateway;
-  direction: 'outgoing' | 'incoming';
-  /** The far end's SIP URI (outgoing calls), or its number or URI (incoming). */
-  uri: string;
-  /** The browser leg (the caller; the callee once answered). */
-  session: Session | null;
-  /** Sessions an incoming call rings, until one answers. */
-  rung: Set<Session>;
-  /** The SIP leg, once the gateway gave one. */
-  leg: Promise<SipLeg>;
-  state: CallState;
-  held: boolean;
-  /** An answer SDP went to the browser already (early media). */
-  answerSent: boolean;
-  /** The gateway's offer for an incoming call, sent to the browser once it answers. */
-  offer: string | undefined;
-  /** Requests to the leg, in order (an offer before its candidates). */
-  chain: Promise<unknown>;
-  ringTimer: unknown;
-  /** A transfer waiting for the far end's word on its REFER. */
-  referred: ((status: number) => void) | undefined;
-  /** ms since the epoch. */
-  startedAt: number;
-  answeredAt: number | undefined;
-  /** Participant ids of the browser party and of the far end, as calls.list shows them. */
-  partyId: string;
-  farId: string;
-}
-
-/** How long a transfer waits for the far end's NOTIFY before taking its 202 as consent, in ms. */
-const TRANSFER_WAIT_MS = 5_000;
+import { newGatewayCall, type GatewayCall } from './GatewayCall.js';
+import { gatewayCallRecord } from './gatewayCallRecord.js';
+import { gatewayLegListener } from './gatewayLegListener.js';
+import { GatewayIceRestarts, restartOffer } from './GatewayIceRestarts.js';
+import { GatewaySupervisors } from './GatewaySupervisors.js';
+import { gatewayTarget, rpc } from './gatewayTarget.js';
+import { incomingRoute } from './incomingRoute.js';
+import { referTransfer } from './referTransfer.js';
+import type { IncomingSipCall, SipGateway, SipLeg, TrickleCandidate } from './SipGateway.js';
+import type { ResolvedTrunk } from './SipOptions.js';
 
 type Notify = <E extends EventName>(session: Session, event: E, params: EventParams<E>) => void;
-
-function rpc(rpcCode: number, code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string) {
-  return new RelayRpcError(rpcCode, code, message);
-}
-
-const SCOPE_OF: Record<Gateway, { scope: Scope; doing: string }> = {
-  sip: { scope: Scopes.sip, doing: 'call SIP addresses' },
-  pstn: { scope: Scopes.pstn, doing: 'call phone numbers' },
-};
 
 /**
  * Calls between the project's sessions and SIP endpoints or phone numbers, through the SIP
@@ -153,36 +105,17 @@ export class GatewayCalls implements BoardSource {
   invite(session: Session, to: string, metadata: unknown): { callId: string } {
     void metadata; // The far end is not a browser: nothing to hand it to.
     authorize(session.scopes, 'dial');
-    const gateway = gatewayOf(to)!;
-    const { scope, doing } = SCOPE_OF[gateway];
-    if (!session.scopes.includes(scope)) {
-      throw rpc(
-        RpcErrorCodes.forbidden,
-        ErrorCodes.forbidden,
-        `This token lacks the "${scope}" scope. Issue the token with that scope to ${doing}.`,
-      );
-    }
-    const problem = gatewayTargetProblem(to);
-    if (problem) {
-      throw rpc(
-        RpcErrorCodes.invalidParams,
-        ErrorCodes.invalidParams,
-        `Invalid params: "to" ${problem}.`,
-      );
-    }
-    const trunk = this.#trunk(session.projectId);
-    if (gateway === 'sip' && !this.#reachable(trunk, to)) {
-      throw rpc(
-        RpcErrorCodes.forbidden,
-        ErrorCodes.forbidden,
-        `SIP calls to ${sipHost(to)} are not allowed for this project. Add the host to its ` +
-          "trunk's sipDomains (docs/DEPLOY.md#sip).",
-      );
-    }
+    const { gateway, trunk, uri } = gatewayTarget(
+      session,
+      to,
+      session.projectId,
+      this.trunks,
+      this.gateway,
+      'SIP calls',
+    );
     if (session.calls.size >= this.limits.maxCallsPerSession) {
       throw errors.tooManyCalls(this.limits.maxCallsPerSession);
     }
-    const uri = gateway === 'pstn' ? `sip:${to}@${trunk.domain}` : to;
     const leg = this.gateway!.dial(trunk, {
       uri,
       viaProxy: gateway === 'pstn',
@@ -306,61 +239,16 @@ export class GatewayCalls implements BoardSource {
   /** Resolves once the far end accepted the REFER; the call then ends as `transferred`. */
   async transfer(session: Session, callId: string, to: string): Promise<void> {
     const call = this.#active(session, callId);
-    const gateway = gatewayOf(to);
-    const problem = gateway ? gatewayTargetProblem(to) : 'must be a phone number or a sip: URI';
-    if (!gateway || problem) {
-      throw rpc(
-        RpcErrorCodes.invalidParams,
-        ErrorCodes.invalidParams,
-        `Invalid params: "to" ${problem}.`,
-      );
-    }
-    const { scope, doing } = SCOPE_OF[gateway];
-    if (!session.scopes.includes(scope)) {
-      throw rpc(
-        RpcErrorCodes.forbidden,
-        ErrorCodes.forbidden,
-        `This token lacks the "${scope}" scope. Issue the token with that scope to ${doing}.`,
-      );
-    }
-    const trunk = this.#trunk(call.project);
-    if (gateway === 'sip' && !this.#reachable(trunk, to)) {
-      throw rpc(
-        RpcErrorCodes.forbidden,
-        ErrorCodes.forbidden,
-        `Transfers to ${sipHost(to)} are not allowed for this project (sipDomains).`,
-      );
-    }
-    const uri = gateway === 'pstn' ? `sip:${to}@${trunk.domain}` : to;
+    const { uri } = gatewayTarget(
+      session,
+      to,
+      call.project,
+      this.trunks,
+      this.gateway,
+      'Transfers',
+    );
     const leg = await call.leg;
-    // The far end takes the REFER (202), then says how calling the target goes (NOTIFY with
-    // a sipfrag): 1xx/2xx is consent, anything else a refusal. Without a NOTIFY in time, the
-    // 202 stands (Janus does not report it).
-    const status = await new Promise<number>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => resolve(202), TRANSFER_WAIT_MS);
-      call.referred = (code) => {
-        this.clock.clearTimeout(timer);
-        resolve(code);
-      };
-      leg.transfer(uri).catch((error: unknown) => {
-        this.clock.clearTimeout(timer);
-        reject(error as Error);
-      });
-    }).catch((error: unknown) => {
-      throw rpc(
-        RpcErrorCodes.invalidState,
-        ErrorCodes.invalidState,
-        `The gateway refused the transfer (${(error as Error).message}). The call goes on.`,
-      );
-    });
-    call.referred = undefined;
-    if (status >= 300) {
-      throw rpc(
-        RpcErrorCodes.invalidState,
-        ErrorCodes.invalidState,
-        `The other party refused the transfer (SIP ${status}). The call goes on.`,
-      );
-    }
+    await referTransfer(call, leg, uri, this.clock);
     if (call.state === 'ended') return;
     this.#end(call, 'transferred');
     void this.#release(leg);
@@ -406,30 +294,12 @@ export class GatewayCalls implements BoardSource {
 
   #incoming(incoming: IncomingSipCall): void {
     const { leg } = incoming;
-    const trunk = this.trunks.get(incoming.project);
-    const number = incoming.to ?? trunk?.numbers[0];
-    const resource = number === undefined ? undefined : trunk?.routes[number];
-    if (!trunk || resource === undefined) {
-      void leg.decline(404).catch(() => undefined);
+    const route = incomingRoute(incoming, this.trunks, this.router, this.limits);
+    if ('refuse' in route) {
+      void leg.decline(route.refuse).catch(() => undefined);
       return;
     }
-    if (incoming.offer === undefined) {
-      // An INVITE without SDP: the gateway cannot offer the browser anything to answer.
-      void leg.decline(488).catch(() => undefined);
-      return;
-    }
-    const receivers = this.router
-      .ofResource(incoming.project, resource)
-      .filter((s) => s.link !== null && can(s.scopes, 'receive'));
-    if (receivers.length === 0) {
-      void leg.decline(480).catch(() => undefined);
-      return;
-    }
-    const free = receivers.filter((s) => s.calls.size < this.limits.maxCallsPerSession);
-    if (free.length === 0) {
-      void leg.decline(486).catch(() => undefined);
-      return;
-    }
+    const { trunk, sessions: free } = route;
     const gateway: Gateway = incoming.from.startsWith('+') ? 'pstn' : 'sip';
     const call = this.#add(
       incoming.project,
@@ -464,58 +334,12 @@ export class GatewayCalls implements BoardSource {
   }
 
   #listener(call: GatewayCall) {
-    return {
-      ringing: () => {
-        if (call.state !== 'setup' || !call.session) return;
-        call.state = 'ringing';
-        this.onChange?.(call.id);
-        this.notify(call.session, ServerEvents.ringing, { callId: call.id });
-      },
-      early: (sdp: string) => {
-        if (call.state === 'ended' || call.state === 'active' || !call.session) return;
-        call.state = 'early';
-        this.#sendAnswer(call, sdp);
-        this.notify(call.session, ServerEvents.early, { callId: call.id });
-      },
-      answered: (sdp: string | undefined) => {
-        if (call.state === 'ended' || !call.session) return;
-        if (sdp !== undefined) this.#sendAnswer(call, sdp);
-        if (call.direction === 'outgoing' && call.state !== 'active') {
-          call.state = 'active';
-          call.answeredAt = this.clock.now();
-          this.onChange?.(call.id);
-          this.notify(call.session, ServerEvents.answered, { callId: call.id });
-        }
-      },
-      ended: (status: number | undefined, reason: string | undefined) => {
-        if (call.state === 'ended') return;
-        const answered = call.state === 'active';
-        // No status: Janus went away, and the call with it.
-        const why =
-          status === undefined && reason === undefined
-            ? 'disconnected'
-            : call.direction === 'incoming' && !answered
-              ? 'cancelled'
-              : endReasonOfSip(status, answered);
-        this.#end(call, why, status, reason);
-        void call.leg.then((leg) => leg.close());
-      },
-      referred: (status: number) => call.referred?.(status),
-      updated: (sdp: string) => this.#restarts.answered(call, sdp),
-      dtmf: (tones: string) => {
-        if (call.session && call.state === 'active') {
-          this.notify(call.session, ServerEvents.dtmf, { callId: call.id, tones });
-        }
-      },
-    };
-  }
-
-  #sendAnswer(call: GatewayCall, sdp: string): void {
-    if (call.answerSent || !call.session) return;
-    call.answerSent = true;
-    this.notify(call.session, ServerEvents.signal, {
-      callId: call.id,
-      signal: { type: 'answer', sdp },
+    return gatewayLegListener(call, {
+      clock: this.clock,
+      notify: this.notify,
+      changed: (id) => this.onChange?.(id),
+      end: (ended, reason, status, sipReason) => this.#end(ended, reason, status, sipReason),
+      restartAnswered: (restarted, sdp) => this.#restarts.answered(restarted, sdp),
     });
   }
 
@@ -580,27 +404,7 @@ export class GatewayCalls implements BoardSource {
     uri: string,
     leg: Promise<SipLeg>,
   ): GatewayCall {
-    const call: GatewayCall = {
-      id: randomUUID(),
-      project,
-      gateway,
-      direction,
-      uri,
-      session: null,
-      rung: new Set(),
-      leg,
-      state: 'setup',
-      held: false,
-      answerSent: false,
-      offer: undefined,
-      chain: Promise.resolve(),
-      ringTimer: undefined,
-      referred: undefined,
-      startedAt: this.clock.now(),
-      answeredAt: undefined,
-      partyId: randomUUID(),
-      farId: randomUUID(),
-    };
+    const call = newGatewayCall({ project, gateway, direction, uri, leg }, this.clock.now());
     this.onChange?.(call.id);
     // The leg's own failure is handled where it is awaited.
     leg.catch(() => undefined);
@@ -609,63 +413,7 @@ export class GatewayCalls implements BoardSource {
   }
 
   #record(call: GatewayCall): CallRecord {
-    const { participants, audit } = this.#supervisors.listed(call.id);
-    const active = call.state === 'active';
-    const far = {
-      id: call.farId,
-      resource:
-        call.direction === 'outgoing' && call.gateway === 'pstn' ? numberOf(call.uri) : call.uri,
-      state: active ? ('joined' as const) : ('ringing' as const),
-      role: call.direction === 'outgoing' ? ('callee' as const) : ('caller' as const),
-    };
-    const browsers = call.session ? [call.session] : [...call.rung];
-    const party = browsers.slice(0, 1).map((session) => ({
-      id: call.partyId,
-      resource: session.resource,
-      state: call.session
-        ? session.link === null
-          ? ('away' as const)
-          : ('joined' as const)
-        : ('ringing' as const),
-      role: call.direction === 'outgoing' ? ('caller' as const) : ('callee' as const),
-    }));
-    const ordered = call.direction === 'outgoing' ? [...party, far] : [far, ...party];
-    const record: CallRecord = {
-      id: call.id,
-      kind: 'call',
-      media: 'sip',
-      gateway: call.gateway,
-      state: active ? 'active' : 'ringing',
-      startedAt: call.startedAt,
-      participants: [...ordered, ...participants],
-      assists: audit,
-    };
-    if (call.answeredAt !== undefined) record.answeredAt = call.answeredAt;
-    return record;
-  }
-
-  #trunk(project: string): ResolvedTrunk {
-    const trunk = this.trunks.get(project);
-    if (!trunk || !this.gateway) {
-      throw rpc(
-        RpcErrorCodes.gatewayUnavailable,
-        ErrorCodes.gatewayUnavailable,
-        'This project has no SIP trunk on this Relay: configure one to call numbers and SIP ' +
-          'addresses (docs/DEPLOY.md#sip).',
-      );
-    }
-    if (!this.gateway.available) {
-      throw rpc(
-        RpcErrorCodes.gatewayUnavailable,
-        ErrorCodes.gatewayUnavailable,
-        "The Relay's media gateway (Janus) is not reachable now. Try again in a moment.",
-      );
-    }
-    return trunk;
-  }
-
-  #reachable(trunk: ResolvedTrunk, uri: string): boolean {
-    return trunk.sipDomains.includes('*') || trunk.sipDomains.includes(sipHost(uri));
+    return gatewayCallRecord(call, this.#supervisors.listed(call.id));
   }
 
   #of(session: Session, callId: string): GatewayCall {
@@ -686,9 +434,4 @@ export class GatewayCalls implements BoardSource {
     if (call.state !== 'active') throw errors.invalidState('The call is not answered yet.');
     return call;
   }
-}
-
-/** The number of a `sip:+15551234567@trunk` URI. */
-function numberOf(uri: string): string {
-  return uri.slice(4, uri.indexOf('@'));
 }
