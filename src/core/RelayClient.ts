@@ -19,6 +19,7 @@ import {
 import { KeepAlive } from './connection/KeepAlive.js';
 import { PageEvents } from './connection/PageEvents.js';
 import { RpcConnection, notConnected, type RequestFn } from './connection/RpcConnection.js';
+import { TokenExpiry } from './connection/TokenExpiry.js';
 import { waitForConnection, type WaitWording } from './connection/waitForConnection.js';
 import { createDeviceManager } from './media/createDeviceManager.js';
 import type { TrackProcessor } from './media/TrackProcessor.js';
@@ -35,6 +36,7 @@ import type {
   RelayClient,
   RelayClientState,
   ScreenShareOptions,
+  TokenExpiringEvent,
   WebSocketFactory,
 } from './types.js';
 
@@ -56,6 +58,7 @@ class Client extends ClientFeatures implements RelayClient {
   protected readonly messages: LazyMessaging;
   private readonly keepAlive: KeepAlive;
   private readonly page: PageEvents;
+  private readonly expiry: TokenExpiry;
   private token: string | null = null;
   private conn: RpcConnection | null = null;
   private opening: Promise<void> | null = null;
@@ -100,6 +103,7 @@ class Client extends ClientFeatures implements RelayClient {
       lastSeq: () => this.lastSeq,
       onDead: () => this.lost(1006),
     });
+    this.expiry = new TokenExpiry(this.state, this.clock, options.tokenRefreshMarginMs);
     this.page = new PageEvents({
       online: () => {
         if (this.state.getState().status === 'reconnecting') this.reopen();
@@ -137,6 +141,10 @@ class Client extends ClientFeatures implements RelayClient {
     this.state.setState(sessionState(result, sent, this.clock.now(), this.options));
   }
 
+  onTokenExpiring(listener: (event: TokenExpiringEvent) => void): () => void {
+    return this.expiry.listen(listener);
+  }
+
   disconnect(): void {
     this.wanted = false;
     this.page.stop();
@@ -145,6 +153,7 @@ class Client extends ClientFeatures implements RelayClient {
 
   destroy(): void {
     this.disconnect();
+    this.expiry.stop();
     this.calls.dismissAll();
     this.rooms.ifUsed((rooms) => rooms.destroy());
     this.supervision.destroy();

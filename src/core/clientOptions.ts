@@ -38,6 +38,11 @@ export interface RelayClientOptions {
   pingIntervalMs?: number;
   /** A ping unanswered this long means the socket is dead, in ms. Default: 4000. */
   pingTimeoutMs?: number;
+  /**
+   * How long before the JWT expires `onTokenExpiring` listeners are called, in ms. Default: a
+   * fifth of the token's remaining lifetime, at least 5000 and at most 60000.
+   */
+  tokenRefreshMarginMs?: number;
   /** First reconnect delay, in ms; doubles per attempt, with full jitter. Default: 500. */
   reconnectBaseMs?: number;
   /** Longest reconnect delay, in ms. Default: 15000. */

@@ -17,6 +17,7 @@ export type {
   MediaOptions,
   ParticipantSnapshot,
   ReadonlyStore,
+  TokenExpiringEvent,
   RelayClient,
   RelayClientState,
   RoomInvite,

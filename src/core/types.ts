@@ -201,6 +201,14 @@ export interface CallOptions extends MediaOptions {
  */
 export type ReadonlyStore<T> = Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'>;
 
+/** The session's JWT is about to expire (`onTokenExpiring`): present a fresher one. */
+export interface TokenExpiringEvent {
+  /** When the token expires, on the Relay's clock, ms since the epoch. */
+  expiresAt: number;
+  /** How long until then on this client's clock, ms. */
+  expiresInMs: number;
+}
+
 export interface RelayClient extends SupervisionApi, QualityApi, MessagesApi {
   /** The client's zustand vanilla store, read-only. Subscribe with selectors. */
   readonly store: ReadonlyStore<RelayClientState>;
@@ -210,6 +218,14 @@ export interface RelayClient extends SupervisionApi, QualityApi, MessagesApi {
   connect(token: string): Promise<void>;
   /** Presents a fresher JWT: re-authenticates in place when connected, else keeps it for the next connect. */
   updateToken(token: string): Promise<void>;
+  /**
+   * Calls `listener` once per token, `tokenRefreshMarginMs` before the session's JWT expires
+   * (on the Relay's clock, this client's skew accounted for): fetch a fresher token from your
+   * back end then and pass it to `updateToken`. `<RelayProvider fetchToken>` does this itself.
+   * Returns the unsubscriber. Without a fresher token the Relay closes the session at expiry
+   * (status `failed`, error `token_expired`).
+   */
+  onTokenExpiring(listener: (event: TokenExpiringEvent) => void): () => void;
   /** Closes the connection (1000) and ends every call. The client can connect again. */
   disconnect(): void;
   /**
