@@ -32,6 +32,11 @@ export interface RelayClientOptions {
    * Default: `mediaDevices.getDisplayMedia` when there is one.
    */
   getDisplayMedia?: DisplayMediaFn;
+  /**
+   * The WebRTC peer connection constructor every call and room uses (react-native-webrtc's, or a
+   * wrapper in tests). Default: `globalThis.RTCPeerConnection`.
+   */
+  RTCPeerConnection?: typeof RTCPeerConnection;
   /** Permissions API. Default: navigator.permissions when present. */
   permissions?: Permissions;
   /** Keep-alive ping interval, in ms. Default: 5000. */

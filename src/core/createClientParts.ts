@@ -48,8 +48,11 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   const AudioContext = audioContextOf(options);
   const getDisplayMedia = displayMediaOf(options.getDisplayMedia, mediaDevices);
+  // The app's WebRTC (React Native's, say) for every connection, unless a peer factory overrides.
+  const webrtc = options.RTCPeerConnection ? { RTCPeerConnection: options.RTCPeerConnection } : {};
   const peer: typeof createPeer = (peerOptions) =>
     (options.createPeer ?? createPeer)({
+      ...webrtc,
       ...peerOptions,
       iceTransportPolicy,
       clock,
@@ -58,7 +61,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
   const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
     const create =
       options.createGatewayPeer ?? (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
-    return create({ ...peerOptions, iceTransportPolicy });
+    return create({ ...webrtc, ...peerOptions, iceTransportPolicy });
   };
   // Gateway calls restart ICE as browser calls do; supervision links (browser to browser) do not.
   const gatewayCallPeer: typeof createGatewayPeer = (peerOptions) =>
@@ -100,6 +103,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     createPeer: peer,
     iceTransportPolicy,
     iceRestart: options.iceRestart,
+    RTCPeerConnection: options.RTCPeerConnection,
     AudioContext,
     processTrack: options.processTrack,
     onPeerData: (name, participantId, message) =>

@@ -18,6 +18,8 @@ export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession
   iceTransportPolicy: RTCIceTransportPolicy;
   /** ICE restarts of sfu rooms' connections (mesh peers get theirs from `createPeer`). */
   iceRestart?: IceRestartOptions | false | undefined;
+  /** The app's peer connection constructor for sfu rooms (mesh peers get it from `createPeer`). */
+  RTCPeerConnection?: typeof RTCPeerConnection | undefined;
 }
 
 /**
@@ -95,6 +97,7 @@ export class LazyRooms {
           iceTransportPolicy,
           iceRestart,
           createMediaSession,
+          RTCPeerConnection,
           ...deps
         } = this.deps;
         const clock = deps.clock;
@@ -102,7 +105,14 @@ export class LazyRooms {
           ...deps,
           createMediaSession:
             createMediaSession ??
-            mediaSessions({ iceServers, createPeer, iceTransportPolicy, iceRestart, clock }),
+            mediaSessions({
+              iceServers,
+              createPeer,
+              iceTransportPolicy,
+              iceRestart,
+              clock,
+              RTCPeerConnection,
+            }),
         });
         return this.manager;
       },

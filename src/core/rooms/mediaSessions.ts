@@ -19,6 +19,8 @@ export interface MediaSessionsOptions {
   iceRestart?: IceRestartOptions | false;
   /** The clock of those restarts. Default: the global timers. */
   clock?: ClientClock;
+  /** The peer connection constructor of sfu rooms. Default: `globalThis.RTCPeerConnection`. */
+  RTCPeerConnection?: typeof RTCPeerConnection | undefined;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface MediaSessionsOptions {
  * (the Relay's media server) for `sfu` rooms.
  */
 export function mediaSessions(options: MediaSessionsOptions): MediaSessionFactory {
-  const { iceServers, createPeer, iceTransportPolicy, iceRestart, clock } = options;
+  const { iceServers, createPeer, iceTransportPolicy, iceRestart, clock, RTCPeerConnection } =
+    options;
   return (session) =>
     session.media === 'sfu'
       ? new SfuSession({
@@ -35,6 +38,7 @@ export function mediaSessions(options: MediaSessionsOptions): MediaSessionFactor
           iceTransportPolicy: iceTransportPolicy ?? 'all',
           ...(iceRestart === undefined ? {} : { iceRestart }),
           ...(clock ? { clock } : {}),
+          ...(RTCPeerConnection ? { RTCPeerConnection } : {}),
         })
       : new MeshSession({ ...session, iceServers, createPeer });
 }
