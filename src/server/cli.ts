@@ -19,6 +19,7 @@ const USAGE = `Usage:
                   [--project ID:TOKEN ...] [--ice-servers JSON] [--dev]
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
                   [--janus ws://127.0.0.1:8188 --janus-secret SECRET [--sip-trunks FILE]]
+                  [--trust-proxy] [--allowed-origin https://app.example.com ...]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
   relaycall [serve|token] --help
@@ -32,6 +33,10 @@ Environment:
                       TURN shared secret (coturn's static-auth-secret), like --turn-secret
   RELAYCALL_JANUS_SECRET
                       Janus token secret (token_auth_secret in janus.jcfg), like --janus-secret
+
+--trust-proxy: take client addresses from X-Forwarded-For (only behind your own reverse proxy,
+  which must set it; docs/DEPLOY.md). --allowed-origin: only pages of these origins may open the
+  signaling socket (repeat it for each; default: any origin).
 
 --sip-trunks FILE: a JSON file of SIP trunks by project id, e.g.
   {"acme": {"proxy": "sip:sip.example.net", "numbers": ["+15550001111"],
@@ -96,6 +101,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       janus: { type: 'string' },
       'janus-secret': { type: 'string' },
       'sip-trunks': { type: 'string' },
+      'trust-proxy': { type: 'boolean', default: false },
+      'allowed-origin': { type: 'string', multiple: true, default: [] },
       dev: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -108,6 +115,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const turn = parseTurn(values['turn-url'], values['turn-secret'] ?? env.RELAYCALL_TURN_SECRET);
   const janus = parseJanus(values.janus, values['janus-secret'] ?? env.RELAYCALL_JANUS_SECRET);
   const sip = readSipTrunks(values['sip-trunks'], janus !== undefined);
+  const allowedOrigins = values['allowed-origin'].map(parseOrigin);
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
@@ -139,6 +147,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     turn,
     ...(janus ? { janus } : {}),
     ...(sip ? { sip } : {}),
+    trustProxy: values['trust-proxy'],
+    ...(allowedOrigins.length > 0 ? { allowedOrigins } : {}),
     // A Redis store means several nodes may share it: this one joins them.
     ...(/^rediss?:\/\//.test(storeSpec) ? { cluster: { url: storeSpec } } : {}),
   });
@@ -191,6 +201,14 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (sip) {
     const projects = Object.keys(sip.trunks).join(', ');
     console.log(`SIP and phone calls through Janus's SIP plugin for: ${projects}`);
+  }
+  if (values['trust-proxy']) {
+    console.log(
+      'Client addresses taken from X-Forwarded-For: only your reverse proxy may reach this port.',
+    );
+  }
+  if (allowedOrigins.length > 0) {
+    console.log(`Signaling socket open to pages of ${allowedOrigins.join(', ')} only`);
   }
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
 
@@ -340,6 +358,23 @@ function parseTurn(values: string[], secret: string | undefined): TurnOptions | 
     if (error instanceof RelayError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** An --allowed-origin: `scheme://host[:port]`, as browsers send it in the Origin header. */
+function parseOrigin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, '')) {
+    throw new UsageError(
+      `--allowed-origin takes an origin such as https://app.example.com (scheme, host and port ` +
+        `only, as browsers send it), not "${value}".`,
+    );
+  }
+  return url.origin;
 }
 
 /** The --sip-trunks file, checked now so that a mistake is a usage error, not a crash. */

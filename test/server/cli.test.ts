@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { basic, connectWith, rest, type Pair, type TestClient } from './helpers.js';
 
 // The CLI runs from dist/: `npm test` builds before vitest.
@@ -191,6 +192,50 @@ describe('relaycall serve', () => {
     },
   );
 
+  it(
+    'behind a proxy: --trust-proxy counts clients by X-Forwarded-For, --allowed-origin refuses other pages',
+    SLOW,
+    async () => {
+      const project = { id: 'proxied', token: 'proxied-token-0123456789' };
+      const { run, url } = await serve([
+        '--store',
+        'memory',
+        '--project',
+        `${project.id}:${project.token}`,
+        '--trust-proxy',
+        '--allowed-origin',
+        'https://app.example.com',
+        '--allowed-origin',
+        'http://127.0.0.1:5173',
+      ]);
+      expect(run.stdout).toContain('X-Forwarded-For');
+      expect(run.stdout).toContain('https://app.example.com, http://127.0.0.1:5173 only');
+      // One client behind the proxy failing its credentials is limited; another one is not.
+      const wrong = basic({ id: project.id, token: 'wrong-token-0123456789' });
+      const from = (address: string) => ({ 'x-forwarded-for': address });
+      let status = 0;
+      for (let i = 0; i < 40 && status !== 429; i += 1) {
+        status = (await rest(url, 'POST', {}, wrong, from('203.0.113.7'))).status;
+      }
+      expect(status).toBe(429);
+      expect((await rest(url, 'POST', {}, wrong, from('203.0.113.8'))).status).toBe(401);
+
+      const ws = url.replace(/^http/, 'ws') + '/api/relay/ws';
+      const opened = (origin: string) =>
+        new Promise<number>((resolve) => {
+          const socket = new WebSocket(ws, { origin });
+          socket.once('open', () => {
+            socket.close();
+            resolve(101);
+          });
+          socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          socket.once('error', () => resolve(-1));
+        });
+      expect(await opened('https://app.example.com')).toBe(101);
+      expect(await opened('https://evil.example')).toBe(403);
+    },
+  );
+
   it('closes sockets with 1001 on SIGTERM and exits with status 0', SLOW, async () => {
     const project = { id: 'sig', token: 'sig-token-0123456789abcdef' };
     const { run, url } = await serve([
@@ -311,6 +356,7 @@ describe('usage errors', () => {
     ['an unknown token flag', ['token', '--url', 'http://127.0.0.1:1', '--nope', 'x']],
     ['token without --project', ['token', '--url', 'http://127.0.0.1:1']],
     ['a bad --port', ['serve', '--store', 'memory', '--port', 'eighty']],
+    ['an --allowed-origin with a path', ['serve', '--allowed-origin', 'https://a.example/app']],
   ])('exit with status 2 and print usage for %s', SLOW, async (_name, args) => {
     const result = await complete(args);
     expect(result.code).toBe(2);
