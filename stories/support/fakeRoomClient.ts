@@ -243,6 +243,9 @@ export class FakeRoomClient implements RelayClient {
 
   async connect(): Promise<void> {}
   async updateToken(): Promise<void> {}
+  onTokenExpiring(): () => void {
+    return () => {};
+  }
   disconnect(): void {}
   call(): string {
     throw notHere();
