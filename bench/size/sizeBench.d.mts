@@ -3,7 +3,10 @@
 export interface SizeCase {
   id: string;
   label: string;
-  source: string;
+  /** The app module esbuild bundles. */
+  source?: string;
+  /** Or a built file (from the repository root) measured as shipped. */
+  file?: string;
 }
 
 export interface Size {
@@ -17,6 +20,8 @@ export interface Size {
 export interface MeasuredCase {
   id: string;
   label: string;
+  /** A built file measured as shipped (`SizeCase.file`), not bundled by esbuild. */
+  shipped?: boolean;
   /** The entry chunk and every chunk it imports statically. */
   initial: Size;
   /** Chunks reached only through import(). */
@@ -26,9 +31,9 @@ export interface MeasuredCase {
   unreferenced: Size & { names: string[] };
   /** Which outputs hold code from node_modules/simple-peer. */
   simplePeer: { initial: boolean; lazy: boolean; unreferenced: boolean };
-  /** Whether dist/core/peer/createPeer.js is in the initial or lazy chunks. */
+  /** Whether createPeer (dist/core/peer/createPeer.js; src/… for shipped files) is bundled. */
   createPeer: boolean;
-  /** Every module in the initial and lazy chunks. */
+  /** Every module in the initial and lazy chunks (a shipped file: its source map's sources). */
   inputs: string[];
 }
 

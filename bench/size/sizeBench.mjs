@@ -10,6 +10,10 @@
  * lazy = chunks reached only through `import()` (simple-peer's browser bundle, loaded when the
  * first call starts: src/core/peer/createPeer.ts).
  *
+ * Shipped cases (`file`) are measured as published instead: the script-tag build
+ * (dist/browser/relaycall.min.js, scripts/buildBrowser.mjs) is one file a page loads whole, with
+ * simple-peer inside, so initial = total = that file gzipped.
+ *
  * Used by `npm run bench` (run()) and by test/size/size.test.ts (measureSizes, checkBudgets).
  */
 import { mkdtemp, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
@@ -26,7 +30,10 @@ const budgetsFile = fileURLToPath(new URL('./budgets.json', import.meta.url));
 /** React is the app's own: never counted. */
 export const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react-dom/client'];
 
-/** The measured entries. `source` is the app module esbuild bundles. */
+/**
+ * The measured entries. `source` is the app module esbuild bundles; `file` a built file measured
+ * as shipped (no bundling).
+ */
 export const CASES = [
   {
     id: 'full',
@@ -48,10 +55,19 @@ export const CASES = [
     label: 'RelayProvider + useCall + VideoTile',
     source: "export { RelayProvider, useCall, VideoTile } from 'relaycall';\n",
   },
+  {
+    id: 'scriptTag',
+    label: 'script tag: dist/browser/relaycall.min.js as shipped (IIFE, simple-peer inside)',
+    file: 'dist/browser/relaycall.min.js',
+  },
 ];
 
 /** The built files the entries need; missing means `npm run build` has not run. */
-export const DIST_ENTRIES = ['dist/react/index.js', 'dist/core/index.js'];
+export const DIST_ENTRIES = [
+  'dist/react/index.js',
+  'dist/core/index.js',
+  'dist/browser/relaycall.min.js',
+];
 
 const SIMPLE_PEER = /(^|\/)node_modules\/simple-peer\//;
 
@@ -78,7 +94,9 @@ export async function measureSizes() {
     await mkdir(path.join(dir, 'node_modules'));
     await symlink(root, path.join(dir, 'node_modules/relaycall'), 'dir');
     const cases = [];
-    for (const entry of CASES) cases.push(await measureCase(dir, entry));
+    for (const entry of CASES) {
+      cases.push(entry.file ? await measureFile(entry) : await measureCase(dir, entry));
+    }
     return { esbuild: version, cases };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -169,6 +187,33 @@ async function measureCase(dir, { id, label, source }) {
     inputs: [...new Set([...all].flatMap((name) => Object.keys(outputs[name].inputs)))]
       .map((input) => fromRoot(dir, input))
       .sort(),
+  };
+}
+
+/**
+ * A built file as shipped: its gzip is both initial and total (a page loads it whole); its
+ * inputs are the sources its source map (`<file>.map`) lists.
+ */
+async function measureFile({ id, label, file }) {
+  const code = await readFile(path.join(root, file));
+  const map = JSON.parse(await readFile(path.join(root, `${file}.map`), 'utf8'));
+  const inputs = map.sources
+    .map((source) => path.relative(root, path.resolve(root, path.dirname(file), source)))
+    .map((input) => input.split(path.sep).join('/'))
+    .sort();
+  const size = { files: 1, bytes: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+  const inside = inputs.some((input) => SIMPLE_PEER.test(input));
+  return {
+    id,
+    label,
+    shipped: true,
+    initial: size,
+    lazy: { files: 0, bytes: 0, gzip: 0 },
+    total: size,
+    unreferenced: { files: 0, bytes: 0, gzip: 0, names: [] },
+    simplePeer: { initial: inside, lazy: false, unreferenced: false },
+    createPeer: inputs.some((input) => /\/core\/peer\/createPeer\.(ts|js)$/.test(input)),
+    inputs,
   };
 }
 
@@ -330,7 +375,7 @@ export async function run({ log = () => undefined } = {}) {
       c.lazy.gzip,
       c.total.gzip,
       kb(c.total.gzip),
-      simplePeerCell(c.simplePeer),
+      c.shipped ? 'inside' : simplePeerCell(c.simplePeer),
       budgetCell(budgetOf(c.id, 'initialGzip')),
       budgetCell(budgetOf(c.id, 'totalGzip')),
     ]),
@@ -338,6 +383,7 @@ export async function run({ log = () => undefined } = {}) {
       'initial: entry chunk + statically imported chunks; lazy: chunks loaded by import() (simple-peer, on the first call).',
       'simple-peer "not loaded*": esbuild still writes the chunk of every import() target, but no chunk of this entry imports it (createPeer is tree-shaken), so it is never downloaded.',
       'Built from dist/ by package name, so package.json exports and sideEffects apply; process.env.NODE_ENV = "production".',
+      'script tag: the IIFE that `npm run build` writes (scripts/buildBrowser.mjs), gzipped as shipped: one file with every lazy part and simple-peer inside.',
       'Budgets: bench/size/budgets.json (gzip bytes), checked by test/size/size.test.ts in npm test.',
     ],
   };

@@ -82,12 +82,23 @@ describe('bundle size (esbuild, minified, gzip, React external)', () => {
   });
 
   it('loads simple-peer only lazily, never with the page (and the check does see it)', () => {
-    for (const c of sizes.cases) {
+    // The script-tag file is the exception by design: one file, loaded whole (next test).
+    for (const c of sizes.cases.filter((c) => !c.shipped)) {
       expect(c.simplePeer.initial, `${c.label}: simple-peer in the initial chunks`).toBe(false);
     }
     // The control for the useToken check: where a call can start, simple-peer is found.
     for (const id of ['full', 'core', 'providerCallTile']) {
       expect(measured(id).simplePeer.lazy, `${id}: simple-peer not found lazily`).toBe(true);
     }
+  });
+
+  it('the script-tag build is one file with simple-peer inside and no React', () => {
+    const scriptTag = measured('scriptTag');
+    expect(scriptTag.shipped).toBe(true);
+    expect(scriptTag.lazy.files, 'files beside dist/browser/relaycall.min.js').toBe(0);
+    expect(scriptTag.simplePeer.initial, 'simple-peer inside the script-tag file').toBe(true);
+    expect(scriptTag.createPeer, 'createPeer inside the script-tag file').toBe(true);
+    const react = scriptTag.inputs.filter((input) => /(^|\/)(react|react-dom)(\/|$)/.test(input));
+    expect(react, 'React modules in the script-tag file').toEqual([]);
   });
 });
