@@ -10,6 +10,9 @@ import { WebSocketServer } from 'ws';
 const kind = process.argv[2];
 export const PROJECT = { id: 'bench', token: 'bench-project-token-0123456789abcdef' };
 
+// BENCH_ALLOC_PROFILE=file: a sampling profile of every allocation (collected ones included)
+// from start to stop, written to that file (open it in Chrome DevTools, Memory tab).
+const allocations = process.env.BENCH_ALLOC_PROFILE && (await startAllocationProfile());
 const started = await start(kind);
 process.send({ type: 'ready', port: started.port });
 
@@ -32,7 +35,14 @@ process.on('message', async (message) => {
         globalThis.gc?.();
       }
       process.send({ type: 'usage', ...usage(), stats: started.stats?.() });
+    } else if (message.type === 'snapshot') {
+      // A heap snapshot after a full GC, for bench/relay/heapProfile.mjs.
+      globalThis.gc?.();
+      globalThis.gc?.();
+      const { writeHeapSnapshot } = await import('node:v8');
+      process.send({ type: 'snapshot', path: writeHeapSnapshot(message.path) });
     } else if (message.type === 'stop') {
+      await allocations?.stop(process.env.BENCH_ALLOC_PROFILE);
       await started.close();
       process.exit(0);
     }
@@ -124,4 +134,26 @@ async function start(kind) {
     };
   }
   throw new Error(`unknown server kind "${kind}" (ours, peerjs or floor)`);
+}
+
+async function startAllocationProfile() {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop(path) {
+      const { profile } = await post('HeapProfiler.stopSampling');
+      writeFileSync(path, JSON.stringify(profile));
+    },
+  };
 }

@@ -758,7 +758,7 @@ describe('sessions as legs', () => {
     const engine = new RoomManager(new LocalLegDirectory(router), DEFAULT_LIMITS, clock, () => {});
     const { roomId } = engine.join(alice, { name: 'standup' });
     engine.join(bob, { name: 'standup' });
-    expect(alice.rooms).toEqual(new Set([roomId]));
+    expect([...alice.rooms]).toEqual([roomId]);
     // No socket: detached, so kept for the resume.
     expect(alice.attached).toBe(false);
     const [text] = alice.buffer().outbox;

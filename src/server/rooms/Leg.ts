@@ -1,4 +1,5 @@
 import type { Scope } from '../../protocol/index.js';
+import type { IdSet } from './CompactSet.js';
 import type { SessionRouter } from '../signaling/SessionRouter.js';
 
 /**
@@ -18,7 +19,7 @@ export interface Leg {
   /** Whether the leg keeps up with signals (else the sender is refused with peer_backlogged). */
   acceptsSignal(): boolean;
   /** Ids of the rooms this leg is a participant of (joined or away; not those it is rung into). */
-  readonly rooms: Set<string>;
+  readonly rooms: IdSet<string>;
   /** When its JWT expires, in ms since the epoch (credentials minted for it expire with it). */
   readonly expiresAt?: number;
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { addTo, removeFrom } from './indexSets.js';
 import type { Leg, LegDirectory } from './Leg.js';
 import { newParticipantId } from './participantId.js';
-import { newMember, type Member, type Room, type RoomKindName } from './Room.js';
+import { NO_LEGS, newMember, type Member, type Room, type RoomKindName } from './Room.js';
 import type { RoomKind } from './RoomKind.js';
 import { RoomNotifier } from './RoomNotifier.js';
 import { RoomRegistry } from './RoomRegistry.js';
@@ -100,7 +100,7 @@ export class RoomEngine {
     removeFrom(this.invitations, leg.id, room.id);
     const others = [...member.rung];
     for (const legId of others) this.letGo(room, legId);
-    member.rung.clear();
+    member.rung = NO_LEGS;
     room.attach(member, leg.id);
     this.kindOf(room).held(leg).add(room.id);
     this.changed(room);

@@ -1,3 +1,4 @@
+import type { IdSet } from './CompactSet.js';
 import type { Leg } from './Leg.js';
 import type { Member, Room, RoomKindName } from './Room.js';
 
@@ -9,7 +10,7 @@ import type { Member, Room, RoomKindName } from './Room.js';
 export interface RoomKind {
   readonly name: RoomKindName;
   /** Ids of this kind's rooms the leg is in (a call's are its rung legs' too: see ringHeld). */
-  held(leg: Leg): Set<string>;
+  held(leg: Leg): IdSet<string>;
   /** Whether a rung leg holds the room's id in held(): a ringing call counts as a call. */
   readonly ringHeld: boolean;
   /** Whether a rung leg whose socket dropped goes on being rung (rooms) or stops (calls). */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../crypto.js';
 import type { RelayLimits } from '../../protocol/index.js';
 import { Room, type RoomKindName } from './Room.js';
 import { tooManyRoomsPerProject } from './roomErrors.js';
@@ -64,7 +64,7 @@ export class RoomRegistry {
     if (count >= this.limits.maxRoomsPerProject) {
       throw tooManyRoomsPerProject(this.limits.maxRoomsPerProject);
     }
-    const room = new Room(randomUUID(), projectId, name);
+    const room = new Room(newId(), projectId, name);
     room.startedAt = this.now();
     this.byId.set(room.id, room);
     this.counts.room += 1;
@@ -75,7 +75,7 @@ export class RoomRegistry {
 
   /** A new call: a room with a random id and no name. */
   createCall(projectId: string): Room {
-    const room = new Room(randomUUID(), projectId, '', 'call');
+    const room = new Room(newId(), projectId, '', 'call');
     room.startedAt = this.now();
     this.byId.set(room.id, room);
     this.counts.call += 1;

@@ -1,3 +1,4 @@
+import type { IdSet } from './CompactSet.js';
 import { ServerEvents, type EndReason } from '../../protocol/index.js';
 import type { Leg } from './Leg.js';
 import type { Member, Room } from './Room.js';
@@ -8,7 +9,7 @@ import { auditLeave } from '../supervision/auditAssist.js';
 
 /** A leg of calls: a signaling session, whose `calls` hold its calls, ringing ones included. */
 export interface CallLeg extends Leg {
-  readonly calls: Set<string>;
+  readonly calls: IdSet<string>;
 }
 
 /**
@@ -30,7 +31,7 @@ export class CallKind implements RoomKind {
     private readonly now: () => number,
   ) {}
 
-  held(leg: Leg): Set<string> {
+  held(leg: Leg): IdSet<string> {
     return (leg as CallLeg).calls;
   }
 

@@ -1,3 +1,4 @@
+import type { IdSet } from './CompactSet.js';
 import type { Member } from './Room.js';
 
 /** What a call keeps besides its two participants' records (see Room.call). */
@@ -9,7 +10,7 @@ export interface CallLedger {
   /** The callee's participant: ringing on its free sessions until one answers. */
   readonly callee: Member;
   /** Every callee session ever rung, to tell a late answer it was answered elsewhere. */
-  readonly rang: Set<string>;
+  readonly rang: IdSet<string>;
   /** Caller's signals sent before the answer, delivered to whoever answers. */
   early: unknown[];
   /** Length of the early signals' JSON. */

@@ -1,3 +1,4 @@
+import type { IdSet } from './CompactSet.js';
 import { ServerEvents, type LeftReason, type RoomEndReason } from '../../protocol/index.js';
 import type { Leg } from './Leg.js';
 import { copy, type Member, type Room } from './Room.js';
@@ -29,7 +30,7 @@ export class NamedRoomKind implements RoomKind {
     private readonly sfu?: SfuMedia,
   ) {}
 
-  held(leg: Leg): Set<string> {
+  held(leg: Leg): IdSet<string> {
     return leg.rooms;
   }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../crypto.js';
 
 /** Longest participant id a client may name. */
 export const MAX_PARTICIPANT_ID_LENGTH = 64;
@@ -12,5 +12,5 @@ export function isParticipantId(value: unknown): value is string {
 
 /** A fresh participant id (a UUID, which is well-formed). */
 export function newParticipantId(): string {
-  return randomUUID();
+  return newId();
 }

@@ -1,3 +1,4 @@
+import { CompactSet } from '../rooms/CompactSet.js';
 import {
   ServerEvents,
   type EventParams,
@@ -73,7 +74,7 @@ export class CallManager {
       from: caller.resource,
       caller: member,
       callee,
-      rang: new Set(free.map((s) => s.id)),
+      rang: new CompactSet(free.map((s) => s.id)),
       early: [],
       earlyBytes: 0,
     };

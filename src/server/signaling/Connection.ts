@@ -56,12 +56,13 @@ export class Connection implements SessionLink, BatchedLink {
   /** When the current run of rate-limit refusals started, and the last refusal of it. */
   private limitedSince = 0;
   private lastRefusedAt = -Infinity;
-  private queue: Promise<void> = Promise.resolve();
+  /** The last queued request's run; none until a request is queued. */
+  private queue: Promise<void> | undefined = undefined;
   private queued = 0;
-  /** Frames of this turn, complete and not sent yet. */
-  private frames: string[] = [];
-  /** Messages of the frame being gathered. */
-  private gathering: string[] = [];
+  /** Frames of this turn, complete and not sent yet: none, one, or several. */
+  private frames: string | string[] | undefined = undefined;
+  /** Messages of the frame being gathered: none, one, or several. */
+  private gathering: string | string[] | undefined = undefined;
   private outgoingBytes = 0;
   /** Runs out when the socket has not drained its send buffer in time (slow reader). */
   private slowTimer: unknown = undefined;
@@ -108,8 +109,12 @@ export class Connection implements SessionLink, BatchedLink {
   /** Runs request handlers one after another, in arrival order. */
   enqueue(task: () => Promise<void>): void {
     this.queued += 1;
-    const run = () => task().finally(() => (this.queued -= 1));
-    this.queue = this.queue.then(run, run);
+    const run = () =>
+      task().finally(() => {
+        // The chain is let go once it has run dry (a resolved promise per idle socket otherwise).
+        if ((this.queued -= 1) === 0) this.queue = undefined;
+      });
+    this.queue = (this.queue ?? Promise.resolve()).then(run, run);
   }
 
   /** No queued request is waiting: the next one may be handled at once. */
@@ -165,29 +170,38 @@ export class Connection implements SessionLink, BatchedLink {
       this.context.slowConsumer(this);
       return;
     }
-    if (this.frames.length === 0 && this.gathering.length === 0) this.context.batch.add(this);
-    this.gathering.push(text);
+    const { gathering } = this;
+    if (gathering === undefined) {
+      if (this.frames === undefined) this.context.batch.add(this);
+      this.gathering = text;
+    } else if (typeof gathering === 'string') this.gathering = [gathering, text];
+    else gathering.push(text);
     this.outgoingBytes += text.length;
     if (endsFrame) this.endFrame();
   }
 
   private endFrame(): void {
     const messages = this.gathering;
-    if (messages.length === 0) return;
-    this.gathering = [];
-    this.frames.push(messages.length === 1 ? (messages[0] as string) : `[${messages.join(',')}]`);
+    if (messages === undefined) return;
+    this.gathering = undefined;
+    const frame = typeof messages === 'string' ? messages : `[${messages.join(',')}]`;
+    const { frames } = this;
+    if (frames === undefined) this.frames = frame;
+    else if (typeof frames === 'string') this.frames = [frames, frame];
+    else frames.push(frame);
   }
 
   /** Sends this turn's frames in one write. */
   flush(): void {
     this.endFrame();
     const frames = this.frames;
-    if (frames.length === 0) return;
-    this.frames = [];
+    if (frames === undefined) return;
+    this.frames = undefined;
     this.outgoingBytes = 0;
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.socket.cork();
-    for (const frame of frames) this.ws.send(frame);
+    if (typeof frames === 'string') this.ws.send(frames);
+    else for (const frame of frames) this.ws.send(frame);
     this.socket.uncork();
     if (this.ws.bufferedAmount > this.context.limits.maxBufferedBytes) this.watchDrain();
   }

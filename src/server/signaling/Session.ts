@@ -1,4 +1,5 @@
 import type { Scope } from '../../protocol/index.js';
+import { CompactSet } from '../rooms/CompactSet.js';
 
 /** Where a session's messages go while a socket carries it. */
 export interface SessionLink {
@@ -54,13 +55,13 @@ export class Session {
   expiresAt: number;
   link: SessionLink | null = null;
   /** Ids of the calls this session is a leg of (ringing or active). */
-  readonly calls = new Set<string>();
+  readonly calls = new CompactSet<string>();
   /** Ids of the rooms this session is a participant of (joined or away). */
-  readonly rooms = new Set<string>();
+  readonly rooms = new CompactSet<string>();
   /** Set once the session is gone for good. */
   ended = false;
-  /** Closes the session when its JWT expires. */
-  expiryTimer: unknown = undefined;
+  /** Its place in the Relay's queue of JWT expiries (-1: not queued). */
+  expiryIndex = -1;
   /** Ends a detached session when the resume grace period is over. */
   graceTimer: unknown = undefined;
   /** Copies the resume buffer for other nodes (several Relay nodes only). */
@@ -70,8 +71,11 @@ export class Session {
   private overflowed = false;
   /** Highest seq no longer kept for replay. */
   private floor = 0;
-  /** Notifications floor + 1 … seq, in order: kept until acknowledged. */
-  private readonly outbox: string[] = [];
+  /**
+   * Notifications floor + 1 … seq, in order: kept until acknowledged. None while empty: most
+   * sessions are idle, and an emptied array keeps its backing store.
+   */
+  private outbox: string[] | undefined = undefined;
   /** Total length of the outbox's texts. */
   private outboxBytes = 0;
   private readonly maxBuffered: number;
@@ -89,8 +93,8 @@ export class Session {
     if (init.buffer) {
       this.seq = init.buffer.seq;
       this.floor = init.buffer.floor;
-      this.outbox.push(...init.buffer.outbox);
-      for (const text of this.outbox) this.outboxBytes += text.length;
+      if (init.buffer.outbox.length > 0) this.outbox = [...init.buffer.outbox];
+      for (const text of init.buffer.outbox) this.outboxBytes += text.length;
     }
   }
 
@@ -107,7 +111,7 @@ export class Session {
   acceptsSignal(): boolean {
     if (this.link) return this.link.keepsUp();
     return (
-      this.outbox.length * 4 < this.maxBuffered * 3 &&
+      (this.outbox?.length ?? 0) * 4 < this.maxBuffered * 3 &&
       this.outboxBytes * 4 < this.maxBufferedBytes * 3
     );
   }
@@ -121,10 +125,11 @@ export class Session {
     const seq = ++this.seq;
     // Spliced rather than spread into a new object: this runs for every relayed signal.
     const text = `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":{"seq":${seq},${JSON.stringify(params).slice(1)}}`;
-    this.outbox.push(text);
+    const outbox = (this.outbox ??= []);
+    outbox.push(text);
     this.outboxBytes += text.length;
     this.journal?.appended(seq, text);
-    if (this.outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes) {
+    if (outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes) {
       if (!this.link) {
         this.overflowed = true;
         return false;
@@ -132,10 +137,10 @@ export class Session {
       // Attached: the oldest were sent already; only a resume from before them is lost.
       let dropped = 0;
       while (
-        this.outbox.length > 1 &&
-        (this.outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes)
+        outbox.length > 1 &&
+        (outbox.length > this.maxBuffered || this.outboxBytes > this.maxBufferedBytes)
       ) {
-        this.outboxBytes -= (this.outbox.shift() as string).length;
+        this.outboxBytes -= (outbox.shift() as string).length;
         dropped += 1;
       }
       if (dropped > 0) {
@@ -149,18 +154,21 @@ export class Session {
 
   /** Forgets notifications the client has processed. */
   acknowledge(seq: number): void {
+    const { outbox } = this;
+    if (outbox === undefined) return;
     let dropped = 0;
-    while (this.outbox.length > 0 && this.floor < seq) {
-      this.outboxBytes -= (this.outbox.shift() as string).length;
+    while (outbox.length > 0 && this.floor < seq) {
+      this.outboxBytes -= (outbox.shift() as string).length;
       this.floor += 1;
       dropped += 1;
     }
+    if (outbox.length === 0) this.outbox = undefined;
     if (dropped > 0) this.journal?.trimmed(this.floor, dropped);
   }
 
   /** The resume buffer, as another node needs it to resume this session. */
   buffer(): SessionBuffer {
-    return { seq: this.seq, floor: this.floor, outbox: [...this.outbox] };
+    return { seq: this.seq, floor: this.floor, outbox: this.outbox ? [...this.outbox] : [] };
   }
 
   /** Whether a client that processed up to `lastSeq` can be brought up to date. */
@@ -171,6 +179,6 @@ export class Session {
   /** Delivers, in order, what the client has not processed yet. */
   replayAfter(lastSeq: number): void {
     this.acknowledge(lastSeq);
-    for (const text of this.outbox) this.link?.deliver(text);
+    for (const text of this.outbox ?? []) this.link?.deliver(text);
   }
 }

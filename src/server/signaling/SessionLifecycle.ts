@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../crypto.js';
 import {
   CloseCodes,
   ErrorCodes,
@@ -9,6 +9,7 @@ import {
   type IceServer,
   type ReauthenticateResult,
   type RelayLimits,
+  type Scope,
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Cluster } from '../cluster/Cluster.js';
@@ -16,6 +17,7 @@ import { RemoteSession } from '../cluster/RemoteSession.js';
 import type { TokenService, VerifiedToken } from '../TokenService.js';
 import { mintTurnServer, type TurnOptions } from '../turnCredentials.js';
 import { internalError, type Connection } from './Connection.js';
+import { ExpiryQueue } from './ExpiryQueue.js';
 import { readParams } from './parseRequest.js';
 import { Session, type SessionBuffer } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
@@ -48,6 +50,24 @@ export interface Attached {
   after?: () => void;
 }
 
+/** Most distinct scope lists kept to be shared (a project has a few: one per kind of user). */
+const MAX_SHARED_SCOPES = 256;
+const sharedScopes = new Map<string, Scope[]>();
+
+/**
+ * One array per distinct list of scopes, shared by the sessions that have it (frozen: nothing
+ * changes a session's scopes but a new token), instead of an array of strings per session.
+ */
+function shared(scopes: Scope[]): Scope[] {
+  const key = scopes.join(' ');
+  const known = sharedScopes.get(key);
+  if (known) return known;
+  if (sharedScopes.size >= MAX_SHARED_SCOPES) return scopes;
+  const frozen = Object.freeze([...scopes]) as Scope[];
+  sharedScopes.set(key, frozen);
+  return frozen;
+}
+
 /** Close code reported for a socket lost without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
 
@@ -58,6 +78,8 @@ const ABNORMAL_CLOSURE = 1006;
 export class SessionLifecycle {
   /** Shutting down: sessions end here, but stay resumable on other nodes. */
   closing = false;
+  /** Closes each session when its JWT expires: one timer for all of them. */
+  private readonly expiries: ExpiryQueue<Session>;
 
   constructor(
     private readonly options: LifecycleOptions,
@@ -67,7 +89,11 @@ export class SessionLifecycle {
       call(callId: string): boolean;
       rooms(session: Session): { roomId: string; participantId: string }[];
     },
-  ) {}
+  ) {
+    this.expiries = new ExpiryQueue(options.clock, (session) =>
+      this.terminate(session, CloseCodes.tokenExpired, 'token expired'),
+    );
+  }
 
   /** `relay.connect` on a socket: verifies the token, then resumes or creates the session. */
   async connect(connection: Connection, params: unknown): Promise<Attached> {
@@ -110,7 +136,7 @@ export class SessionLifecycle {
       }
     } else {
       this.checkLimits(project, verified.resource);
-      session = this.create(randomUUID(), project, verified);
+      session = this.create(newId(), project, verified);
       router.add(session);
       cluster?.track(session);
     }
@@ -182,7 +208,7 @@ export class SessionLifecycle {
   terminate(session: Session, code?: number, reason = ''): void {
     if (session.ended) return;
     const { clock, cluster } = this.options;
-    clock.clearTimeout(session.expiryTimer);
+    this.expiries.cancel(session);
     clock.clearTimeout(session.graceTimer);
     // A node shutting down leaves its sessions' records, so their clients resume them on another
     // node, and tells no other node they ended: to them, this node is gone, as if it had died.
@@ -230,7 +256,7 @@ export class SessionLifecycle {
       return owner ? [{ callId, owner }] : [];
     });
     clock.clearTimeout(session.graceTimer);
-    clock.clearTimeout(session.expiryTimer);
+    this.expiries.cancel(session);
     // Not terminate(): the session and its calls go on, on the other node.
     cluster.handedOver(
       session,
@@ -303,16 +329,12 @@ export class SessionLifecycle {
   }
 
   private applyToken(session: Session, verified: VerifiedToken): void {
-    const { clock, router } = this.options;
-    session.scopes = verified.scopes;
+    const { router } = this.options;
+    session.scopes = shared(verified.scopes);
     session.expiresAt = verified.expiresAt;
     if (session.familyId !== verified.familyId) router.changeFamily(session, verified.familyId);
     this.options.cluster?.retrack(session);
-    clock.clearTimeout(session.expiryTimer);
-    session.expiryTimer = clock.setTimeout(
-      () => this.terminate(session, CloseCodes.tokenExpired, 'token expired'),
-      Math.max(0, session.expiresAt - clock.now()),
-    );
+    this.expiries.schedule(session);
   }
 
   private checkLimits(projectId: string, resource: string): void {

@@ -19,32 +19,37 @@ export interface SessionRouter {
   readonly size: number;
 }
 
+/** One session by itself, or several: most resources and token families have one. */
+type OneOrMore = Session | Session[];
+
 export class LocalSessionRouter implements SessionRouter {
   private readonly byId = new Map<string, Session>();
-  private readonly byResource = new Map<string, Set<Session>>();
-  private readonly byFamily = new Map<string, Set<Session>>();
+  /** By project, then resource: no key string kept per session. */
+  private readonly byResource = new Map<string, Map<string, OneOrMore>>();
   private readonly perProject = new Map<string, number>();
 
   add(session: Session): void {
     this.byId.set(session.id, session);
-    addTo(this.byResource, resourceKey(session.projectId, session.resource), session);
-    addTo(this.byFamily, session.familyId, session);
+    let resources = this.byResource.get(session.projectId);
+    if (!resources) this.byResource.set(session.projectId, (resources = new Map()));
+    addTo(resources, session.resource, session);
     this.perProject.set(session.projectId, this.countOfProject(session.projectId) + 1);
   }
 
   remove(session: Session): void {
     if (!this.byId.delete(session.id)) return;
-    removeFrom(this.byResource, resourceKey(session.projectId, session.resource), session);
-    removeFrom(this.byFamily, session.familyId, session);
+    const resources = this.byResource.get(session.projectId);
+    if (resources) {
+      removeFrom(resources, session.resource, session);
+      if (resources.size === 0) this.byResource.delete(session.projectId);
+    }
     const count = this.countOfProject(session.projectId) - 1;
     if (count > 0) this.perProject.set(session.projectId, count);
     else this.perProject.delete(session.projectId);
   }
 
   changeFamily(session: Session, familyId: string): void {
-    removeFrom(this.byFamily, session.familyId, session);
     session.familyId = familyId;
-    addTo(this.byFamily, familyId, session);
   }
 
   get(sessionId: string): Session | undefined {
@@ -52,11 +57,18 @@ export class LocalSessionRouter implements SessionRouter {
   }
 
   ofResource(projectId: string, resource: string): Session[] {
-    return [...(this.byResource.get(resourceKey(projectId, resource)) ?? [])];
+    return listOf(this.byResource.get(projectId)?.get(resource));
   }
 
+  /**
+   * A scan, not an index: families are looked up only to revoke one (rare), and an index cost
+   * every session a map entry.
+   */
   ofFamily(familyId: string): Session[] {
-    return [...(this.byFamily.get(familyId) ?? [])];
+    const found: Session[] = [];
+    for (const session of this.byId.values())
+      if (session.familyId === familyId) found.push(session);
+    return found;
   }
 
   countOfProject(projectId: string): number {
@@ -72,21 +84,28 @@ export class LocalSessionRouter implements SessionRouter {
   }
 }
 
-// JSON keeps the two parts apart whatever characters they hold, so no
-// project's resource can collide with another project's.
-function resourceKey(projectId: string, resource: string): string {
-  return JSON.stringify([projectId, resource]);
+/** A new array of the sessions, in the order they were added. */
+function listOf(entry: OneOrMore | undefined): Session[] {
+  if (entry === undefined) return [];
+  return Array.isArray(entry) ? entry.slice() : [entry];
 }
 
-function addTo<V>(map: Map<string, Set<V>>, key: string, value: V): void {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
+function addTo(map: Map<string, OneOrMore>, key: string, session: Session): void {
+  const entry = map.get(key);
+  if (entry === undefined) map.set(key, session);
+  else if (!Array.isArray(entry)) {
+    if (entry !== session) map.set(key, [entry, session]);
+    // Copies of the exact size: a pushed-to array reserves room for 17.
+  } else if (!entry.includes(session)) map.set(key, entry.concat(session));
 }
 
-function removeFrom<V>(map: Map<string, Set<V>>, key: string, value: V): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
+function removeFrom(map: Map<string, OneOrMore>, key: string, session: Session): void {
+  const entry = map.get(key);
+  if (entry === session) map.delete(key);
+  else if (Array.isArray(entry)) {
+    const at = entry.indexOf(session);
+    if (at < 0) return;
+    const rest = entry.slice(0, at).concat(entry.slice(at + 1));
+    map.set(key, rest.length === 1 ? (rest[0] as Session) : rest);
+  }
 }

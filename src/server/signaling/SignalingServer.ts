@@ -26,6 +26,7 @@ import { parseRequest, readParams } from './parseRequest.js';
 import type { Session } from './Session.js';
 import { SessionLifecycle, type LegEvents, type LifecycleOptions } from './SessionLifecycle.js';
 import { WriteBatch } from './WriteBatch.js';
+import { socketClass } from './socketClass.js';
 import type { SfuMedia } from '../rooms/SfuMedia.js';
 import { Assists, type AssistRecord } from '../supervision/Assists.js';
 import { CallBoard } from '../supervision/CallBoard.js';
@@ -85,6 +86,11 @@ export class SignalingServer {
       // Pings are answered here, within the message rate limit (ws's own guard cuts a ping
       // flood off without a close frame, which would only detach the session).
       autoPong: false,
+      WebSocket: socketClass({
+        message: (connection, data, isBinary) => this.onMessage(connection, data, isBinary),
+        ping: (connection, data) => this.onPing(connection, data),
+        close: (connection, code) => this.onClose(connection, code),
+      }),
     });
     this.context = {
       batch: new WriteBatch(),
@@ -261,13 +267,8 @@ export class SignalingServer {
       () => connection.close(CloseCodes.authTimeout, 'authentication timeout'),
       limits.authTimeoutMs,
     );
-    ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
-    ws.on('ping', (data) => this.onPing(connection, data));
-    ws.on('pong', () => (connection.alive = true));
-    ws.on('close', (code) => this.onClose(connection, code));
-    // ws reports frame violations (oversized, bad UTF-8, bad framing) here, then
-    // closes with 1009/1007/1002 but no longer reads, so 'close' says 1006.
-    ws.on('error', () => (connection.violated = true));
+    // Its events go to this connection from now on (see socketClass).
+    (ws as unknown as { connection: Connection }).connection = connection;
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {

@@ -1,4 +1,5 @@
 import type { AssistMode, AssistResult, RelayLimits } from '../../protocol/index.js';
+import type { IdSet } from '../rooms/CompactSet.js';
 import type { Leg } from '../rooms/Leg.js';
 import { newParticipantId } from '../rooms/participantId.js';
 import { copy, type Member, type Room } from '../rooms/Room.js';
@@ -52,7 +53,7 @@ export class Assists {
     return this.engine.registry.find(callId) !== undefined;
   }
 
-  assist(leg: Leg & { readonly calls: Set<string> }, request: AssistRequest): Handled {
+  assist(leg: Leg & { readonly calls: IdSet<string> }, request: AssistRequest): Handled {
     authorizeAssist(leg.scopes, request.mode);
     const room = this.engine.registry.find(request.callId);
     if (!room || room.projectId !== leg.projectId) {

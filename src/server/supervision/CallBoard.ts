@@ -27,9 +27,13 @@ interface Watcher {
   filter: CallsFilter;
 }
 
+/**
+ * A record as last published, compared with the next field by field: every ongoing call has
+ * one, and its JSON (kept to compare with before) cost more than the record, whose strings
+ * the live call shares.
+ */
 interface Published {
   projectId: string;
-  json: string;
   record: CallRecord;
 }
 
@@ -108,9 +112,8 @@ export class CallBoard {
       const now = this.describe(id);
       const before = this.published.get(id);
       if (now) {
-        const json = JSON.stringify(now.record);
-        if (json === before?.json) continue;
-        this.published.set(id, { projectId: now.projectId, json, record: now.record });
+        if (before && sameJson(now.record, before.record)) continue;
+        this.published.set(id, { projectId: now.projectId, record: now.record });
         this.emit(now.projectId, now.record, false, before?.record);
       } else if (before) {
         this.published.delete(id);
@@ -143,6 +146,30 @@ export class CallBoard {
       this.send(leg, { call: record, ended });
     }
   }
+}
+
+/**
+ * Whether two JSON values serialize alike (as JSON.stringify(a) === JSON.stringify(b) for
+ * records built in one order): absent and undefined properties are the same.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((value, i) => sameJson(value, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x).filter((key) => x[key] !== undefined);
+  const other = Object.keys(y).filter((key) => y[key] !== undefined);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    // Same keys in the same order, as the JSON compared before had them.
+    if (key !== other[i] || !sameJson(x[key], y[key])) return false;
+  }
+  return true;
 }
 
 function matches(record: CallRecord, filter: CallsFilter): boolean {
