@@ -5,14 +5,8 @@ import { ChatPanel } from './support/ChatPanel.js';
 import { Phone, useCurrentCall } from './support/CallView.js';
 import { devTokens, relayUrl } from './support/devRelay.js';
 import { live, liveStories, type LiveLoaded } from './support/live.js';
-import { dialerIn, expectReady, expectStatus } from './support/play.js';
-
-interface MessagesArgs {
-  /** Who this tab is: the resource its token is issued for (others call this name). */
-  resource: string;
-  /** Who the Dialer calls when you press Call. */
-  callee: string;
-}
+import { callBetween, livePhones, type PhoneArgs } from './support/livePhones.js';
+import { dialerIn, expectReady } from './support/play.js';
 
 /** The chat of the call in progress. */
 function CallChat() {
@@ -21,7 +15,7 @@ function CallChat() {
 }
 
 /** A phone with a chat beside it: `useCallMessages` on the call in progress. */
-function ChattingPhone({ resource, callee }: MessagesArgs) {
+function ChattingPhone({ resource, callee }: PhoneArgs) {
   return (
     <RelayProvider key={resource} url={relayUrl()} fetchToken={devTokens(resource)}>
       <div className="story-chatting-phone">
@@ -40,7 +34,7 @@ function ChattingPhone({ resource, callee }: MessagesArgs) {
 const meta = {
   title: 'Messages',
   component: ChattingPhone,
-  ...liveStories<MessagesArgs>(),
+  ...liveStories<PhoneArgs>(),
   args: { resource: 'alice', callee: 'bob' },
   argTypes: { resource: { control: 'text' }, callee: { control: 'text' } },
   parameters: { layout: 'padded' },
@@ -62,28 +56,13 @@ export const Phone_: Story = {
 /** Alice calls bob; the play function sends a message each way and shows them on both sides. */
 export const Live: Story = {
   parameters: { controls: { disable: true } },
-  render: (_args, { loaded }) => {
-    const { names } = loaded as LiveLoaded;
-    return (
-      <div className="story-phones">
-        <ChattingPhone resource={names.alice} callee={names.bob} />
-        <ChattingPhone resource={names.bob} callee={names.alice} />
-      </div>
-    );
-  },
+  render: livePhones((phone) => <ChattingPhone {...phone} />),
   play: live(async ({ canvasElement, userEvent, loaded }) => {
     const { alice, bob } = (loaded as LiveLoaded).names;
-    const canvas = within(canvasElement);
-    const alicePhone = await canvas.findByRole('region', { name: `Phone of ${alice}` });
-    const bobPhone = await canvas.findByRole('region', { name: `Phone of ${bob}` });
-    const [aliceChat, bobChat] = canvas.getAllByRole('region', { name: 'Chat of the call' });
-    await expectReady(dialerIn(alicePhone));
-    await expectReady(dialerIn(bobPhone));
-    await userEvent.click(within(dialerIn(alicePhone)).getByRole('button', { name: 'Call' }));
-    await expectStatus(dialerIn(bobPhone), `Incoming call from ${alice}`);
-    await userEvent.click(within(dialerIn(bobPhone)).getByRole('button', { name: 'Accept' }));
-    await expectStatus(dialerIn(alicePhone), `In call with ${bob}`);
-    await expectStatus(dialerIn(bobPhone), `In call with ${alice}`);
+    await callBetween(canvasElement, userEvent, alice, bob);
+    const [aliceChat, bobChat] = within(canvasElement).getAllByRole('region', {
+      name: 'Chat of the call',
+    });
 
     const say = async (chat: HTMLElement, words: string) => {
       const box = within(chat).getByRole('textbox', { name: 'Message' });

@@ -4,14 +4,8 @@ import { within } from 'storybook/test';
 import { Phone as PhoneView } from './support/CallView.js';
 import { devTokens, relayUrl } from './support/devRelay.js';
 import { live, liveStories, type LiveLoaded } from './support/live.js';
+import { callBetween, livePhones, type PhoneArgs } from './support/livePhones.js';
 import { dialerIn, expectLiveVideo, expectReady, expectStatus } from './support/play.js';
-
-interface PhoneArgs {
-  /** Who this tab is: the resource its token is issued for (others call this name). */
-  resource: string;
-  /** Who the Dialer calls when you press Call. */
-  callee: string;
-}
 
 /**
  * A phone as an app builds it: `RelayProvider` (the dev Relay, a token for `resource`), a
@@ -68,33 +62,13 @@ export const Phone: Story = {
 /** Two phones in one page, alice and bob; the play function calls, answers and waits for video. */
 export const Live: Story = {
   parameters: { controls: { disable: true } },
-  render: (_args, { loaded }) => {
-    const { names } = loaded as LiveLoaded;
-    return (
-      <div className="story-phones">
-        <PhoneApp resource={names.alice} callee={names.bob} />
-        <PhoneApp resource={names.bob} callee={names.alice} />
-      </div>
-    );
-  },
+  render: livePhones((phone) => <PhoneApp {...phone} />),
   play: live(async ({ canvasElement, userEvent, loaded }) => {
     const { alice, bob } = (loaded as LiveLoaded).names;
-    const canvas = within(canvasElement);
-    const alicePhone = await canvas.findByRole('region', { name: `Phone of ${alice}` });
-    const bobPhone = await canvas.findByRole('region', { name: `Phone of ${bob}` });
-    const aliceDialer = dialerIn(alicePhone);
-    const bobDialer = dialerIn(bobPhone);
-    await expectReady(aliceDialer);
-    await expectReady(bobDialer);
-
-    await userEvent.click(within(aliceDialer).getByRole('button', { name: 'Call' }));
-    await expectStatus(bobDialer, `Incoming call from ${alice}`);
-    await userEvent.click(within(bobDialer).getByRole('button', { name: 'Accept' }));
-    await expectStatus(aliceDialer, `In call with ${bob}`);
-    await expectStatus(bobDialer, `In call with ${alice}`);
+    const sides = await callBetween(canvasElement, userEvent, alice, bob);
 
     // Each side sees the other's camera: frames arrive and keep coming.
-    for (const phone of [alicePhone, bobPhone]) {
+    for (const { phone } of sides) {
       const video = phone.querySelector<HTMLVideoElement>('.story-call__remote video');
       if (!video) throw new Error('no remote video');
       await expectLiveVideo(video);

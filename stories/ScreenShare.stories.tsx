@@ -4,12 +4,11 @@ import { expect, waitFor, within } from 'storybook/test';
 import { Phone as PhoneView } from './support/CallView.js';
 import { devTokens, relayUrl } from './support/devRelay.js';
 import { live, liveStories, type LiveLoaded } from './support/live.js';
-import { dialerIn, expectLiveVideo, expectReady, expectStatus } from './support/play.js';
+import { callBetween, livePhones, type PhoneArgs } from './support/livePhones.js';
+import { dialerIn, expectLiveVideo, expectReady } from './support/play.js';
 import { syntheticMedia } from './support/syntheticMedia.js';
 
-interface ScreenPhoneArgs {
-  resource: string;
-  callee: string;
+interface ScreenPhoneArgs extends PhoneArgs {
   /**
    * Share a drawn stand-in "screen" instead of opening the browser's picker (the story tests:
    * their clicks carry no user activation). Off: the real picker.
@@ -69,28 +68,15 @@ export const Phone: Story = {
  */
 export const Live: Story = {
   parameters: { controls: { disable: true } },
-  render: (_args, { loaded }) => {
-    const { names } = loaded as LiveLoaded;
-    return (
-      <div className="story-phones">
-        <ScreenPhone resource={names.alice} callee={names.bob} standInScreen />
-        <ScreenPhone resource={names.bob} callee={names.alice} standInScreen />
-      </div>
-    );
-  },
+  render: livePhones((phone) => <ScreenPhone {...phone} standInScreen />),
   play: live(async ({ canvasElement, userEvent, loaded }) => {
     const { alice, bob } = (loaded as LiveLoaded).names;
-    const canvas = within(canvasElement);
-    const alicePhone = await canvas.findByRole('region', { name: `Phone of ${alice}` });
-    const bobPhone = await canvas.findByRole('region', { name: `Phone of ${bob}` });
-    const aliceDialer = dialerIn(alicePhone);
-    const bobDialer = dialerIn(bobPhone);
-    await expectReady(aliceDialer);
-    await expectReady(bobDialer);
-    await userEvent.click(within(aliceDialer).getByRole('button', { name: 'Call' }));
-    await expectStatus(bobDialer, `Incoming call from ${alice}`);
-    await userEvent.click(within(bobDialer).getByRole('button', { name: 'Accept' }));
-    await expectStatus(aliceDialer, `In call with ${bob}`);
+    const [{ dialer: aliceDialer }, { dialer: bobDialer }] = await callBetween(
+      canvasElement,
+      userEvent,
+      alice,
+      bob,
+    );
 
     await userEvent.click(await within(aliceDialer).findByRole('button', { name: 'Share screen' }));
     const video = await within(bobDialer).findByLabelText<HTMLVideoElement>(

@@ -4,7 +4,8 @@ import { expect, waitFor, within } from 'storybook/test';
 import { Phone } from './support/CallView.js';
 import { devTokens, relayUrl } from './support/devRelay.js';
 import { live, liveStories, type LiveLoaded } from './support/live.js';
-import { CALL_TIMEOUT, dialerIn, expectReady, expectStatus } from './support/play.js';
+import { callBetween } from './support/livePhones.js';
+import { CALL_TIMEOUT } from './support/play.js';
 import { SupportDashboard } from './support/SupportDashboard.js';
 
 interface SupportArgs {
@@ -86,16 +87,12 @@ export const Live: Story = {
   play: live(async ({ canvasElement, userEvent, loaded }) => {
     const { alice: customer, bob: agent } = (loaded as LiveLoaded).names;
     const canvas = within(canvasElement);
-    const customerDialer = dialerIn(
-      await canvas.findByRole('region', { name: `Phone of ${customer}` }),
+    const [{ dialer: customerDialer }, { dialer: agentDialer }] = await callBetween(
+      canvasElement,
+      userEvent,
+      customer,
+      agent,
     );
-    const agentDialer = dialerIn(await canvas.findByRole('region', { name: `Phone of ${agent}` }));
-    await expectReady(customerDialer);
-    await expectReady(agentDialer);
-    await userEvent.click(within(customerDialer).getByRole('button', { name: 'Call' }));
-    await expectStatus(agentDialer, `Incoming call from ${customer}`);
-    await userEvent.click(within(agentDialer).getByRole('button', { name: 'Accept' }));
-    await expectStatus(customerDialer, `In call with ${agent}`);
 
     const dashboard = within(
       await canvas.findByRole(

@@ -4,8 +4,7 @@
  * receives is read from the links' own statistics (getStats), with the fake microphone of
  * Chromium (a beep) as the audio.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from 'vitest/browser';
+import { describe, expect, it } from 'vitest';
 import {
   createRelayClient,
   type AssistSnapshot,
@@ -13,39 +12,23 @@ import {
   type RelayClient,
 } from 'relaycall/core';
 import { until } from './faultKit.js';
-import { ringingCall, within } from './helpers.js';
+import { fetchTestToken, relayPerFile, ringingCall, within } from './helpers.js';
 import {
   audioBytes,
   connections,
+  monitorsOnly,
   receives,
   recordConnections,
-  restoreConnections,
+  whispersToAgentOnly,
 } from './assistKit.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-  recordConnections();
-});
-afterAll(async () => {
-  restoreConnections();
-  await commands.stopRelay(relay.id);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  connections.splice(0);
-});
+const { relay, clients } = relayPerFile();
+recordConnections();
 
 async function connected(resource: string, scopes?: string): Promise<RelayClient> {
-  const query = new URLSearchParams({ resource, ...(scopes ? { scopes } : {}) });
-  const response = await fetch(`${relay.tokenUrl}?${query}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  const { token } = (await response.json()) as { token: string };
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
-  await client.connect(token);
+  await client.connect(await fetchTestToken(relay.tokenUrl, resource, scopes));
   return client;
 }
 
@@ -69,17 +52,6 @@ const callOf = (client: RelayClient, id: string) =>
   client.store.getState().calls[id] as CallSnapshot;
 const assistOf = (client: RelayClient, callId: string) =>
   client.store.getState().assists[callId] as AssistSnapshot;
-
-/** The supervisor's link with the party `resource`: the connection its stream arrives on. */
-function supervisorLink(assist: AssistSnapshot, resource: string): RTCPeerConnection {
-  const party = assist.parties.find((p) => p.resource === resource);
-  const tracks = party?.stream?.getTracks() ?? [];
-  const pc = connections.find(
-    (c) => c.connectionState !== 'closed' && c.getReceivers().some((r) => tracks.includes(r.track)),
-  );
-  if (!pc) throw new Error(`no supervisor link with ${resource}`);
-  return pc;
-}
 
 /** A party's link with the supervisor: not its call's (no data channel), sending its mic. */
 function partyLink(client: RelayClient, callId: string): RTCPeerConnection {
@@ -113,14 +85,7 @@ describe('supervisors assisting a call between two browsers', () => {
       () => `links up: ${JSON.stringify(assistOf(supervisor, callId).parties)}`,
       15_000,
     );
-    const toAgent = supervisorLink(assistOf(supervisor, callId), 'agent-1');
-    const toCustomer = supervisorLink(assistOf(supervisor, callId), 'customer-1');
-    expect(toAgent).not.toBe(toCustomer);
-    await receives(toAgent, 'the supervisor hears the agent');
-    await receives(toCustomer, 'the supervisor hears the customer');
-    expect((await audioBytes(toAgent)).sent).toBe(0);
-    expect((await audioBytes(toCustomer)).sent).toBe(0);
-    expect(assistOf(supervisor, callId).localStream).toBeNull();
+    const [toAgent, toCustomer] = await monitorsOnly(supervisor, callId, 'agent-1', 'customer-1');
 
     // (e) The parties see a listening supervisor, and get no stream of it to play.
     const listening = { resource: 'sup-1', mode: 'monitor', heard: false, stream: null };
@@ -136,12 +101,7 @@ describe('supervisors assisting a call between two browsers', () => {
     // (b) Whisper to the agent: the agent's link receives the supervisor, the customer's not.
     const whispering = await supervisor.assist(callId, 'whisper', { agent: 'agent-1' });
     const agentId = whispering.parties.find((p) => p.resource === 'agent-1')!.participantId;
-    expect(whispering).toMatchObject({ mode: 'whisper', agent: agentId });
-    expect(whispering.localStream?.getAudioTracks()).toHaveLength(1);
-    await receives(atAgent, 'the agent hears the whisper');
-    expect((await audioBytes(toAgent)).sent).toBeGreaterThan(0);
-    expect((await audioBytes(atCustomer)).received).toBe(0);
-    expect((await audioBytes(toCustomer)).sent).toBe(0);
+    await whispersToAgentOnly(whispering, agentId, { toAgent, toCustomer, atAgent, atCustomer });
     await until(
       agent,
       (s) => s.calls[agentCall]?.supervisors[0]?.mode === 'whisper',

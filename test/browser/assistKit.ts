@@ -1,26 +1,38 @@
 /**
- * Helpers of the supervision tests in Chromium: every peer connection the page makes, and what
- * each one sent and received of audio (getStats), waited for without sleeping.
+ * Helpers of the tests that read the page's own peer connections (supervision, the SIP gateway,
+ * sfu rooms): every connection the page makes, and what each one sent and received of audio
+ * (getStats), waited for without sleeping.
  */
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { AssistSnapshot, RelayClient } from 'relaycall/core';
 import { within } from './helpers.js';
 
-/** Every peer connection the page made since `recordConnections()`. */
+/** Every peer connection the page made in the current test, once `recordConnections()` is on. */
 export const connections: RTCPeerConnection[] = [];
 const Native = globalThis.RTCPeerConnection;
 
-/** Records the connections the page makes from now on (until `restoreConnections()`). */
-export function recordConnections(): void {
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
+class Recorded extends Native {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    connections.push(this);
+  }
 }
 
-export function restoreConnections(): void {
-  globalThis.RTCPeerConnection = Native;
-  connections.splice(0);
+/**
+ * Records in `connections` the peer connections the page makes in the tests of this file (or of
+ * the describe it is called in): from before the first, emptied after each, off after the last.
+ */
+export function recordConnections(): void {
+  beforeAll(() => {
+    globalThis.RTCPeerConnection = Recorded;
+  });
+  afterEach(() => {
+    connections.splice(0);
+  });
+  afterAll(() => {
+    globalThis.RTCPeerConnection = Native;
+    connections.splice(0);
+  });
 }
 
 /** Audio bytes a connection sent and received so far (RTP, per its statistics). */
@@ -78,4 +90,56 @@ export function receiving(stream: MediaStream | null | undefined, label: string)
   );
   if (!pc) throw new Error(`no connection receiving ${label}`);
   return pc;
+}
+
+/**
+ * What monitoring looks like at the supervisor of `id`: a link of its own with the party `agent`
+ * and with `customer`, each receiving audio and sending none, and no local stream. Resolves
+ * with the two links, the agent's first.
+ */
+export async function monitorsOnly(
+  supervisor: RelayClient,
+  id: string,
+  agent: string,
+  customer: string,
+): Promise<[RTCPeerConnection, RTCPeerConnection]> {
+  const assist = () => supervisor.store.getState().assists[id];
+  const link = (resource: string) =>
+    receiving(
+      assist()?.parties.find((p) => p.resource === resource)?.stream,
+      `${resource} at the supervisor`,
+    );
+  const [toAgent, toCustomer] = [link(agent), link(customer)];
+  expect(toAgent).not.toBe(toCustomer);
+  await receives(toAgent, 'the supervisor hears the agent');
+  await receives(toCustomer, 'the supervisor hears the customer');
+  expect((await audioBytes(toAgent)).sent).toBe(0);
+  expect((await audioBytes(toCustomer)).sent).toBe(0);
+  expect(assist()?.localStream).toBeNull();
+  return [toAgent, toCustomer];
+}
+
+/** An assist's audio links: the supervisor's with each party, and each party's with it. */
+export interface AssistLinks {
+  toAgent: RTCPeerConnection;
+  toCustomer: RTCPeerConnection;
+  atAgent: RTCPeerConnection;
+  atCustomer: RTCPeerConnection;
+}
+
+/**
+ * What whispering to the agent `agentId` looks like: the supervisor sends its microphone on its
+ * link with the agent only, and the agent hears it while the customer hears nothing.
+ */
+export async function whispersToAgentOnly(
+  whispering: AssistSnapshot,
+  agentId: string | null,
+  { toAgent, toCustomer, atAgent, atCustomer }: AssistLinks,
+): Promise<void> {
+  expect(whispering).toMatchObject({ mode: 'whisper', agent: agentId });
+  expect(whispering.localStream?.getAudioTracks()).toHaveLength(1);
+  await receives(atAgent, 'the agent hears the whisper');
+  expect((await audioBytes(toAgent)).sent).toBeGreaterThan(0);
+  expect((await audioBytes(atCustomer)).received).toBe(0);
+  expect((await audioBytes(toCustomer)).sent).toBe(0);
 }

@@ -15,10 +15,11 @@ import {
 import {
   audioBytes,
   connections,
+  monitorsOnly,
   receives,
   receiving,
   recordConnections,
-  restoreConnections,
+  whispersToAgentOnly,
 } from './assistKit.js';
 import { until, untilAll } from './faultKit.js';
 import { describeRoom, receivesAll, room, roomToken } from './roomKit.js';
@@ -31,7 +32,6 @@ const clients: RelayClient[] = [];
 
 afterEach(() => {
   for (const client of clients.splice(0)) client.destroy();
-  connections.splice(0);
 });
 
 async function connected(resource: string, scopes = ROOM_SCOPES): Promise<RelayClient> {
@@ -83,14 +83,11 @@ async function hearsParties(supervisor: RelayClient, roomId: string, count: numb
 }
 
 describe('a supervisor assisting a mesh room', () => {
+  recordConnections();
   beforeAll(async () => {
     relay = await commands.startRelay();
-    recordConnections();
   });
-  afterAll(async () => {
-    restoreConnections();
-    await commands.stopRelay(relay.id);
-  });
+  afterAll(() => commands.stopRelay(relay.id));
 
   it('monitors, whispers to the agent, barges in and leaves while the room goes on', async () => {
     const { agent, customer, roomId } = await desk('desk-1', 'agent-m', 'customer-m', 'mesh');
@@ -104,15 +101,7 @@ describe('a supervisor assisting a mesh room', () => {
     await hearsParties(supervisor, roomId, 2);
     const parties = assistOf(supervisor, roomId).parties;
     expect(parties.map((p) => p.resource).sort()).toEqual(['agent-m', 'customer-m']);
-    const streamOf = (resource: string) => parties.find((p) => p.resource === resource)?.stream;
-    const toAgent = receiving(streamOf('agent-m'), 'the agent at the supervisor');
-    const toCustomer = receiving(streamOf('customer-m'), 'the customer at the supervisor');
-    expect(toAgent).not.toBe(toCustomer);
-    await receives(toAgent, 'the supervisor hears the agent');
-    await receives(toCustomer, 'the supervisor hears the customer');
-    expect((await audioBytes(toAgent)).sent).toBe(0);
-    expect((await audioBytes(toCustomer)).sent).toBe(0);
-    expect(assistOf(supervisor, roomId).localStream).toBeNull();
+    const [toAgent, toCustomer] = await monitorsOnly(supervisor, roomId, 'agent-m', 'customer-m');
 
     // The parties see a supervisor participant, and get no stream of it to play.
     for (const client of [agent, customer]) {
@@ -140,12 +129,7 @@ describe('a supervisor assisting a mesh room', () => {
     // Whisper to the agent: the agent's link receives the supervisor, the customer's not.
     const whispering = await supervisor.assist(roomId, 'whisper', { agent: 'agent-m' });
     const agentId = room(agent, 'desk-1').participantId;
-    expect(whispering).toMatchObject({ mode: 'whisper', agent: agentId });
-    expect(whispering.localStream?.getAudioTracks()).toHaveLength(1);
-    await receives(atAgent, 'the agent hears the whisper');
-    expect((await audioBytes(toAgent)).sent).toBeGreaterThan(0);
-    expect((await audioBytes(atCustomer)).received).toBe(0);
-    expect((await audioBytes(toCustomer)).sent).toBe(0);
+    await whispersToAgentOnly(whispering, agentId, { toAgent, toCustomer, atAgent, atCustomer });
     await until(agent, () => !!seen(agent, 'desk-1', 'sup-m')?.stream, 'the agent gets it');
     expect(seen(agent, 'desk-1', 'sup-m')).toMatchObject({ assist: 'whisper', agent: agentId });
     await until(customer, () => seen(customer, 'desk-1', 'sup-m')?.assist === 'whisper', 'shown');
@@ -182,9 +166,9 @@ describe('a supervisor assisting an sfu room', () => {
   const subscriptions: string[] = [];
   const send = WebSocket.prototype.send;
 
+  recordConnections();
   beforeAll(async () => {
     relay = await commands.startJanusRelay({});
-    recordConnections();
     WebSocket.prototype.send = function (this: WebSocket, data) {
       if (typeof data === 'string' && data.includes('"subscribe"')) {
         const { method, params } = JSON.parse(data) as {
@@ -200,7 +184,6 @@ describe('a supervisor assisting an sfu room', () => {
   }, 60_000);
   afterAll(async () => {
     WebSocket.prototype.send = send;
-    restoreConnections();
     await commands.stopJanusRelay(relay.id);
   });
 

@@ -9,37 +9,18 @@
  * back, with its own microphone muted, so whatever comes back is what the far end received from
  * the supervisor (Chromium's fake microphone: a short beep every 500 ms).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands, userEvent } from 'vitest/browser';
 import { createRelayClient, type RelayClient } from 'relaycall/core';
-import { until } from './faultKit.js';
-import { poll } from './assistKit.js';
+import { ringsFromTrunk, until } from './faultKit.js';
+import { connections, poll, recordConnections } from './assistKit.js';
+import { fetchTestToken, relayPerFile } from './helpers.js';
 
-let relay: Awaited<ReturnType<typeof commands.startSipRelay>>;
-const clients: RelayClient[] = [];
-const connections: RTCPeerConnection[] = [];
-const Native = globalThis.RTCPeerConnection;
-const contexts: AudioContext[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startSipRelay();
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}, 60_000);
-afterAll(async () => {
-  globalThis.RTCPeerConnection = Native;
-  if (relay) await commands.stopSipRelay(relay.id);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  connections.splice(0);
-  for (const context of contexts.splice(0)) void context.close();
-  document.body.replaceChildren();
-});
+const { relay, clients, cleanups } = relayPerFile(
+  () => commands.startSipRelay(),
+  (id) => commands.stopSipRelay(id),
+);
+recordConnections();
 
 /** A connected client; its token from `tokenUrl` (default: the inbound project's). */
 async function connected(
@@ -47,12 +28,9 @@ async function connected(
   scopes: string,
   tokenUrl = relay.inboundTokenUrl,
 ): Promise<RelayClient> {
-  const query = new URLSearchParams({ resource, scopes });
-  const response = await fetch(`${tokenUrl}?${query}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
-  await client.connect(((await response.json()) as { token: string }).token);
+  await client.connect(await fetchTestToken(tokenUrl, resource, scopes));
   return client;
 }
 
@@ -68,7 +46,7 @@ function loudness(stream: MediaStream, measure: 'rms' | 'peak' = 'rms'): () => n
   document.body.append(element);
   void element.play();
   const context = new AudioContext();
-  contexts.push(context);
+  cleanups.push(() => void context.close());
   const analyser = context.createAnalyser();
   // Peak: over the largest window (0.68 s at 48 kHz), so no 20 ms beep falls between readings.
   if (measure === 'peak') analyser.fftSize = 32768;
@@ -123,18 +101,7 @@ describe('supervising a call from the phone network', () => {
 
     const alice = await connected('alice', 'calls:receive');
     const supervisor = await connected('sip-sup', 'calls:list,calls:assist');
-    await commands.startSippFar(relay.id, 'uac-inbound', {
-      remote: relay.registrarContact,
-      service: '+15551230000',
-      vars: { hold_ms: 8000 },
-    });
-    const ringing = await until(
-      alice,
-      (s) => Object.values(s.calls).some((c) => c.state === 'ringing'),
-      'alice rings',
-      15_000,
-    );
-    const incoming = Object.values(ringing.calls).find((c) => c.state === 'ringing')!;
+    const { incoming } = await ringsFromTrunk(relay, alice, 8000);
     await alice.answer(incoming.id);
     await until(alice, (s) => s.calls[incoming.id]?.state === 'active', 'active', 15_000);
     alice.setAudioMuted(incoming.id, true);

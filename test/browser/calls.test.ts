@@ -1,20 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { createRelayClient, type CallSnapshot, type RelayClient } from 'relaycall/core';
-import { until } from './faultKit.js';
-import { framesPresented, playInVideo, fetchTestToken, ringingCall } from './helpers.js';
+import { activeCall, until } from './faultKit.js';
+import {
+  fetchTestToken,
+  framesPresented,
+  playInVideo,
+  relayPerFile,
+  ringingCall,
+} from './helpers.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  document.body.replaceChildren();
-});
+const { relay, clients } = relayPerFile();
 
 const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 
@@ -30,22 +26,18 @@ const call = (client: RelayClient, id: string) => client.store.getState().calls[
 /** Plays a call's remote stream in the page. */
 const video = (stream: MediaStream | null) => playInVideo(stream as MediaStream);
 
-/** alice calls bob, bob answers; both sides active. */
-async function activeCall(alice: RelayClient, bob: RelayClient) {
-  const aliceCall = alice.call('bob', { metadata: { name: 'Alice' } });
-  const ringing = ringingCall(await until(bob, (s) => ringingCall(s) !== undefined, 'bob rings'))!;
-  expect(ringing).toMatchObject({ remote: 'alice', metadata: { name: 'Alice' } });
-  await bob.answer(ringing.id);
-  await until(alice, (s) => s.calls[aliceCall]?.state === 'active', 'alice active');
-  await until(bob, (s) => s.calls[ringing.id]?.state === 'active', 'bob active');
-  return { aliceCall, bobCall: ringing.id };
+/** alice calls bob with her name as metadata, bob answers; both sides active. */
+async function aliceCallsBob(alice: RelayClient, bob: RelayClient) {
+  const [aliceCall, bobCall] = await activeCall(alice, bob, 'bob', { metadata: { name: 'Alice' } });
+  expect(call(bob, bobCall)).toMatchObject({ remote: 'alice', metadata: { name: 'Alice' } });
+  return { aliceCall, bobCall };
 }
 
 describe('a call between two clients through the Relay', () => {
   it('connects with live video both ways and hangs up cleanly', async () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await aliceCallsBob(alice, bob);
     await until(bob, (s) => s.calls[bobCall]?.remoteStream != null, 'bob gets a stream');
     await until(alice, (s) => s.calls[aliceCall]?.remoteStream != null, 'alice gets a stream');
     const atBob = await video(call(bob, bobCall).remoteStream);
@@ -113,7 +105,7 @@ describe('a call between two clients through the Relay', () => {
   it('mutes, holds, switches camera and sends DTMF during a call', async () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await aliceCallsBob(alice, bob);
 
     alice.setAudioMuted(aliceCall, true);
     await until(bob, (s) => s.calls[bobCall]?.remoteAudioMuted === true, 'bob sees mute');
@@ -163,7 +155,7 @@ describe('a call between two clients through the Relay', () => {
   it('refreshes the token during a call without a media gap', async () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
-    const { bobCall } = await activeCall(alice, bob);
+    const { bobCall } = await aliceCallsBob(alice, bob);
     const atBob = await video(call(bob, bobCall).remoteStream);
     await framesPresented(atBob, 3, 'frames before');
     const { sessionId, expiresAt } = alice.store.getState();
@@ -178,7 +170,7 @@ describe('a call between two clients through the Relay', () => {
   it('keeps media flowing through a Relay restart, reconnects, and still hangs up', async () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await aliceCallsBob(alice, bob);
     const atBob = await video(call(bob, bobCall).remoteStream);
     await framesPresented(atBob, 3, 'frames before');
     const restart = commands.restartRelay(relay.id, 300);

@@ -1,12 +1,17 @@
-/** Shared pieces of the fault and leak tests: a seeded PRNG, droppable sockets, waits, figures. */
+/**
+ * Shared pieces of the fault, leak and call tests: waits on a client's store, a call set up
+ * between two clients, a seeded PRNG, droppable sockets and figures.
+ */
 import { commands } from 'vitest/browser';
 import type {
+  CallOptions,
   RelayClient,
   RelayClientState,
   WebSocketFactory,
   WebSocketLike,
 } from 'relaycall/core';
-import { within } from './helpers.js';
+import { ringingCall, within } from './helpers.js';
+import type { SipRelayHandle } from './sipCommands.js';
 
 /** Every end reason a call snapshot may carry (CallEndReason in src/core/types.ts). */
 export const END_REASONS = [
@@ -116,6 +121,46 @@ export function untilAll(
       throw new Error(`${error.message}: ${label()}`);
     },
   );
+}
+
+/**
+ * `caller` calls `callee` (the resource `to`) with `options`, and `callee` answers: resolves with
+ * both sides' call ids, `[caller's, callee's]`, once both are active (each wait within `ms`).
+ */
+export async function activeCall(
+  caller: RelayClient,
+  callee: RelayClient,
+  to: string,
+  options?: CallOptions,
+  ms = 8000,
+): Promise<[string, string]> {
+  const callerCall = caller.call(to, options);
+  const ringing = ringingCall(await until(callee, (s) => !!ringingCall(s), `${to} rings`, ms))!;
+  await callee.answer(ringing.id);
+  const who = caller.store.getState().resource;
+  await until(caller, (s) => s.calls[callerCall]?.state === 'active', `${who} active`, ms);
+  await until(callee, (s) => s.calls[ringing.id]?.state === 'active', `${to} active`, ms);
+  return [callerCall, ringing.id];
+}
+
+/**
+ * A call from the phone network: sipp calls +15551230000 through the trunk (uac-inbound, hanging
+ * up after `holdMs`), which the Relay routes to 'alice'. Resolves with the sipp and the call
+ * once it rings on `client` (connected as alice to the inbound project).
+ */
+export async function ringsFromTrunk(relay: SipRelayHandle, client: RelayClient, holdMs: number) {
+  const caller = await commands.startSippFar(relay.id, 'uac-inbound', {
+    remote: relay.registrarContact,
+    service: '+15551230000',
+    vars: { hold_ms: holdMs },
+  });
+  const state = await until(
+    client,
+    (s) => ringingCall(s) !== undefined,
+    () => `a call from the trunk to ring: ${JSON.stringify(client.store.getState().calls)}`,
+    15_000,
+  );
+  return { caller, incoming: ringingCall(state)! };
 }
 
 export async function fetchToken(tokenUrl: string, resource: string, expiresIn?: number) {

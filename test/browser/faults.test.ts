@@ -12,7 +12,7 @@
  * the drop points of a run; RELAYCALL_WRITE_RESULTS=1 writes the figures to
  * test/reliability/results/faults.json.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import {
   RelayError,
@@ -25,6 +25,7 @@ import {
 import {
   END_REASONS,
   FaultyLine,
+  activeCall,
   untilAll,
   fetchToken,
   figures,
@@ -34,7 +35,7 @@ import {
   watchFrames,
   type Trigger,
 } from './faultKit.js';
-import { framesPresented, playInVideo, ringingCall } from './helpers.js';
+import { framesPresented, playInVideo, relayPerFile, ringingCall } from './helpers.js';
 
 const { soak, seed: givenSeed } = inject('reliability');
 const RESTARTS = soak ? 20 : 5;
@@ -49,17 +50,7 @@ const CLEAN_BOUND_MS = 5_000;
 /** How long the Relay stays down in each restart. */
 const RELAY_DOWN_MS = 500;
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  document.body.replaceChildren();
-});
+const { relay, clients } = relayPerFile();
 
 async function connected(
   resource: string,
@@ -73,16 +64,6 @@ async function connected(
 
 const snapshot = (client: RelayClient, id: string) =>
   client.store.getState().calls[id] as CallSnapshot;
-
-/** `from` calls `to` (resource `toName`), `to` answers; both active within `ms`. */
-async function activeCall(from: RelayClient, to: RelayClient, toName: string, ms = 8000) {
-  const fromCall = from.call(toName);
-  const ringing = ringingCall(await until(to, (s) => ringingCall(s) !== undefined, 'rings'))!;
-  await to.answer(ringing.id);
-  await until(from, (s) => s.calls[fromCall]?.state === 'active', 'caller active', ms);
-  await until(to, (s) => s.calls[ringing.id]?.state === 'active', 'callee active', ms);
-  return { fromCall, toCall: ringing.id };
-}
 
 const results: Record<string, object> = {};
 afterAll(async () => {
@@ -101,7 +82,7 @@ describe('faults', () => {
       const outageMs: number[] = [];
       const frameGaps: number[] = [];
       for (let round = 0; round < RESTARTS; round += 1) {
-        const { fromCall, toCall } = await activeCall(alice, bob, 'bob-restart');
+        const [fromCall, toCall] = await activeCall(alice, bob, 'bob-restart');
         const atBob = await playInVideo(snapshot(bob, toCall).remoteStream!);
         const atAlice = await playInVideo(snapshot(alice, fromCall).remoteStream!);
         await framesPresented(atBob, 3, `round ${round}: frames before`);

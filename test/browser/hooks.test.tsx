@@ -4,9 +4,7 @@
  * the component that placed them, and answering takes a few lines.
  */
 import { useState } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { commands } from 'vitest/browser';
+import { describe, expect, it, vi } from 'vitest';
 import {
   RelayProvider,
   VideoTile,
@@ -17,35 +15,24 @@ import {
   useRelayClient,
   type RelayClient,
 } from 'relaycall';
-import { actSync, fetchTestToken, framesPresented, ringingCall, untilTrue } from './helpers.js';
+import {
+  actSync,
+  fetchTestToken,
+  framesPresented,
+  relayPerFile,
+  renderPerTest,
+  ringingCall,
+  untilTrue,
+} from './helpers.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const cleanups: (() => void)[] = [];
-let root: Root | undefined;
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  if (root) actSync(() => root?.unmount());
-  root = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.replaceChildren();
-});
+const { relay, cleanups } = relayPerFile();
+const render = renderPerTest();
 
 const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 const text = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent;
 const button = (name: string) =>
   [...document.querySelectorAll('button')].find((b) => b.textContent === name);
 const waitFor = untilTrue;
-
-function render(ui: React.ReactNode) {
-  const host = document.createElement('div');
-  document.body.append(host);
-  root = createRoot(host);
-  actSync(() => root?.render(ui));
-}
 
 /** A plain core client for the other party; `answer` makes it answer whatever rings. */
 async function party(resource: string, answer = false): Promise<RelayClient> {

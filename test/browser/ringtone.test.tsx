@@ -3,9 +3,7 @@
  * the caller's hangup; when the browser blocks sound until a gesture it says `blocked`, and the
  * user's next click (or `unlock()`) starts it.
  */
-import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from 'vitest/browser';
+import { describe, expect, it } from 'vitest';
 import {
   RelayProvider,
   createRelayClient,
@@ -16,22 +14,10 @@ import {
   type RelayClient,
   type UseRingtoneOptions,
 } from 'relaycall';
-import { actSync, fetchTestToken, untilTrue } from './helpers.js';
+import { actSync, fetchTestToken, relayPerFile, renderPerTest, untilTrue } from './helpers.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const cleanups: (() => void)[] = [];
-let root: Root | undefined;
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  if (root) actSync(() => root?.unmount());
-  root = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  document.body.replaceChildren();
-});
+const { relay, cleanups } = relayPerFile();
+const render = renderPerTest();
 
 const token = (resource: string) => fetchTestToken(relay.tokenUrl, resource);
 const text = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent;
@@ -75,15 +61,10 @@ function Ringer(props: UseRingtoneOptions) {
 }
 
 async function renderRinger(resource: string, props: UseRingtoneOptions) {
-  const host = document.createElement('div');
-  document.body.append(host);
-  root = createRoot(host);
-  actSync(() =>
-    root?.render(
-      <RelayProvider url={relay.url} fetchToken={() => token(resource)}>
-        <Ringer {...props} />
-      </RelayProvider>,
-    ),
+  render(
+    <RelayProvider url={relay.url} fetchToken={() => token(resource)}>
+      <Ringer {...props} />
+    </RelayProvider>,
   );
 }
 

@@ -4,14 +4,11 @@
  */
 import { expect } from 'vitest';
 import type { ParticipantSnapshot, RelayClient, RoomSnapshot } from 'relaycall/core';
-import { framesPresented, playInVideo } from './helpers.js';
+import { fetchTestToken, framesPresented, playInVideo } from './helpers.js';
 
 /** A JWT from the test Relay's token endpoint, with `scopes` (comma-separated). */
-export async function roomToken(tokenUrl: string, resource: string, scopes: string) {
-  const response = await fetch(`${tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
+export const roomToken = (tokenUrl: string, resource: string, scopes: string) =>
+  fetchTestToken(tokenUrl, resource, scopes);
 
 export const room = (client: RelayClient, name: string) =>
   client.store.getState().rooms[name] as RoomSnapshot;

@@ -5,24 +5,14 @@
  * same after everyone rejoined). Each participant is its own RelayClient with its own socket,
  * camera and peer connections.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { createRelayClient, type RelayClient } from 'relaycall/core';
 import { until, untilAll } from './faultKit.js';
-import { framesPresented } from './helpers.js';
+import { framesPresented, relayPerFile } from './helpers.js';
 import { decodesEveryone, describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  document.body.replaceChildren();
-});
+const { relay, clients } = relayPerFile();
 
 const ROOM_SCOPES = 'calls:dial,calls:receive,rooms:join';
 

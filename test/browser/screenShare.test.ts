@@ -1,14 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { commands, userEvent } from 'vitest/browser';
+import { describe, expect, it } from 'vitest';
+import { userEvent } from 'vitest/browser';
 import {
   createRelayClient,
   type CallSnapshot,
   type DisplayMediaFn,
   type RelayClient,
 } from 'relaycall/core';
-import { until, untilAll } from './faultKit.js';
+import { activeCall, until, untilAll } from './faultKit.js';
 import { describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
-import { fetchTestToken, framesPresented, playInVideo, ringingCall, within } from './helpers.js';
+import {
+  canvasScreen,
+  fetchTestToken,
+  framesPresented,
+  playInVideo,
+  relayPerFile,
+  within,
+} from './helpers.js';
 
 /**
  * Screen sharing in calls between browsers. Most tests inject the picker (`getDisplayMedia`): the
@@ -17,38 +24,7 @@ import { fetchTestToken, framesPresented, playInVideo, ringingCall, within } fro
  * Chromium with --use-fake-ui-for-media-stream picks its fake screen without a prompt.
  */
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-const stops: (() => void)[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  for (const stop of stops.splice(0)) stop();
-  document.body.replaceChildren();
-});
-
-/** A stream of a canvas redrawn every animation frame (a moving "screen"). */
-function canvasScreen(): MediaStream {
-  const canvas = document.createElement('canvas');
-  canvas.width = 320;
-  canvas.height = 180;
-  const context = canvas.getContext('2d')!;
-  let frame = 0;
-  let handle = 0;
-  const draw = () => {
-    frame += 1;
-    context.fillStyle = `hsl(${frame % 360} 80% 50%)`;
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    handle = requestAnimationFrame(draw);
-  };
-  draw();
-  stops.push(() => cancelAnimationFrame(handle));
-  return canvas.captureStream(30);
-}
+const { relay, clients, cleanups } = relayPerFile();
 
 /** A picker the test answers: each call resolves with a canvas or rejects as told. */
 function picker() {
@@ -60,7 +36,7 @@ function picker() {
     asked.push(options);
     await gate;
     if (answer === 'cancel') throw new DOMException('Permission denied', 'NotAllowedError');
-    const stream = canvasScreen();
+    const stream = canvasScreen(cleanups);
     given.push(stream);
     return stream;
   };
@@ -89,15 +65,12 @@ async function connected(resource: string, getDisplayMedia?: DisplayMediaFn) {
 
 const call = (client: RelayClient, id: string) => client.store.getState().calls[id] as CallSnapshot;
 
-async function activeCall(alice: RelayClient, bob: RelayClient) {
-  const aliceCall = alice.call('bob');
-  const ringing = ringingCall(await until(bob, (s) => ringingCall(s) !== undefined, 'bob rings'))!;
-  await bob.answer(ringing.id);
-  await until(alice, (s) => s.calls[aliceCall]?.state === 'active', 'alice active');
-  await until(bob, (s) => s.calls[ringing.id]?.state === 'active', 'bob active');
+/** alice calls bob, bob answers: both active, each with the other's camera. */
+async function withCameras(alice: RelayClient, bob: RelayClient) {
+  const [aliceCall, bobCall] = await activeCall(alice, bob, 'bob');
   await until(alice, (s) => s.calls[aliceCall]?.remoteStream != null, 'alice gets the camera');
-  await until(bob, (s) => s.calls[ringing.id]?.remoteStream != null, 'bob gets the camera');
-  return { aliceCall, bobCall: ringing.id };
+  await until(bob, (s) => s.calls[bobCall]?.remoteStream != null, 'bob gets the camera');
+  return { aliceCall, bobCall };
 }
 
 /** The other side sees the share as its own stream, with frames. */
@@ -122,7 +95,7 @@ describe('screen sharing in a call', () => {
     const bobPicker = picker();
     const alice = await connected('alice', alicePicker.getDisplayMedia);
     const bob = await connected('bob', bobPicker.getDisplayMedia);
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await withCameras(alice, bob);
 
     await alice.startScreenShare(aliceCall);
     expect(alicePicker.asked).toEqual([{ video: true, audio: true }]);
@@ -159,7 +132,7 @@ describe('screen sharing in a call', () => {
     const alicePicker = picker();
     const alice = await connected('alice', alicePicker.getDisplayMedia);
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await withCameras(alice, bob);
 
     alicePicker.answer('cancel');
     const error = await alice.startScreenShare(aliceCall).catch((e: unknown) => e);
@@ -181,7 +154,7 @@ describe('screen sharing in a call', () => {
     const alicePicker = picker();
     const alice = await connected('alice', alicePicker.getDisplayMedia);
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await withCameras(alice, bob);
 
     const open = alicePicker.hold();
     const first = alice.startScreenShare(aliceCall);
@@ -214,7 +187,7 @@ describe('screen sharing in a call', () => {
     const bobPicker = picker();
     const alice = await connected('alice');
     const bob = await connected('bob', bobPicker.getDisplayMedia);
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await withCameras(alice, bob);
     for (const round of [1, 2, 3]) {
       await bob.startScreenShare(bobCall);
       const seen = await seesShare(alice, aliceCall, `alice, share ${round}`);
@@ -235,7 +208,7 @@ describe('screen sharing in a call', () => {
     // No injected picker: navigator.mediaDevices.getDisplayMedia, from a click (user activation).
     const alice = await connected('alice');
     const bob = await connected('bob');
-    const { aliceCall, bobCall } = await activeCall(alice, bob);
+    const { aliceCall, bobCall } = await withCameras(alice, bob);
     const button = document.createElement('button');
     button.textContent = 'Share screen';
     let shared: Promise<void> | undefined;

@@ -4,9 +4,7 @@
  * picker injected as a canvas "screen"), bob's grid shows it in its own tile with frames, and
  * alice stops. Waits on conditions, never on fixed sleeps.
  */
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { commands } from 'vitest/browser';
+import { expect, it } from 'vitest';
 import {
   RelayProvider,
   RoomGrid,
@@ -15,40 +13,22 @@ import {
   useRoomScreenShare,
   type DisplayMediaFn,
 } from 'relaycall';
-import { actSync, framesPresented, untilTrue } from './helpers.js';
+import {
+  actSync,
+  canvasScreen,
+  framesPresented,
+  relayPerFile,
+  renderPerTest,
+  untilTrue,
+} from './helpers.js';
+import { roomToken } from './roomKit.js';
 
-let relay: { id: string; url: string; tokenUrl: string } | undefined;
-const roots: Root[] = [];
-const stops: (() => void)[] = [];
-
-beforeEach(async () => {
-  relay = await commands.startRelay();
-});
-afterEach(async () => {
-  for (const root of roots.splice(0).reverse()) actSync(() => root.unmount());
-  for (const stop of stops.splice(0)) stop();
-  document.body.replaceChildren();
-  if (relay) await commands.stopRelay(relay.id);
-  relay = undefined;
-});
+const { relay, cleanups } = relayPerFile();
+const render = renderPerTest();
 
 /** A canvas redrawn every frame, as the picked "screen". */
-const canvasScreen: DisplayMediaFn = () => {
-  const canvas = document.createElement('canvas');
-  canvas.width = 400;
-  canvas.height = 200;
-  const context = canvas.getContext('2d')!;
-  let frame = 0;
-  let handle = 0;
-  const draw = () => {
-    context.fillStyle = `hsl(${(frame += 3) % 360} 70% 50%)`;
-    context.fillRect(0, 0, 400, 200);
-    handle = requestAnimationFrame(draw);
-  };
-  draw();
-  stops.push(() => cancelAnimationFrame(handle));
-  return Promise.resolve(canvas.captureStream(30));
-};
+const pickScreen: DisplayMediaFn = () =>
+  Promise.resolve(canvasScreen(cleanups, { width: 400, height: 200 }));
 
 function Controls() {
   const room = useRoom();
@@ -65,32 +45,21 @@ function Status() {
   return <output data-status={useRelayClient().status} />;
 }
 
-async function roomToken(resource: string): Promise<string> {
-  const scopes = 'calls:dial,calls:receive,rooms:join';
-  const response = await fetch(`${relay!.tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const SCOPES = 'calls:dial,calls:receive,rooms:join';
 
 function person(resource: string): HTMLElement {
-  const section = document.createElement('section');
-  document.body.append(section);
-  const root = createRoot(section);
-  roots.push(root);
-  actSync(() =>
-    root.render(
-      <RelayProvider
-        url={relay!.url}
-        fetchToken={() => roomToken(resource)}
-        getDisplayMedia={canvasScreen}
-      >
-        <Status />
-        <RoomGrid name="demo">
-          <Controls />
-        </RoomGrid>
-      </RelayProvider>,
-    ),
+  return render(
+    <RelayProvider
+      url={relay.url}
+      fetchToken={() => roomToken(relay.tokenUrl, resource, SCOPES)}
+      getDisplayMedia={pickScreen}
+    >
+      <Status />
+      <RoomGrid name="demo">
+        <Controls />
+      </RoomGrid>
+    </RelayProvider>,
   );
-  return section;
 }
 
 const button = (scope: ParentNode, name: string) =>

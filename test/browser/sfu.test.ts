@@ -6,38 +6,20 @@
  * active speaker; Janus killed in the middle of a room (a clear error, then everyone back once it
  * restarts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { createRelayClient, type RelayClient, type RoomJoinOptions } from 'relaycall/core';
+import { connections, recordConnections } from './assistKit.js';
 import { untilAll } from './faultKit.js';
-import { untilTrue } from './helpers.js';
+import { relayPerFile, untilTrue } from './helpers.js';
 import { decodesEveryone, describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-/** Every peer connection the page made, to read what it sent. */
-const connections: RTCPeerConnection[] = [];
-const Native = globalThis.RTCPeerConnection;
-
-beforeAll(async () => {
-  relay = await commands.startJanusRelay({ talkingLevel: 100 });
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}, 60_000);
-afterAll(async () => {
-  globalThis.RTCPeerConnection = Native;
-  await commands.stopJanusRelay(relay.id);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  connections.splice(0);
-  document.body.replaceChildren();
-});
+const { relay, clients } = relayPerFile(
+  () => commands.startJanusRelay({ talkingLevel: 100 }),
+  (id) => commands.stopJanusRelay(id),
+);
+// Every peer connection the page made, to read what it sent.
+recordConnections();
 
 const SCOPES = 'calls:dial,calls:receive,rooms:join';
 /** Small video: six encoders and thirty decoders share two cores. */

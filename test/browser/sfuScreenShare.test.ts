@@ -6,40 +6,20 @@
  * supervisor cannot share. The "screen" is a canvas (with a tone as the tab's audio), passed as
  * the share's `stream`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { createRelayClient, type RelayClient, type RoomJoinOptions } from 'relaycall/core';
+import { connections, recordConnections } from './assistKit.js';
 import { until, untilAll } from './faultKit.js';
-import { framesPresented, playInVideo } from './helpers.js';
+import { canvasScreen, framesPresented, playInVideo, relayPerFile } from './helpers.js';
 import { describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-const stops: (() => void)[] = [];
-
-/** Every peer connection the page made, to find the one carrying a share. */
-const connections: RTCPeerConnection[] = [];
-const Native = globalThis.RTCPeerConnection;
-
-beforeAll(async () => {
-  relay = await commands.startJanusRelay({});
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}, 60_000);
-afterAll(async () => {
-  globalThis.RTCPeerConnection = Native;
-  await commands.stopJanusRelay(relay.id);
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  for (const stop of stops.splice(0)) stop();
-  connections.splice(0);
-  document.body.replaceChildren();
-});
+const { relay, clients, cleanups } = relayPerFile(
+  () => commands.startJanusRelay({}),
+  (id) => commands.stopJanusRelay(id),
+);
+// Every peer connection the page made, to find the one carrying a share.
+recordConnections();
 
 const SCOPES = 'calls:dial,calls:receive,rooms:join';
 const CAMERA: RoomJoinOptions = {
@@ -54,34 +34,8 @@ async function connected(resource: string, scopes = SCOPES): Promise<RelayClient
   return client;
 }
 
-/** A canvas redrawn every animation frame (a moving "screen"), with a tone as the tab's audio. */
-function canvasScreen(): MediaStream {
-  const canvas = document.createElement('canvas');
-  canvas.width = 320;
-  canvas.height = 180;
-  const context = canvas.getContext('2d')!;
-  let frame = 0;
-  let handle = 0;
-  const draw = () => {
-    frame += 1;
-    context.fillStyle = `hsl(${frame % 360} 80% 50%)`;
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    handle = requestAnimationFrame(draw);
-  };
-  draw();
-  const audio = new AudioContext();
-  const tone = audio.createOscillator();
-  const sink = audio.createMediaStreamDestination();
-  tone.connect(sink);
-  tone.start();
-  const stream = canvas.captureStream(30);
-  for (const track of sink.stream.getAudioTracks()) stream.addTrack(track);
-  stops.push(() => {
-    cancelAnimationFrame(handle);
-    void audio.close();
-  });
-  return stream;
-}
+/** A moving "screen", with a tone as the tab's audio. */
+const sharedScreen = () => canvasScreen(cleanups, { tone: true });
 
 /** What `viewer` has of `sharer`'s screen in `name`. */
 const screenOf = (viewer: RelayClient, name: string, sharer: string) =>
@@ -143,7 +97,7 @@ describe('screen sharing in an sfu room', () => {
       30_000,
     );
 
-    await alice.startRoomScreenShare('screens', { stream: canvasScreen() });
+    await alice.startRoomScreenShare('screens', { stream: sharedScreen() });
     const shared = room(alice, 'screens').screenStream!;
     expect(shared).not.toBeNull();
     const atBob = await seesShare(bob, 'screens', 'alice');
@@ -183,7 +137,7 @@ describe('screen sharing in an sfu room', () => {
     expect(three.every((c) => receivesAll(c, 'screens', 2))).toBe(true);
 
     // Bob shares next; alice leaving the room meanwhile takes nothing of it.
-    await bob.startRoomScreenShare('screens', { stream: canvasScreen() });
+    await bob.startRoomScreenShare('screens', { stream: sharedScreen() });
     await seesShare(carol, 'screens', 'bob');
     await seesShare(alice, 'screens', 'bob');
     alice.leaveRoom('screens');
@@ -215,7 +169,7 @@ describe('screen sharing in an sfu room', () => {
     const supervisor = await connected('sup', 'calls:list,calls:assist');
     await supervisor.assist(room(agent, 'desk').id!, 'monitor');
     await until(supervisor, (s) => s.rooms.desk?.state === 'joined', 'the supervisor is in');
-    const refused = supervisor.startRoomScreenShare('desk', { stream: canvasScreen() });
+    const refused = supervisor.startRoomScreenShare('desk', { stream: sharedScreen() });
     await expect(refused).rejects.toMatchObject({ code: 'invalid_state' });
     await expect(refused).rejects.toThrow(/monitoring supervisor/);
     expect(room(supervisor, 'desk').screenStream).toBeNull();

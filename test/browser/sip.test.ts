@@ -8,51 +8,25 @@
  */
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commands, userEvent } from 'vitest/browser';
 import { Dialer, RelayProvider } from 'relaycall';
 import { createRelayClient, type CallState, type RelayClient } from 'relaycall/core';
-import { until } from './faultKit.js';
-import { untilTrue, within } from './helpers.js';
+import { audioBytes, connections, poll, recordConnections } from './assistKit.js';
+import { ringsFromTrunk, until } from './faultKit.js';
+import { describeCall, fetchTestToken, relayPerFile, untilTrue, within } from './helpers.js';
 
-let relay: Awaited<ReturnType<typeof commands.startSipRelay>>;
-const clients: RelayClient[] = [];
-const cleanups: (() => void)[] = [];
-
-/** Every peer connection the page made, to read what each sent and received. */
-const connections: RTCPeerConnection[] = [];
-const Native = globalThis.RTCPeerConnection;
-
-beforeAll(async () => {
-  relay = await commands.startSipRelay();
-  globalThis.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      connections.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}, 60_000);
-afterAll(async () => {
-  globalThis.RTCPeerConnection = Native;
-  if (relay) await commands.stopSipRelay(relay.id);
-});
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  for (const client of clients.splice(0)) client.destroy();
-  connections.splice(0);
-  document.body.replaceChildren();
-});
-
-async function token(tokenUrl: string, resource: string, scopes: string): Promise<string> {
-  const response = await fetch(`${tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const { relay, clients, cleanups } = relayPerFile(
+  () => commands.startSipRelay(),
+  (id) => commands.stopSipRelay(id),
+);
+// Every peer connection the page made, to read what each sent and received.
+recordConnections();
 
 async function connected(tokenUrl: string, resource: string, scopes: string) {
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
-  await client.connect(await token(tokenUrl, resource, scopes));
+  await client.connect(await fetchTestToken(tokenUrl, resource, scopes));
   return client;
 }
 
@@ -66,40 +40,6 @@ function statesOf(client: RelayClient, callId: string): CallState[] {
   note();
   cleanups.push(client.store.subscribe(note));
   return seen;
-}
-
-const describeCall = (client: RelayClient, callId: string) => () =>
-  JSON.stringify(client.store.getState().calls[callId] ?? null, (key, value: unknown) =>
-    key === 'localStream' || key === 'remoteStream' ? undefined : value,
-  );
-
-/** Audio bytes the connection sent and received so far (RTP payload and headers, per stats). */
-async function audioBytes(pc: RTCPeerConnection): Promise<{ sent: number; received: number }> {
-  let sent = 0;
-  let received = 0;
-  (await pc.getStats()).forEach((report: { type: string; kind?: string } & RTCStats) => {
-    if (report.kind !== 'audio') return;
-    if (report.type === 'outbound-rtp')
-      sent += (report as RTCOutboundRtpStreamStats).bytesSent ?? 0;
-    if (report.type === 'inbound-rtp')
-      received += (report as RTCInboundRtpStreamStats).bytesReceived ?? 0;
-  });
-  return { sent, received };
-}
-
-/** Resolves once `check()` holds, checked every 100 ms (for what no event announces). */
-function poll(check: () => Promise<boolean>, label: () => string, ms: number): Promise<void> {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && !(await check())) await new Promise((r) => setTimeout(r, 100));
-  })();
-  return within(loop, ms, 'condition').then(
-    () => undefined,
-    (error: Error) => {
-      stopped = true;
-      throw new Error(`${error.message}: ${label()}`);
-    },
-  );
 }
 
 /** The peer connection of the page's one call through the gateway. */
@@ -137,6 +77,28 @@ async function audioFlows(pc: RTCPeerConnection, growth = 2_000): Promise<void> 
     () => `audio both ways: ${JSON.stringify(last)} (first received ${firstReceived})`,
     15_000,
   );
+}
+
+/** A `<Dialer>` in its own provider, connected as `resource` (calls:dial, calls:sip). */
+async function connectedDialer(resource: string) {
+  const host = document.createElement('div');
+  document.body.append(host);
+  const root = createRoot(host);
+  cleanups.push(() => root.unmount());
+  root.render(
+    createElement(
+      RelayProvider,
+      {
+        url: relay.url,
+        fetchToken: () => fetchTestToken(relay.tokenUrl, resource, 'calls:dial,calls:sip'),
+      },
+      createElement(Dialer),
+    ),
+  );
+  await untilTrue(() => host.querySelector('.relaycall-dialer') !== null, 'Dialer rendered');
+  const dialer = host.querySelector<HTMLElement>('.relaycall-dialer')!;
+  await untilTrue(() => dialer.dataset.connection === 'connected', 'Dialer connected', 10_000);
+  return { host, dialer };
 }
 
 describe('calls through the SIP gateway in Chromium', () => {
@@ -189,19 +151,7 @@ describe('calls through the SIP gateway in Chromium', () => {
 
   it('answers a call from the trunk: gateway pstn, the caller number, its audio', async () => {
     const alice = await connected(relay.inboundTokenUrl, 'alice', 'calls:receive');
-    const caller = await commands.startSippFar(relay.id, 'uac-inbound', {
-      remote: relay.registrarContact,
-      service: '+15551230000',
-      vars: { hold_ms: 5000 },
-    });
-    const state = await until(
-      alice,
-      (s) =>
-        Object.values(s.calls).some((c) => c.direction === 'incoming' && c.state === 'ringing'),
-      () => JSON.stringify(alice.store.getState().calls),
-      15_000,
-    );
-    const incoming = Object.values(state.calls).find((c) => c.direction === 'incoming')!;
+    const { caller, incoming } = await ringsFromTrunk(relay, alice, 5000);
     expect(incoming).toMatchObject({ gateway: 'pstn', remote: '+15557654321' });
     const describeIt = describeCall(alice, incoming.id);
 
@@ -225,23 +175,7 @@ describe('calls through the SIP gateway in Chromium', () => {
 
   it('sends the Dialer keypad as SIP INFO when the far end offers no telephone-event', async () => {
     const far = await commands.startSippFar(relay.id, 'uas-dtmf-info');
-    const host = document.createElement('div');
-    document.body.append(host);
-    const root = createRoot(host);
-    cleanups.push(() => root.unmount());
-    root.render(
-      createElement(
-        RelayProvider,
-        {
-          url: relay.url,
-          fetchToken: () => token(relay.tokenUrl, 'dialer-dtmf', 'calls:dial,calls:sip'),
-        },
-        createElement(Dialer),
-      ),
-    );
-    await untilTrue(() => host.querySelector('.relaycall-dialer') !== null, 'Dialer rendered');
-    const dialer = host.querySelector<HTMLElement>('.relaycall-dialer')!;
-    await untilTrue(() => dialer.dataset.connection === 'connected', 'Dialer connected', 10_000);
+    const { host, dialer } = await connectedDialer('dialer-dtmf');
 
     const target = `sip:dtmf@${far.address}`;
     await userEvent.fill(host.querySelector('.relaycall-dialer__input')!, target);
@@ -277,23 +211,7 @@ describe('calls through the SIP gateway in Chromium', () => {
 
   it('plays the Dialer keypad as RFC 4733 tones when telephone-event is negotiated', async () => {
     const far = await commands.startSippFar(relay.id, 'uas-dtmf');
-    const host = document.createElement('div');
-    document.body.append(host);
-    const root = createRoot(host);
-    cleanups.push(() => root.unmount());
-    root.render(
-      createElement(
-        RelayProvider,
-        {
-          url: relay.url,
-          fetchToken: () => token(relay.tokenUrl, 'dialer-4733', 'calls:dial,calls:sip'),
-        },
-        createElement(Dialer),
-      ),
-    );
-    await untilTrue(() => host.querySelector('.relaycall-dialer') !== null, 'Dialer rendered');
-    const dialer = host.querySelector<HTMLElement>('.relaycall-dialer')!;
-    await untilTrue(() => dialer.dataset.connection === 'connected', 'Dialer connected', 10_000);
+    const { host, dialer } = await connectedDialer('dialer-4733');
     await userEvent.fill(
       host.querySelector('.relaycall-dialer__input')!,
       `sip:dtmf@${far.address}`,

@@ -4,8 +4,7 @@
  * receives grey frames, the processor comes off and on again mid-call without renegotiation,
  * and hanging up stops the captured camera track too.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from 'vitest/browser';
+import { describe, expect, it } from 'vitest';
 import {
   createRelayClient,
   type CallSnapshot,
@@ -15,19 +14,9 @@ import {
   type TrackProcessorContext,
 } from 'relaycall/core';
 import { until } from './faultKit.js';
-import { fetchTestToken, playInVideo, ringingCall, untilTrue } from './helpers.js';
+import { fetchTestToken, playInVideo, relayPerFile, ringingCall, untilTrue } from './helpers.js';
 
-let relay: { id: string; url: string; tokenUrl: string };
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startRelay();
-});
-afterAll(() => commands.stopRelay(relay.id));
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  document.body.replaceChildren();
-});
+const { relay, clients } = relayPerFile();
 
 async function connected(
   resource: string,

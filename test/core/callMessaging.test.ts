@@ -13,6 +13,7 @@ import { newCallSnapshot } from '../../src/core/calls/newCallSnapshot.js';
 import { initialState } from '../../src/core/clientOptions.js';
 import { CallMessaging } from '../../src/core/messages/CallMessaging.js';
 import type { Peer } from '../../src/core/peer/createPeer.js';
+import { participantSnapshot, roomSnapshot } from '../snapshots.js';
 
 function setup() {
   const store = createStore<RelayClientState>()(() => ({
@@ -49,44 +50,12 @@ function setup() {
       },
     });
   const addRoom = (patch: Partial<RoomSnapshot> = {}) => {
-    const participant = (id: string, resource: string, isLocal = false) => ({
-      id,
-      resource,
-      state: 'joined' as const,
-      isLocal,
-      metadata: null,
-      audioMuted: false,
-      videoMuted: false,
-      moderator: false,
-      stream: null,
-      screenStream: null,
-      connected: true,
-      reconnecting: false,
-      speaking: false,
-      assist: null,
-      agent: null,
-    });
-    const room: RoomSnapshot = {
-      name: 'standup',
-      id: 'room-1',
-      state: 'joined',
-      participantId: 'p-alice',
-      participants: {
-        'p-alice': participant('p-alice', 'alice', true),
-        'p-bob': participant('p-bob', 'bob'),
-        'p-carol': participant('p-carol', 'carol'),
-      },
-      localStream: null,
-      screenStream: null,
-      audioMuted: false,
-      videoMuted: false,
-      activeSpeakerId: null,
-      maxParticipants: 6,
-      media: 'mesh',
-      leftReason: null,
-      error: null,
-      ...patch,
-    };
+    const people = [
+      participantSnapshot('p-alice', { resource: 'alice', isLocal: true }),
+      participantSnapshot('p-bob', { resource: 'bob' }),
+      participantSnapshot('p-carol', { resource: 'carol' }),
+    ];
+    const room = roomSnapshot('standup', people, { id: 'room-1', maxParticipants: 6, ...patch });
     store.setState({ rooms: { standup: room } });
   };
   return {

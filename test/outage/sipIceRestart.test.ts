@@ -8,7 +8,7 @@
  * on 10.77.0.2 (vb), so the SIP call and its RTP stay up, as when only a browser's network
  * changes (Janus's SIP plugin hangs a call up when its RTP sockets keep failing).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import {
   ErrorCodes,
@@ -18,74 +18,26 @@ import {
   type RelayClient,
 } from 'relaycall/core';
 import { createGatewayPeer } from '../../src/core/peer/createGatewayPeer.js';
-import { until } from '../browser/faultKit.js';
-import type { SipRelayHandle } from '../browser/sipCommands.js';
+import { ringsFromTrunk, until } from '../browser/faultKit.js';
+import { describeCall, fetchTestToken, relayPerFile } from '../browser/helpers.js';
+import {
+  ICE_RESTART,
+  VethOnly,
+  eventually,
+  flowsOnVeth,
+  made,
+  media,
+  resetVeth,
+  restarts,
+  stalled,
+  ufragOf,
+} from './outageKit.js';
 
-/** The veth address every path must use: 10.77.0.1 (va), taken down and up by the tests. */
-const onVeth = (candidate: string) => / 10\.77\.0\.1 \d+ typ /.test(candidate);
-
-/** Every peer connection the clients made, and the ICE restart offers they created. */
-const made: RTCPeerConnection[] = [];
-let restartOffers = 0;
-
-/**
- * Uses and hands out only 10.77.0.1 candidates: Janus's (in its SDP) and the page's own (as they
- * trickle), so the media path runs over va and a downed va really cuts it.
- */
-class VethOnly extends RTCPeerConnection {
-  constructor(config?: RTCConfiguration) {
-    super(config);
-    made.push(this);
-    // First listener of all: the page's other candidates never reach the gateway peer's.
-    this.addEventListener('icecandidate', (event) => {
-      const line = event.candidate?.candidate;
-      if (line && !onVeth(line)) event.stopImmediatePropagation();
-    });
-  }
-  override addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
-    const line = candidate?.candidate;
-    if (line && !onVeth(line)) return Promise.resolve();
-    return super.addIceCandidate(candidate ?? undefined);
-  }
-  override setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
-    const sdp = description.sdp
-      ?.split('\r\n')
-      .filter((line) => !line.startsWith('a=candidate:') || onVeth(line))
-      .join('\r\n');
-    return super.setRemoteDescription({ type: description.type, sdp });
-  }
-  override setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void> {
-    // An offer once the call was negotiated can only be a restart's.
-    if (description?.type === 'offer' && this.remoteDescription) restartOffers += 1;
-    return super.setLocalDescription(description);
-  }
-}
-
-/** Short enough for a test, long enough for a loaded machine to reconnect within. */
-const ICE_RESTART: IceRestartOptions = { graceMs: 1_000, attemptTimeoutMs: 6_000, maxAttempts: 8 };
-
-let relay: SipRelayHandle;
-const clients: RelayClient[] = [];
-
-beforeAll(async () => {
-  relay = await commands.startSipRelay({ sipLocalIp: '10.77.0.2' });
-}, 60_000);
-afterAll(async () => {
-  await commands.setLink('va', 'up');
-  if (relay) await commands.stopSipRelay(relay.id);
-});
-afterEach(async () => {
-  await commands.setLink('va', 'up');
-  for (const client of clients.splice(0)) client.destroy();
-  made.length = 0;
-  restartOffers = 0;
-});
-
-async function token(tokenUrl: string, resource: string, scopes: string): Promise<string> {
-  const response = await fetch(`${tokenUrl}?resource=${resource}&scopes=${scopes}`);
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
+const { relay, clients } = relayPerFile(
+  () => commands.startSipRelay({ sipLocalIp: '10.77.0.2' }),
+  (id) => commands.stopSipRelay(id),
+);
+afterEach(resetVeth);
 
 async function connected(
   tokenUrl: string,
@@ -100,84 +52,15 @@ async function connected(
     createGatewayPeer: (options) => createGatewayPeer({ ...options, RTCPeerConnection: VethOnly }),
   });
   clients.push(client);
-  await client.connect(await token(tokenUrl, resource, scopes));
+  await client.connect(await fetchTestToken(tokenUrl, resource, scopes));
   return client;
 }
 
 const call = (client: RelayClient, id: string) => client.store.getState().calls[id] as CallSnapshot;
 
-const describeCall = (client: RelayClient, callId: string) => () =>
-  JSON.stringify(client.store.getState().calls[callId] ?? null, (key, value: unknown) =>
-    key === 'localStream' || key === 'remoteStream' ? undefined : value,
-  );
-
-/** Audio bytes sent and received, and the addresses of the selected candidate pair. */
-async function media(pc: RTCPeerConnection) {
-  const stats = await pc.getStats();
-  let sent = 0;
-  let received = 0;
-  let pair: string[] = [];
-  stats.forEach((report: Record<string, unknown>) => {
-    if (report.type === 'outbound-rtp') sent += Number(report.bytesSent ?? 0);
-    if (report.type === 'inbound-rtp') received += Number(report.bytesReceived ?? 0);
-    if (report.type === 'transport' && typeof report.selectedCandidatePairId === 'string') {
-      const selected = stats.get(report.selectedCandidatePairId) as Record<string, string>;
-      const address = (id: string | undefined) =>
-        String((stats.get(id ?? '') as { address?: string } | undefined)?.address);
-      if (selected)
-        pair = [address(selected.localCandidateId), address(selected.remoteCandidateId)];
-    }
-  });
-  return { sent, received, pair, ice: pc.iceConnectionState, connection: pc.connectionState };
-}
-
-/** Checks `check` every 250 ms until it holds; fails saying `describe()` after `ms`. */
-async function eventually(check: () => Promise<boolean>, describe: () => string, ms = 20_000) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`Timed out after ${ms} ms: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/**
- * Resolves once `pc` has received more than `than` bytes of audio, keeps receiving (another
- * 1 000 bytes: not a burst that stopped) and its candidate pair is on 10.77.0.1 both ends.
- */
-async function flowsOnVeth(pc: RTCPeerConnection, label: string, than = 0): Promise<number> {
-  let last = await media(pc);
-  let first = 0;
-  await eventually(
-    async () => {
-      last = await media(pc);
-      if (first === 0 && last.received > than) first = last.received;
-      return (
-        first > 0 &&
-        last.received >= first + 1_000 &&
-        last.pair.length === 2 &&
-        last.pair.every((address) => address === '10.77.0.1')
-      );
-    },
-    () => `${label}: ${JSON.stringify(last)} (first above ${than}: ${first})`,
-  );
-  return last.received;
-}
-
-/** Resolves once `pc` has received nothing for 750 ms (the link is cut). */
-async function stalled(pc: RTCPeerConnection, label: string): Promise<number> {
-  let before = -1;
-  let now = (await media(pc)).received;
-  await eventually(
-    async () => {
-      await new Promise((resolve) => setTimeout(resolve, 750));
-      before = now;
-      now = (await media(pc)).received;
-      return now === before;
-    },
-    () => `${label}: ${before} then ${now} bytes`,
-  );
-  return now;
-}
+/** Resolves once audio from sipp flows into `pc` (and keeps flowing) on 10.77.0.1 both ends. */
+const audioOnVa = (pc: RTCPeerConnection, label: string, above = 0) =>
+  flowsOnVeth(pc, label, { above, more: 1_000, pair: 'va' });
 
 /** The INVITEs sipp received so far (the call's, then a re-INVITE per restart), copies aside. */
 async function invitesSeen(sippId: string): Promise<number> {
@@ -202,7 +85,7 @@ async function activeEchoCall(client: RelayClient) {
   );
   expect(made).toHaveLength(1);
   const pc = made[0]!;
-  const bytes = await flowsOnVeth(pc, 'audio from sipp over 10.77.0.1');
+  const bytes = await audioOnVa(pc, 'audio from sipp over 10.77.0.1');
   return { far, callId, pc, bytes };
 }
 
@@ -224,14 +107,14 @@ describe('ICE restart of gateway calls', () => {
       15_000,
     );
     await eventually(
-      async () => restartOffers > 0,
+      async () => restarts.offered > 0,
       () => `a restart offer: ${JSON.stringify(call(alice, callId).reconnecting)}`,
       15_000,
     );
     expect(call(alice, callId).state).toBe('active');
 
     await commands.setLink('va', 'up');
-    await flowsOnVeth(pc, 'audio from sipp again after the restart', stuck);
+    await audioOnVa(pc, 'audio from sipp again after the restart', stuck);
     await until(
       alice,
       (s) => s.calls[callId]?.reconnecting === false,
@@ -254,19 +137,18 @@ describe('ICE restart of gateway calls', () => {
   it('restarts on a network change (online): new ICE credentials, a re-INVITE, no break', async () => {
     const alice = await connected(relay.tokenUrl, 'sip-ann', 'calls:dial,calls:sip');
     const { far, callId, pc, bytes } = await activeEchoCall(alice);
-    const ufrag = (sdp: string | undefined) => /a=ice-ufrag:(\S+)/.exec(sdp ?? '')?.[1];
-    const local = ufrag(pc.localDescription?.sdp);
-    const remote = ufrag(pc.remoteDescription?.sdp);
+    const local = ufragOf(pc.localDescription?.sdp);
+    const remote = ufragOf(pc.remoteDescription?.sdp);
 
     window.dispatchEvent(new Event('online'));
     await eventually(
-      async () => ufrag(pc.remoteDescription?.sdp) !== remote && pc.signalingState === 'stable',
+      async () => ufragOf(pc.remoteDescription?.sdp) !== remote && pc.signalingState === 'stable',
       () => `Janus's answer to the restart: ${pc.signalingState}`,
       15_000,
     );
-    expect(restartOffers).toBeGreaterThanOrEqual(1);
-    expect(ufrag(pc.localDescription?.sdp)).not.toBe(local);
-    await flowsOnVeth(pc, 'audio from sipp after the restart', bytes);
+    expect(restarts.offered).toBeGreaterThanOrEqual(1);
+    expect(ufragOf(pc.localDescription?.sdp)).not.toBe(local);
+    await audioOnVa(pc, 'audio from sipp after the restart', bytes);
     expect(await invitesSeen(far.sippId)).toBeGreaterThanOrEqual(2);
     expect(call(alice, callId)).toMatchObject({ state: 'active', reconnecting: false });
     alice.hangup(callId);
@@ -275,19 +157,7 @@ describe('ICE restart of gateway calls', () => {
 
   it('restarts an incoming call too: the browser offers, the caller gets the re-INVITE', async () => {
     const alice = await connected(relay.inboundTokenUrl, 'alice', 'calls:receive');
-    const caller = await commands.startSippFar(relay.id, 'uac-inbound', {
-      remote: relay.registrarContact,
-      service: '+15551230000',
-      vars: { hold_ms: 20_000 },
-    });
-    const state = await until(
-      alice,
-      (s) =>
-        Object.values(s.calls).some((c) => c.direction === 'incoming' && c.state === 'ringing'),
-      () => JSON.stringify(alice.store.getState().calls),
-      15_000,
-    );
-    const incoming = Object.values(state.calls).find((c) => c.direction === 'incoming')!;
+    const { caller, incoming } = await ringsFromTrunk(relay, alice, 20_000);
     await alice.answer(incoming.id);
     await until(
       alice,
@@ -301,14 +171,12 @@ describe('ICE restart of gateway calls', () => {
       () => `connected: ${pc.connectionState}`,
       10_000,
     );
-    const remote = /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1];
+    const remote = ufragOf(pc.remoteDescription?.sdp);
     let before = await media(pc);
 
     window.dispatchEvent(new Event('online'));
     await eventually(
-      async () =>
-        pc.signalingState === 'stable' &&
-        /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1] !== remote,
+      async () => pc.signalingState === 'stable' && ufragOf(pc.remoteDescription?.sdp) !== remote,
       () => `Janus's answer to the restart: ${pc.signalingState}`,
       15_000,
     );
@@ -318,7 +186,7 @@ describe('ICE restart of gateway calls', () => {
     await eventually(
       async () => {
         const now = await media(pc);
-        return now.connection === 'connected' && now.sent > before.sent + 1_000;
+        return now.connection === 'connected' && now.bytesSent > before.bytesSent + 1_000;
       },
       () => `audio to the caller after the restart: ${JSON.stringify(before)}`,
     );
@@ -349,7 +217,7 @@ describe('ICE restart of gateway calls', () => {
     );
     expect(call(alice, callId)).toMatchObject({ endReason: 'disconnected', reconnecting: false });
     expect(call(alice, callId).error?.code).toBe(ErrorCodes.closed);
-    expect(restartOffers).toBeGreaterThanOrEqual(1);
+    expect(restarts.offered).toBeGreaterThanOrEqual(1);
     // The Relay hung the SIP leg up.
     await eventually(
       async () => (await commands.sipRelayStats(relay.id)).sip?.calls === 0,

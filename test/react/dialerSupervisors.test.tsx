@@ -12,44 +12,20 @@ import {
   type SupervisorSnapshot,
 } from 'relaycall';
 import { describe, expect, it, vi } from 'vitest';
+import { callSnapshot } from '../snapshots.js';
 import { Probe, renderWithRelay, tokenFetcher, uniqueResource, writableStore } from './helpers.js';
 
 const STREAM = { getTracks: () => [] } as unknown as MediaStream;
 
-function activeCall(supervisors: SupervisorSnapshot[]): CallSnapshot {
-  return {
-    id: 'supervised',
-    direction: 'incoming',
+/** The supervised call, active, as the client has it once `call.assisted` came. */
+const activeCall = (supervisors: SupervisorSnapshot[]): CallSnapshot =>
+  callSnapshot('supervised', {
     remote: 'customer',
     state: 'active',
-    gateway: null,
-    metadata: null,
-    localStream: null,
-    remoteStream: null,
-    audioMuted: false,
-    videoMuted: false,
-    remoteAudioMuted: false,
-    remoteVideoMuted: false,
-    held: false,
-    remoteHeld: false,
-    remoteDtmf: '',
-    peerConnected: true,
-    reconnecting: false,
     startedAt: Date.now(),
-    endedAt: null,
-    endReason: null,
-    error: null,
-    sipStatus: null,
-    audioInputId: null,
-    videoInputId: null,
     audioOutputId: 'headset',
     supervisors,
-    screenSharing: false,
-    screenStream: null,
-    remoteScreenSharing: false,
-    remoteScreenStream: null,
-  };
-}
+  });
 
 function supervisor(patch: Partial<SupervisorSnapshot>): SupervisorSnapshot {
   return {

@@ -6,10 +6,10 @@ import {
   useCalls,
   useIncomingCall,
   useRelayClient,
-  type CallSnapshot,
   type RelayClient,
 } from 'relaycall';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { callSnapshot } from '../snapshots.js';
 import {
   Probe,
   getToken,
@@ -131,12 +131,12 @@ describe('useCall', () => {
     const store = writableStore(clients[0]!);
     act(() =>
       store.setState({
-        calls: { c9: snapshot('c9', { direction: 'outgoing', state: 'active', startedAt: 1 }) },
+        calls: { c9: callSnapshot('c9', { direction: 'outgoing', state: 'active', startedAt: 1 }) },
       }),
     );
     expect(first.result.current).toMatchObject({ callId: 'c9', state: 'active' });
     // A ringing incoming call is not "in progress": useCall('zoe') does not show it.
-    act(() => store.setState((s) => ({ calls: { ...s.calls, r1: snapshot('r1') } })));
+    act(() => store.setState((s) => ({ calls: { ...s.calls, r1: callSnapshot('r1') } })));
     expect(first.result.current.callId).toBe('c9');
     act(() =>
       store.setState((s) => ({
@@ -197,10 +197,12 @@ describe('useCall', () => {
     const client = clients[0]!;
     // Connecting changed status, session, scopes, expiry and clock offset: no re-render.
     expect(renders).toBe(1);
-    act(() => writableStore(client).setState({ calls: { other: snapshot('other') } }));
+    act(() => writableStore(client).setState({ calls: { other: callSnapshot('other') } }));
     expect(renders).toBe(1);
     act(() =>
-      writableStore(client).setState((s) => ({ calls: { ...s.calls, mine: snapshot('mine') } })),
+      writableStore(client).setState((s) => ({
+        calls: { ...s.calls, mine: callSnapshot('mine') },
+      })),
     );
     expect(renders).toBe(2);
     expect(result.current).toMatchObject({ state: 'ringing', remote: 'zoe' });
@@ -214,13 +216,15 @@ describe('useCall', () => {
     await waitFor(() => expect(screen.getByTestId('status')).toHaveTextContent('connected'));
     const store = writableStore(clients[0]!);
     const startedAt = Date.now() - 5_300;
-    act(() => store.setState({ calls: { c1: snapshot('c1', { state: 'active', startedAt }) } }));
+    act(() =>
+      store.setState({ calls: { c1: callSnapshot('c1', { state: 'active', startedAt }) } }),
+    );
     expect(result.current.duration).toBe(5);
     await waitFor(() => expect(result.current.duration).toBe(6), { timeout: 5_000 });
 
     const endedAt = startedAt + 9_900;
     act(() =>
-      store.setState({ calls: { c1: snapshot('c1', { state: 'ended', startedAt, endedAt }) } }),
+      store.setState({ calls: { c1: callSnapshot('c1', { state: 'ended', startedAt, endedAt }) } }),
     );
     expect(result.current.duration).toBe(9);
     // Ended: no ticker is left, so no later second can change it.
@@ -236,39 +240,3 @@ describe('useCall', () => {
 
 /** Stands for the app's own stream (CallOptions.localStream): no camera is asked for. */
 const FAKE_STREAM = { getTracks: () => [] } as unknown as MediaStream;
-
-function snapshot(id: string, patch: Partial<CallSnapshot> = {}): CallSnapshot {
-  return {
-    id,
-    direction: 'incoming',
-    remote: 'zoe',
-    state: 'ringing',
-    gateway: null,
-    metadata: null,
-    localStream: null,
-    remoteStream: null,
-    audioMuted: false,
-    videoMuted: false,
-    remoteAudioMuted: false,
-    remoteVideoMuted: false,
-    held: false,
-    remoteHeld: false,
-    remoteDtmf: '',
-    peerConnected: true,
-    reconnecting: false,
-    startedAt: null,
-    endedAt: null,
-    endReason: null,
-    error: null,
-    sipStatus: null,
-    audioInputId: null,
-    videoInputId: null,
-    audioOutputId: null,
-    supervisors: [],
-    screenSharing: false,
-    screenStream: null,
-    remoteScreenSharing: false,
-    remoteScreenStream: null,
-    ...patch,
-  };
-}

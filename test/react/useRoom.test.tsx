@@ -22,6 +22,7 @@ import {
   type RoomSnapshot,
 } from 'relaycall';
 import { describe, expect, it, vi } from 'vitest';
+import { participantSnapshot as participant, roomSnapshot as room } from '../snapshots.js';
 import {
   mockClientMethod,
   relayUrl,
@@ -29,49 +30,6 @@ import {
   uniqueResource,
   writableStore,
 } from './helpers.js';
-
-function participant(id: string, patch: Partial<ParticipantSnapshot> = {}): ParticipantSnapshot {
-  return {
-    id,
-    resource: id,
-    state: 'joined',
-    isLocal: false,
-    metadata: null,
-    audioMuted: false,
-    videoMuted: false,
-    moderator: false,
-    stream: null,
-    screenStream: null,
-    connected: true,
-    reconnecting: false,
-    speaking: false,
-    assist: null,
-    agent: null,
-    ...patch,
-  };
-}
-
-function room(name: string, people: ParticipantSnapshot[], patch: Partial<RoomSnapshot> = {}) {
-  const local = people.find((p) => p.isLocal);
-  const snapshot: RoomSnapshot = {
-    name,
-    id: `room-${name}`,
-    state: 'joined',
-    participantId: local?.id ?? null,
-    participants: Object.fromEntries(people.map((p) => [p.id, p])),
-    localStream: null,
-    screenStream: null,
-    audioMuted: false,
-    videoMuted: false,
-    activeSpeakerId: null,
-    maxParticipants: 8,
-    media: 'mesh',
-    leftReason: null,
-    error: null,
-    ...patch,
-  };
-  return snapshot;
-}
 
 const STANDUP = room('standup', [
   participant('p3', { resource: 'carol', state: 'away' }),

@@ -239,6 +239,19 @@ export async function connectWith(
   return { client, result };
 }
 
+/** `caller` calls `callee` (the resource `to`), which answers: resolves with the call id. */
+export async function activeCall(
+  caller: TestClient,
+  callee: TestClient,
+  to: string,
+): Promise<string> {
+  const { callId } = (await caller.call('call.invite', { to })) as { callId: string };
+  await callee.next('call.incoming', (p) => p.callId === callId);
+  await callee.call('call.answer', { callId });
+  await caller.next('call.answered', (p) => p.callId === callId);
+  return callId;
+}
+
 /** Polls `probe` until it returns true; fails after `timeoutMs`, saying what it waited for. */
 export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@
 import { systemClock, RedisStore } from 'relaycall/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/protocol/index.js';
-import { refusal, startRelay, type TestClient, type TestRelay } from './helpers.js';
+import { activeCall, refusal, startRelay, type TestClient, type TestRelay } from './helpers.js';
 import { assertRedisServerInstalled, startRedisServer, type RedisServer } from './redisServer.js';
 
 const ROOMS = ['calls:dial', 'calls:receive', 'rooms:join'];
@@ -19,15 +19,6 @@ async function relay(): Promise<TestRelay> {
   const started = await startRelay();
   relays.push(started);
   return started;
-}
-
-/** `caller` calls `callee` (resource `to`), which answers. */
-async function activeCall(caller: TestClient, callee: TestClient, to = 'bob'): Promise<string> {
-  const { callId } = (await caller.call('call.invite', { to })) as { callId: string };
-  await callee.next('call.incoming', (p) => p.callId === callId);
-  await callee.call('call.answer', { callId });
-  await caller.next('call.answered', (p) => p.callId === callId);
-  return callId;
 }
 
 /** Joins the room; resolves its id and the participant id. */
@@ -44,7 +35,7 @@ describe('call.message', () => {
     const r = await relay();
     const alice = await r.connect('alice');
     const bob = await r.connect('bob');
-    const callId = await activeCall(alice, bob);
+    const callId = await activeCall(alice, bob, 'bob');
 
     const sent = await alice.call('call.message', { callId, id: 'm-1', body: 'hello bob' });
     expect(sent).toEqual({ id: 'm-1' });
@@ -88,7 +79,7 @@ describe('call.message', () => {
     const r = await relay();
     const alice = await r.connect('alice');
     const bob = await r.connect('bob');
-    const callId = await activeCall(alice, bob);
+    const callId = await activeCall(alice, bob, 'bob');
     const max = DEFAULT_LIMITS.maxMessageBytes;
     // Quotes count: a string of max - 2 characters is exactly at the limit.
     await alice.call('call.message', { callId, id: 'fits', body: 'x'.repeat(max - 2) });
@@ -112,7 +103,7 @@ describe('call.message', () => {
     relays.push(started);
     const alice = await started.connect('alice');
     const bob = await started.connect('bob');
-    const callId = await activeCall(alice, bob);
+    const callId = await activeCall(alice, bob, 'bob');
     // The manual clock stands still: the bucket does not refill. Connect and invite took two.
     const replies = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => alice.call('call.message', { callId, body: i })),
@@ -126,7 +117,7 @@ describe('call.message', () => {
     const r = await relay();
     const alice = await r.connect('alice');
     const bob = await r.connect('bob');
-    const callId = await activeCall(alice, bob);
+    const callId = await activeCall(alice, bob, 'bob');
     for (const params of [
       { callId },
       { callId, body: 'x', id: 'i'.repeat(65) },
@@ -258,7 +249,7 @@ describe('messages across cluster nodes', () => {
     const b = await node(prefix);
     const alice = await a.connect('alice', { scopes: ROOMS });
     const bob = await b.connect('bob', { scopes: ROOMS });
-    const callId = await activeCall(alice, bob);
+    const callId = await activeCall(alice, bob, 'bob');
     await bob.call('call.message', { callId, id: 'b1', body: 'from node B' });
     expect(await alice.next('call.message')).toMatchObject({ id: 'b1', body: 'from node B' });
     await alice.call('call.message', { callId, id: 'a1', body: 'from node A' });

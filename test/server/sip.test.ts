@@ -5,188 +5,34 @@
  * mapped here; media both ways is checked in Chromium (test/browser/sip.test.ts). Runs inside
  * scripts/loopback.sh (its veth pair: Janus's SIP side on 10.77.0.1, sipp on 10.77.0.2).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
-import { systemClock } from '../../src/server/clock.js';
-import {
-  sippScenario,
-  startJanus,
-  startSipp,
-  type StartSippOptions,
-  type TestJanus,
-  type TestSipp,
-} from 'relaycall/testing';
-import {
-  OTHER_PROJECT,
-  refusal,
-  startRelay,
-  until,
-  type TestClient,
-  type TestRelay,
-} from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { StartSippOptions, TestSipp } from 'relaycall/testing';
+import { OTHER_PROJECT, refusal, until, type TestClient } from './helpers.js';
+import { audioSdp, answerTo, firstLines, sipGatewayPerFile, within } from './sipKit.js';
 
 const SCOPES = ['calls:dial', 'calls:receive', 'calls:sip', 'calls:pstn'];
-const FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16)).join(':');
-
-function audio(mid: string, direction: string, payloads = '111 0 101') {
-  return [
-    `m=audio 9 UDP/TLS/RTP/SAVPF ${payloads}`,
-    'c=IN IP4 0.0.0.0',
-    'a=rtcp:9 IN IP4 0.0.0.0',
-    'a=ice-ufrag:Nodeufrag',
-    'a=ice-pwd:nodeicepasswordnodeicepass',
-    'a=ice-options:trickle',
-    `a=fingerprint:sha-256 ${FINGERPRINT}`,
-    `a=setup:${direction === 'offer' ? 'actpass' : 'active'}`,
-    `a=mid:${mid}`,
-    'a=sendrecv',
-    'a=rtcp-mux',
-    'a=rtpmap:111 opus/48000/2',
-    'a=rtpmap:0 PCMU/8000',
-    'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000',
-    'a=ssrc:1000 cname:node',
-  ];
-}
-
-function sdp(lines: string[], mids: string[]): string {
-  return [
-    'v=0',
-    'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
-    's=-',
-    't=0 0',
-    `a=group:BUNDLE ${mids.join(' ')}`,
-    'a=msid-semantic: WMS',
-    ...lines,
-    '',
-  ].join('\r\n');
-}
 
 /** A browser-like offer: audio, Opus and PCMU, telephone-event. */
-const offer = () => sdp(audio('0', 'offer'), ['0']);
-
-/** An answer to the gateway's offer: its audio m-line's mid and payloads, sendrecv. */
-function answerTo(gatewayOffer: string): string {
-  const m = /m=audio \d+ [A-Z/]+ ([0-9 ]+)/.exec(gatewayOffer);
-  const mid = /a=mid:(\S+)/.exec(gatewayOffer)?.[1] ?? '0';
-  return sdp(audio(mid, 'answer', m?.[1] ?? '0'), [mid]);
-}
+const offer = () => audioSdp();
 
 // Each wait below has its own deadline; SIP timers (ringing, transfers) take seconds.
 vi.setConfig({ testTimeout: 30_000 });
 
-let janus: TestJanus;
-let relay: TestRelay;
-/** The PSTN trunk of project acme: answers (and echoes) every call it gets. */
-let trunk: TestSipp;
-/** The registrar of project globex's trunk, where the Relay registers to receive calls. */
-let registrar: TestSipp;
-const sipps: TestSipp[] = [];
-
-beforeAll(async () => {
-  [janus, trunk, registrar] = await Promise.all([
-    startJanus({ plugins: ['sip'], logLevel: 4 }),
-    startSipp({ scenario: sippScenario('uas-echo'), calls: 100 }),
-    startSipp({ scenario: sippScenario('registrar'), calls: 100 }),
-  ]);
-  relay = await startRelay({
-    clock: systemClock as never,
-    janus: { url: janus.url, secret: janus.secret },
-    sip: {
-      trunks: {
-        acme: {
-          proxy: `sip:${trunk.address}`,
-          domain: 'trunk.example',
-          numbers: ['+15550001111'],
-          sipDomains: ['10.77.0.2'],
-        },
-        [OTHER_PROJECT.id]: {
-          proxy: `sip:${registrar.address}`,
-          username: 'relay',
-          password: 'registrar-password',
-          numbers: ['+15551230000', '+15551230001'],
-          routes: { '+15551230000': 'alice', '+15551230001': 'nobody' },
-          ringTimeoutMs: 2_000,
-        },
-      },
-    },
-  });
-  await until('the gateway is up and registered', async () => {
-    const stats = relay.relay.stats() as { sip?: { available: boolean } };
-    return stats.sip?.available === true && registrar.snapshot().contacts.length > 0;
-  });
-}, 60_000);
-
-afterEach(async () => {
-  for (const sipp of sipps.splice(0)) await sipp.stop();
+/** Project acme's PSTN trunk answers (and echoes) every call it gets. */
+const sip = sipGatewayPerFile({
+  trunk: true,
+  routes: { '+15551230000': 'alice', '+15551230001': 'nobody' },
+  ringTimeoutMs: 2_000,
 });
+const event = sip.event;
 
-afterAll(async () => {
-  await relay?.close();
-  await Promise.all([trunk?.stop(), registrar?.stop()]);
-  await janus?.stop();
-});
-
-async function far(scenario: string, options: Partial<StartSippOptions> = {}) {
-  const sipp = await startSipp({ scenario: sippScenario(scenario), ...options });
-  sipps.push(sipp);
-  // What the far end saw is what explains a failure (or a timeout) here.
-  onTestFailed(() => {
-    console.log(`sipp ${scenario} messages:\n${sipp.messages()}`);
-    console.log(`relay stats: ${JSON.stringify(relay.relay.stats())}`);
-    console.log(`UDP sockets on the veth pair:\n${udpSockets()}`);
-    console.log(`janus.log:\n${janusLogTail(60)}`);
-  });
+async function far(scenario: string, options: Partial<StartSippOptions> = {}): Promise<TestSipp> {
+  const sipp = await sip.far(scenario, options);
   // A far end that never finishes must fail here, saying what it saw, before the test timeout.
   const exited = sipp.exited;
   return Object.assign(sipp, {
     exited: within(exited, () => `sipp ${scenario} to exit; it saw:\n${firstLines(sipp)}`),
   });
-}
-
-/** Who holds which UDP port on 10.77.0.x: a SIP message lost in the namespace shows here. */
-function udpSockets(): string {
-  try {
-    return execFileSync('ss', ['-uanp'], { encoding: 'utf8', timeout: 5_000 })
-      .split('\n')
-      .filter((line) => line.includes('10.77.0.'))
-      .join('\n');
-  } catch (error) {
-    return `(ss failed: ${String(error)})`;
-  }
-}
-
-function janusLogTail(lines: number): string {
-  const path = join(janus.dir, 'janus.log');
-  if (!existsSync(path)) return `(no ${path})`;
-  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** Each SIP step has its own deadline, well inside the test's, naming what it waited for. */
-const STEP_MS = 12_000;
-
-function within<T>(promise: Promise<T>, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out after ${STEP_MS} ms waiting for ${what()}`)),
-      STEP_MS,
-    );
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** The start line of every SIP message a sipp sent or received, in order. */
-function firstLines(sipp: TestSipp): string {
-  return sipp
-    .messages()
-    .split('\n')
-    .filter(
-      (line) => /^(SIP\/2\.0 \d+|[A-Z]+ sip:)/.test(line) || / message (sent|received)/.test(line),
-    )
-    .join('\n');
 }
 
 async function dial(client: TestClient, to: string): Promise<string> {
@@ -195,39 +41,30 @@ async function dial(client: TestClient, to: string): Promise<string> {
   return callId;
 }
 
-const event = (client: TestClient, method: string, callId: string) =>
-  within(
-    client.next(method, (p) => p.callId === callId),
-    () =>
-      `${method} of ${callId}; the client got: ${client.notifications
-        .map((n) => n.method)
-        .join(', ')}; relay stats: ${JSON.stringify(relay.relay.stats())}`,
-  );
-
 describe('calls to SIP endpoints and phone numbers', () => {
   it('calls a sip: URI: ringing, the answer SDP, answered; hangup sends BYE', async () => {
     const uas = await far('uas-echo');
-    const alice = await relay.connect('a1', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a1', { scopes: SCOPES });
     const callId = await dial(alice, `sip:echo@${uas.address}`);
     await event(alice, 'call.ringing', callId);
     const answer = await event(alice, 'call.signal', callId);
     expect((answer.signal as { type: string; sdp: string }).type).toBe('answer');
     expect((answer.signal as { sdp: string }).sdp).toContain('a=fingerprint:');
     await event(alice, 'call.answered', callId);
-    expect(relay.relay.stats()).toMatchObject({ calls: 1, sip: { calls: 1 } });
+    expect(sip.relay.relay.stats()).toMatchObject({ calls: 1, sip: { calls: 1 } });
     await alice.call('call.hangup', { callId });
     const result = await uas.exited;
     expect(result.code).toBe(0);
     expect(result.messages).toMatch(/^BYE sip:/m);
-    expect(relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
+    expect(sip.relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
   });
 
   it('calls a phone number through the trunk, with the project caller ID', async () => {
-    const alice = await relay.connect('a2', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a2', { scopes: SCOPES });
     const callId = await dial(alice, '+15557654321');
     await event(alice, 'call.answered', callId);
-    expect(trunk.messages()).toContain('INVITE sip:+15557654321@trunk.example');
-    expect(trunk.messages()).toMatch(/From: .*<sip:\+15550001111@trunk\.example>/);
+    expect(sip.trunk!.messages()).toContain('INVITE sip:+15557654321@trunk.example');
+    expect(sip.trunk!.messages()).toMatch(/From: .*<sip:\+15550001111@trunk\.example>/);
     await alice.call('call.hangup', { callId });
   });
 
@@ -239,16 +76,16 @@ describe('calls to SIP endpoints and phone numbers', () => {
     ['uas-error', 'failed', 500],
   ])('maps %s to %s (SIP %i)', async (scenario, reason, status) => {
     const uas = await far(scenario);
-    const alice = await relay.connect('a3', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a3', { scopes: SCOPES });
     const callId = await dial(alice, `sip:someone@${uas.address}`);
     const ended = await event(alice, 'call.ended', callId);
     expect(ended).toMatchObject({ reason, sipStatus: status });
-    expect(relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
+    expect(sip.relay.relay.stats()).toMatchObject({ sip: { calls: 0 } });
   });
 
   it('plays early media: call.early with the answer SDP before call.answered', async () => {
     const uas = await far('uas-early');
-    const alice = await relay.connect('a4', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a4', { scopes: SCOPES });
     const callId = await dial(alice, `sip:early@${uas.address}`);
     await event(alice, 'call.early', callId);
     const signals = alice.notifications.filter((n) => n.method === 'call.signal');
@@ -260,7 +97,7 @@ describe('calls to SIP endpoints and phone numbers', () => {
 
   it('cancels a call that rings (CANCEL, 487) and hears of a remote BYE', async () => {
     const ringing = await far('uas-noanswer');
-    const alice = await relay.connect('a5', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a5', { scopes: SCOPES });
     const callId = await dial(alice, `sip:nobody@${ringing.address}`);
     await event(alice, 'call.ringing', callId);
     await alice.call('call.hangup', { callId });
@@ -277,7 +114,7 @@ describe('calls to SIP endpoints and phone numbers', () => {
 
   it('sends DTMF as SIP INFO and holds with a re-INVITE', async () => {
     const uas = await far('uas-echo');
-    const alice = await relay.connect('dtmf', { scopes: SCOPES });
+    const alice = await sip.relay.connect('dtmf', { scopes: SCOPES });
     const callId = await dial(alice, `sip:desk@${uas.address}`);
     await event(alice, 'call.answered', callId);
     await alice.call('call.dtmf', { callId, tones: '12#' });
@@ -297,7 +134,7 @@ describe('calls to SIP endpoints and phone numbers', () => {
 
   it('transfers with REFER: the call ends as transferred once the far end accepts', async () => {
     const uas = await far('uas-refer');
-    const alice = await relay.connect('transfer', { scopes: SCOPES });
+    const alice = await sip.relay.connect('transfer', { scopes: SCOPES });
     const callId = await dial(alice, `sip:desk@${uas.address}`);
     await event(alice, 'call.answered', callId);
     await alice.call('call.transfer', { callId, to: '+15550009999' });
@@ -309,8 +146,8 @@ describe('calls to SIP endpoints and phone numbers', () => {
 
   it('is listed with its far end, and a supervisor assists it through the browser party', async () => {
     const uas = await far('uas-echo');
-    const agent = await relay.connect('desk-agent', { scopes: SCOPES });
-    const supervisor = await relay.connect('desk-sup', {
+    const agent = await sip.relay.connect('desk-agent', { scopes: SCOPES });
+    const supervisor = await sip.relay.connect('desk-sup', {
       scopes: ['calls:list', 'calls:assist'],
     });
     const callId = await dial(agent, `sip:customer@${uas.address}`);
@@ -368,7 +205,7 @@ describe('calls to SIP endpoints and phone numbers', () => {
   });
 
   it('refuses without the scopes, a host outside sipDomains, a project without a trunk', async () => {
-    const plain = await relay.connect('plain', { scopes: ['calls:dial'] });
+    const plain = await sip.relay.connect('plain', { scopes: ['calls:dial'] });
     expect(await refusal(plain.call('call.invite', { to: '+15557654321' }))).toMatchObject({
       code: 'forbidden',
       message: expect.stringContaining('calls:pstn'),
@@ -377,7 +214,7 @@ describe('calls to SIP endpoints and phone numbers', () => {
       code: 'forbidden',
       message: expect.stringContaining('calls:sip'),
     });
-    const alice = await relay.connect('a7', { scopes: SCOPES });
+    const alice = await sip.relay.connect('a7', { scopes: SCOPES });
     expect(await refusal(alice.call('call.invite', { to: 'sip:a@evil.example' }))).toMatchObject({
       code: 'forbidden',
       message: expect.stringContaining('sipDomains'),
@@ -385,14 +222,14 @@ describe('calls to SIP endpoints and phone numbers', () => {
     expect(await refusal(alice.call('call.invite', { to: '+1' }))).toMatchObject({
       code: 'invalid_params',
     });
-    const other = await relay.connect('bob', { scopes: SCOPES, project: OTHER_PROJECT });
+    const other = await sip.relay.connect('bob', { scopes: SCOPES, project: OTHER_PROJECT });
     expect(await refusal(other.call('call.invite', { to: 'sip:a@10.77.0.2' }))).toMatchObject({
       code: 'forbidden',
     });
     const unknown = await refusal(alice.call('call.dtmf', { callId: 'nope', tones: '1' }));
     expect(unknown.code).toBe('call_not_found');
     // A call between browsers sends DTMF and holds on its data channel.
-    const bob = await relay.connect('bob', { scopes: SCOPES });
+    const bob = await sip.relay.connect('bob', { scopes: SCOPES });
     const { callId } = (await alice.call('call.invite', { to: 'bob' })) as { callId: string };
     await bob.next('call.incoming');
     expect(await refusal(alice.call('call.hold', { callId, held: true }))).toMatchObject({
@@ -404,10 +241,10 @@ describe('calls to SIP endpoints and phone numbers', () => {
 
 describe('calls from the trunk', () => {
   const inbound = (service: string, vars: Record<string, number> = {}) =>
-    far('uac-inbound', { remote: registrar.snapshot().contacts[0]!, service, vars });
+    far('uac-inbound', { remote: sip.registrar.snapshot().contacts[0]!, service, vars });
 
   it('rings the routed resource with the caller number; answered, then the caller hangs up', async () => {
-    const alice = await relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
+    const alice = await sip.relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
     const caller = await inbound('+15551230000');
     const incoming = await alice.next('call.incoming');
     expect(incoming).toMatchObject({ from: '+15557654321', gateway: 'pstn' });
@@ -428,7 +265,7 @@ describe('calls from the trunk', () => {
   });
 
   it('answers 603 when declined, 486 when busy, 480 unanswered or offline, 404 unrouted', async () => {
-    const alice = await relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
+    const alice = await sip.relay.connect('alice', { scopes: SCOPES, project: OTHER_PROJECT });
     const declined = await inbound('+15551230000');
     const first = await alice.next('call.incoming');
     await alice.call('call.reject', { callId: first.callId, reason: 'declined' });
@@ -459,12 +296,12 @@ describe('calls from the trunk', () => {
 describe('when Janus goes away', () => {
   it('ends gateway calls as disconnected, refuses new ones, and registers again once back', async () => {
     const uas = await far('uas-echo');
-    const alice = await relay.connect('outage', { scopes: SCOPES });
+    const alice = await sip.relay.connect('outage', { scopes: SCOPES });
     const callId = await dial(alice, `sip:echo@${uas.address}`);
     await event(alice, 'call.answered', callId);
-    const registrations = registrar.snapshot().contacts.length;
+    const registrations = sip.registrar.snapshot().contacts.length;
 
-    await janus.kill();
+    await sip.janus.kill();
     expect(await event(alice, 'call.ended', callId)).toMatchObject({ reason: 'disconnected' });
     await until('the Relay noticed', async () => !sipStats().available);
     expect(await refusal(alice.call('call.invite', { to: '+15557654321' }))).toMatchObject({
@@ -472,11 +309,11 @@ describe('when Janus goes away', () => {
       message: expect.stringContaining('Janus'),
     });
 
-    await janus.restart();
+    await sip.janus.restart();
     await until('the gateway is back', async () => sipStats().available);
     await until(
       'the trunk registered again',
-      async () => registrar.snapshot().contacts.length > registrations,
+      async () => sip.registrar.snapshot().contacts.length > registrations,
       20_000,
     );
     const again = await dial(alice, '+15557654321');
@@ -486,7 +323,7 @@ describe('when Janus goes away', () => {
 });
 
 function sipStats(): { available: boolean; calls: number } {
-  const stats = relay.relay.stats() as { sip?: { available: boolean; calls: number } };
+  const stats = sip.relay.relay.stats() as { sip?: { available: boolean; calls: number } };
   if (!stats.sip) throw new Error('the Relay reports no sip stats: are trunks configured?');
   return stats.sip;
 }

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, systemClock, type CallRecord } from 'relaycall/server';
-import { startRelay, until, type TestClient, type TestRelay } from './helpers.js';
+import { activeCall, startRelay, until, type TestRelay } from './helpers.js';
 import { assertRedisServerInstalled, startRedisServer, type RedisServer } from './redisServer.js';
 
 let redis: RedisServer;
@@ -30,14 +30,6 @@ async function node(): Promise<TestRelay> {
   });
   nodes.push(relay);
   return relay;
-}
-
-async function activeCall(from: TestClient, to: TestClient, toResource: string) {
-  const { callId } = (await from.call('call.invite', { to: toResource })) as { callId: string };
-  await to.next('call.incoming', (p) => p.callId === callId);
-  await to.call('call.answer', { callId });
-  await from.next('call.answered', (p) => p.callId === callId);
-  return callId;
 }
 
 const SUPERVISOR = ['calls:list', 'calls:assist'];

@@ -7,6 +7,7 @@ import { createRestClient, type AssistRecord, type CallRecord } from 'relaycall/
 import {
   OTHER_PROJECT,
   PROJECT,
+  activeCall,
   basic,
   refusal,
   startRelay,
@@ -23,15 +24,6 @@ beforeEach(async () => {
 afterEach(() => relay.close());
 
 const SUPERVISOR = ['calls:list', 'calls:assist'];
-
-/** `from` calls `to`, who answers. */
-async function activeCall(from: TestClient, to: TestClient, toResource: string) {
-  const { callId } = (await from.call('call.invite', { to: toResource })) as { callId: string };
-  await to.next('call.incoming', (p) => p.callId === callId);
-  await to.call('call.answer', { callId });
-  await from.next('call.answered', (p) => p.callId === callId);
-  return callId;
-}
 
 async function listCalls(client: TestClient, params: Record<string, unknown> = {}) {
   return (await client.call('calls.list', params)) as { calls: CallRecord[]; truncated: boolean };
