@@ -107,6 +107,40 @@ export async function resetVeth(): Promise<void> {
   made.length = 0;
   Object.assign(restarts, { called: 0, offered: 0, answered: 0 });
   await eventually(gathersOnVeth, () => 'Chromium to gather on 10.77.0.1 once va is up again');
+  await networkSettled();
+}
+
+/**
+ * Waits until Chromium has taken in the last address change: it cancels requests in flight when
+ * it notices one (ERR_NETWORK_CHANGED), which would fail the next test file's import. Settled
+ * means its network information stopped changing for a second and a request to the test server
+ * went through after that.
+ */
+async function networkSettled(): Promise<void> {
+  const connection = (navigator as { connection?: EventTarget }).connection;
+  let changedAt = performance.now();
+  const changed = () => {
+    changedAt = performance.now();
+  };
+  connection?.addEventListener('change', changed);
+  try {
+    await eventually(
+      async () => {
+        if (performance.now() - changedAt < 1_000) return false;
+        const started = performance.now();
+        const reached = await fetch(location.href, { cache: 'no-store' }).then(
+          (response) => response.ok,
+          () => false,
+        );
+        // A change while the request was out may have cancelled it: only a clean one counts.
+        return reached && changedAt < started;
+      },
+      () => "Chromium's network to settle after va came back (requests to the test server)",
+      15_000,
+    );
+  } finally {
+    connection?.removeEventListener('change', changed);
+  }
 }
 
 /** The new ICE username fragment of an SDP (a restart changes it). */
