@@ -28,13 +28,6 @@ export interface SfuLegEvents {
   restart(): void;
 }
 
-/** The global timers, for sessions given no clock. */
-export const defaultClock: ClientClock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 const isUp = (state: RTCIceConnectionState) => state === 'connected' || state === 'completed';
 
 /**

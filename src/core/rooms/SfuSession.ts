@@ -2,7 +2,8 @@ import { SFU_PEER, type IceServer, type VideoQuality } from '../../protocol/inde
 import type { IceRestartOptions } from '../peer/IceRestarter.js';
 import type { ClientClock } from '../types.js';
 import type { MediaSession, MediaSessionOptions, SupervisorSending } from './MediaSession.js';
-import { SfuLeg, asCandidate, defaultClock } from './SfuLeg.js';
+import { defaultClock } from '../clientOptions.js';
+import { SfuLeg, asCandidate } from './SfuLeg.js';
 
 export interface SfuSessionOptions extends MediaSessionOptions {
   /**
