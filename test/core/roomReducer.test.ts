@@ -1152,7 +1152,7 @@ describe('the mesh session', () => {
     return { made, createPeer };
   }
 
-  function session() {
+  function session(clock = new ManualClock()) {
     const { made, createPeer } = fakePeers();
     const told: string[] = [];
     const mesh = new MeshSession({
@@ -1160,6 +1160,8 @@ describe('the mesh session', () => {
       stream: null,
       iceServers: () => [],
       createPeer,
+      clock,
+      connectTimeoutMs: 20_000,
       callbacks: {
         onSignal: (id, data) => told.push(`signal ${id} ${JSON.stringify(data)}`),
         onStream: (id) => told.push(`stream ${id}`),
@@ -1218,6 +1220,78 @@ describe('the mesh session', () => {
     expect(made[1]!.destroyed).toBe(true);
     made[1]!.fire.close!();
     expect(told).toEqual([]);
+  });
+
+  it('offers anew when a peer has not connected by its deadline, and gives up after three', async () => {
+    const clock = new ManualClock();
+    const { mesh, made, told } = session(clock);
+    mesh.add('p-a', true);
+    await flush();
+    clock.advance(19_999);
+    expect(made).toHaveLength(1);
+    clock.advance(1);
+    await flush();
+    expect(made.map((p) => [p.initiator, p.destroyed])).toEqual([
+      [true, true],
+      [true, false],
+    ]);
+    // The second one closes before connecting (ICE failed): the third is the last.
+    made[1]!.fire.close!();
+    await flush();
+    expect(made).toHaveLength(3);
+    expect(told).toEqual([]);
+    clock.advance(20_000);
+    await flush();
+    expect(made).toHaveLength(3);
+    expect(made[2]!.destroyed).toBe(true);
+    expect(told).toEqual(['closed p-a']);
+  });
+
+  it('keeps a connected peer past the deadline, and the answering side waits for the new offer', async () => {
+    const clock = new ManualClock();
+    const { mesh, made, told } = session(clock);
+    mesh.add('p-a', true);
+    mesh.add('p-b', false);
+    await flush();
+    made[0]!.fire.connect!();
+    clock.advance(20_000);
+    await flush();
+    // The answering side's peer still waits: the offering side's deadline brings a new offer.
+    expect(made).toHaveLength(2);
+    expect(made.map((p) => p.destroyed)).toEqual([false, false]);
+    // Closed before connecting, it is made again, still answering.
+    made[1]!.fire.close!();
+    await flush();
+    expect(made).toHaveLength(3);
+    expect(made[2]!.initiator).toBe(false);
+    expect(told).toEqual(['connected p-a']);
+  });
+
+  it("gives a new peer only the candidates of the description it applied, not an earlier peer's", async () => {
+    const { mesh, made } = session();
+    mesh.add('p-a', false);
+    await flush();
+    const candidate = (ufrag: string, n: number) => ({
+      type: 'candidate',
+      candidate: { candidate: `candidate:${n} 1 udp 1 10.0.0.1 ${n} typ host ufrag ${ufrag}` },
+    });
+    // The first peer's offer was lost; its candidates were not.
+    mesh.signal('p-a', candidate('old', 1));
+    const offer = { type: 'offer', sdp: 'a=ice-ufrag:new\r\na=fingerprint:sha-256 BB' };
+    // A candidate sent again after a refusal overtakes the new offer.
+    mesh.signal('p-a', candidate('new', 2));
+    mesh.signal('p-a', offer);
+    mesh.signal('p-a', candidate('new', 3));
+    mesh.signal('p-a', candidate('old', 4));
+    mesh.signal('p-a', { type: 'candidate', candidate: { candidate: 'candidate:5 1 udp 1 h 5' } });
+    await flush();
+    expect(made).toHaveLength(1);
+    expect(made[0]!.signals).toEqual([
+      offer,
+      candidate('new', 2),
+      candidate('new', 3),
+      { type: 'candidate', candidate: { candidate: 'candidate:5 1 udp 1 h 5' } },
+    ]);
   });
 });
 

@@ -1,5 +1,8 @@
 import type { IceServer, RoomMedia, VideoQuality } from '../../protocol/index.js';
+import { defaultClock } from '../clientOptions.js';
+import { CandidateGate } from '../peer/CandidateGate.js';
 import type { CreatePeerOptions, Peer } from '../peer/createPeer.js';
+import type { ClientClock } from '../types.js';
 import { MeshScreens } from './MeshScreens.js';
 import { SupervisorSender, type SupervisorSending } from './supervisorSender.js';
 
@@ -88,6 +91,19 @@ export interface MeshSessionOptions extends MediaSessionOptions {
   /** The ICE servers of now (the Relay's, once connected), read for each new peer. */
   iceServers(): IceServer[];
   createPeer(options: CreatePeerOptions): Promise<Peer>;
+  /** The clock of the connect deadline. Default: the global timers. */
+  clock?: ClientClock;
+  /**
+   * How long a new peer may take to connect, in ms, before it is made again (the side that
+   * offers offers anew): a lost offer or answer, or a first ICE attempt that went nowhere, must
+   * not leave a participant unconnected for good. Default: 20000.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Peers made for a participant, in a row, that may fail to connect (by the deadline, or closed
+   * before connecting) before its connection is given up (`onClosed`). Default: 3.
+   */
+  maxConnectAttempts?: number;
 }
 
 /** Signals held per participant for a peer that does not exist yet, at most. */
@@ -104,6 +120,13 @@ interface Entry {
   offered: boolean;
   /** The DTLS fingerprint of the first offer: an ICE restart's offer keeps it, a new peer not. */
   fingerprint: string | undefined;
+  /** Keeps another peer's (or ICE generation's) candidates from this peer. */
+  gate: CandidateGate;
+  /** Peers made for this participant before this one that did not connect. */
+  failures: number;
+  connected: boolean;
+  /** The connect deadline's timer, until the peer connects. */
+  deadline: unknown;
 }
 
 const isOffer = (data: unknown) => (data as { type?: unknown } | null)?.type === 'offer';
@@ -131,6 +154,10 @@ export class MeshSession implements MediaSession {
   }
 
   add(participantId: string, initiator: boolean): void {
+    this.open(participantId, initiator, 0);
+  }
+
+  private open(participantId: string, initiator: boolean, failures: number): void {
     if (this.destroyed) return;
     // What it sent before we knew it goes to the new peer (remove() forgets it).
     const early = this.early.get(participantId) ?? [];
@@ -142,6 +169,10 @@ export class MeshSession implements MediaSession {
       seen: new Set(),
       offered: false,
       fingerprint: undefined,
+      gate: new CandidateGate(),
+      failures,
+      connected: false,
+      deadline: null,
     };
     this.entries.set(participantId, entry);
     void this.start(participantId, entry);
@@ -154,6 +185,7 @@ export class MeshSession implements MediaSession {
     this.early.delete(participantId);
     this.supervisor?.detach(participantId);
     this.screens.detach(participantId);
+    if (entry) this.clock.clearTimeout(entry.deadline);
     entry?.peer?.destroy();
   }
 
@@ -180,8 +212,10 @@ export class MeshSession implements MediaSession {
       entry.offered = true;
       entry.fingerprint = fingerprintOf(data);
     }
-    if (entry.peer) entry.peer.signal(data);
-    else entry.inbox.push(data);
+    for (const passed of entry.gate.pass(data)) {
+      if (entry.peer) entry.peer.signal(passed);
+      else entry.inbox.push(passed);
+    }
   }
 
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
@@ -247,26 +281,54 @@ export class MeshSession implements MediaSession {
       return;
     }
     entry.peer = peer;
+    entry.deadline = this.clock.setTimeout(
+      () => current() && this.failed(participantId, entry, false),
+      this.options.connectTimeoutMs ?? 20_000,
+    );
     this.supervisor?.attach(participantId, peer);
     peer.onSignal((data) => current() && callbacks.onSignal(participantId, data));
     this.screens.attach(participantId, peer, current);
-    peer.onConnect(() => current() && callbacks.onConnected(participantId));
+    peer.onConnect(() => {
+      if (!current()) return;
+      entry.connected = true;
+      this.clock.clearTimeout(entry.deadline);
+      callbacks.onConnected(participantId);
+    });
     peer.onReconnecting?.((on) => current() && callbacks.onReconnecting?.(participantId, on));
     peer.onData((message) => current() && callbacks.onData?.(participantId, message));
     peer.onError(() => undefined); // `close` follows
     peer.onClose(() => {
       if (!current()) return;
+      if (!entry.connected) return this.failed(participantId, entry, true);
       this.entries.delete(participantId);
       callbacks.onClosed(participantId);
     });
     for (const data of entry.inbox.splice(0)) peer.signal(data);
   }
-}
 
-/** Rooms as meshes: a MeshSession per room, on the client's ICE servers and peers. */
-export function meshSessions(
-  iceServers: () => IceServer[],
-  createPeer: (options: CreatePeerOptions) => Promise<Peer>,
-): MediaSessionFactory {
-  return (options) => new MeshSession({ ...options, iceServers, createPeer });
+  /**
+   * A peer did not connect by its deadline, or closed before connecting: made again, up to
+   * maxConnectAttempts in a row. The offering side offers anew (a new DTLS fingerprint, which
+   * makes the other side start over too); the answering side keeps waiting for that offer
+   * unless its peer closed.
+   */
+  private failed(participantId: string, entry: Entry, closed: boolean): void {
+    const failures = entry.failures + 1;
+    if (failures >= (this.options.maxConnectAttempts ?? 3)) {
+      this.remove(participantId);
+      this.options.callbacks.onClosed(participantId);
+    } else if (entry.initiator || closed) {
+      this.open(participantId, entry.initiator, failures);
+    } else {
+      entry.failures = failures;
+      entry.deadline = this.clock.setTimeout(
+        () => this.entries.get(participantId) === entry && this.failed(participantId, entry, false),
+        this.options.connectTimeoutMs ?? 20_000,
+      );
+    }
+  }
+
+  private get clock(): ClientClock {
+    return this.options.clock ?? defaultClock;
+  }
 }

@@ -17,7 +17,7 @@ export interface MediaSessionsOptions {
    * `createPeer`); `false`: none. Default: `{}` (the defaults of `IceRestartOptions`).
    */
   iceRestart?: IceRestartOptions | false;
-  /** The clock of those restarts. Default: the global timers. */
+  /** The clock of those restarts and of mesh peers' connect deadline. Default: the global timers. */
   clock?: ClientClock;
   /** The peer connection constructor of sfu rooms. Default: `globalThis.RTCPeerConnection`. */
   RTCPeerConnection?: typeof RTCPeerConnection | undefined;
@@ -40,5 +40,5 @@ export function mediaSessions(options: MediaSessionsOptions): MediaSessionFactor
           ...(clock ? { clock } : {}),
           ...(RTCPeerConnection ? { RTCPeerConnection } : {}),
         })
-      : new MeshSession({ ...session, iceServers, createPeer });
+      : new MeshSession({ ...session, iceServers, createPeer, ...(clock ? { clock } : {}) });
 }
