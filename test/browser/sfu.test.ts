@@ -25,9 +25,18 @@ const SCOPES = 'calls:dial,calls:receive,rooms:join';
 /** Small video: six encoders and thirty decoders share two cores. */
 const CAMERA: RoomJoinOptions = { video: { width: 320, height: 240, frameRate: 15 } };
 
+/** Each client's connection statuses and sessions, in order: a failure says if one reconnected. */
+const history = new Map<RelayClient, string[]>();
+
 async function connected(resource: string, scopes = SCOPES): Promise<RelayClient> {
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
+  const seen: string[] = [];
+  history.set(client, seen);
+  client.store.subscribe(({ status, sessionId }) => {
+    const now = `${status}:${sessionId?.slice(-4) ?? '-'}`;
+    if (seen.at(-1) !== now) seen.push(now);
+  });
   await client.connect(await roomToken(relay.tokenUrl, resource, scopes));
   return client;
 }
@@ -38,9 +47,22 @@ async function joinAll(all: RelayClient[], name: string, media: 'sfu' | 'mesh') 
   await untilAll(
     all,
     () => all.every((c) => receivesAll(c, name, all.length - 1)),
-    describeRoom(all, name),
+    () => `${describeRoom(all, name)()} | ${statuses(all)} | ${connectionStates()}`,
     45_000,
   );
+}
+
+const statuses = (all: RelayClient[]) =>
+  all.map((c) => `${c.store.getState().resource}:${history.get(c)?.join('>')}`).join(' ');
+
+/** The page's open peer connections, counted by signaling/ICE/connection state. */
+function connectionStates(): string {
+  const counts = new Map<string, number>();
+  for (const pc of connections) {
+    const key = `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => `${key}×${n}`).join(' ');
 }
 
 /** Video bytes the page's connections sent so far (every layer of every outbound stream). */
