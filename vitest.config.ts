@@ -83,7 +83,8 @@ export default defineConfig({
       browserProject('browser', {
         include: ['test/browser/**/*.test.{ts,tsx}'],
       }),
-      // Tests that take the namespace's veth link down (ICE restarts). Every peer and Janus in
+      // Tests that take the namespace's veth link down (ICE restarts), and the six-participant
+      // room (thirty encoders and decoders in one page take both cores). Every peer and Janus in
       // the namespace may use that link, so these run in a namespace of their own, one file at a
       // time: `npm test` runs them after the rest (`vitest run --project outage`).
       browserProject('outage', {
