@@ -7,67 +7,12 @@
  * own clients' sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { commands } from 'vitest/browser';
-import { createRelayClient, type RelayClient, type RoomJoinOptions } from 'relaycall/core';
-import { connections, recordConnections } from '../browser/assistKit.js';
-import { untilAll } from '../browser/faultKit.js';
-import { relayPerFile, untilTrue } from '../browser/helpers.js';
-import { decodesEveryone, describeRoom, receivesAll, room, roomToken } from '../browser/roomKit.js';
+import { connections } from '../browser/assistKit.js';
+import { untilTrue } from '../browser/helpers.js';
+import { decodesEveryone, room } from '../browser/roomKit.js';
+import { sfuRoomKit } from '../browser/sfuKit.js';
 
-const { relay, clients } = relayPerFile(
-  () => commands.startJanusRelay({ talkingLevel: 100 }),
-  (id) => commands.stopJanusRelay(id),
-);
-// Every peer connection the page made, to read what it sent.
-recordConnections();
-
-const SCOPES = 'calls:dial,calls:receive,rooms:join';
-/**
- * Tiny video: the six-person mesh runs thirty encoders and thirty decoders in one page on two
- * cores, beside other test files. At 320x240@15 a clean-clone run starved the page until two
- * clients' sockets dropped and could not reconnect within the wait.
- */
-const CAMERA: RoomJoinOptions = { video: { width: 160, height: 120, frameRate: 10 } };
-
-/** Each client's connection statuses and sessions, in order: a failure says if one reconnected. */
-const history = new Map<RelayClient, string[]>();
-
-async function connected(resource: string, scopes = SCOPES): Promise<RelayClient> {
-  const client = createRelayClient({ url: relay.url });
-  clients.push(client);
-  const seen: string[] = [];
-  history.set(client, seen);
-  client.store.subscribe(({ status, sessionId, error }) => {
-    const now = `${status}:${sessionId?.slice(-4) ?? '-'}${error ? `!${error.code}` : ''}`;
-    if (seen.at(-1) !== now) seen.push(now);
-  });
-  await client.connect(await roomToken(relay.tokenUrl, resource, scopes));
-  return client;
-}
-
-async function joinAll(all: RelayClient[], name: string, media: 'sfu' | 'mesh') {
-  const joined = await Promise.all(all.map((c) => c.joinRoom(name, { ...CAMERA, media })));
-  for (const snapshot of joined) expect(snapshot).toMatchObject({ state: 'joined', media });
-  await untilAll(
-    all,
-    () => all.every((c) => receivesAll(c, name, all.length - 1)),
-    () => `${describeRoom(all, name)()} | ${statuses(all)} | ${connectionStates()}`,
-    45_000,
-  );
-}
-
-const statuses = (all: RelayClient[]) =>
-  all.map((c) => `${c.store.getState().resource}:${history.get(c)?.join('>')}`).join(' ');
-
-/** The page's open peer connections, counted by signaling/ICE/connection state. */
-function connectionStates(): string {
-  const counts = new Map<string, number>();
-  for (const pc of connections) {
-    const key = `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([key, n]) => `${key}×${n}`).join(' ');
-}
+const { connected, joinAll } = sfuRoomKit();
 
 /** Video bytes the page's connections sent so far (every layer of every outbound stream). */
 async function videoBytesSent(): Promise<number> {
