@@ -281,10 +281,7 @@ export class MeshSession implements MediaSession {
       return;
     }
     entry.peer = peer;
-    entry.deadline = this.clock.setTimeout(
-      () => current() && this.failed(participantId, entry, false),
-      this.options.connectTimeoutMs ?? 20_000,
-    );
+    this.armDeadline(participantId, entry);
     this.supervisor?.attach(participantId, peer);
     peer.onSignal((data) => current() && callbacks.onSignal(participantId, data));
     this.screens.attach(participantId, peer, current);
@@ -321,11 +318,16 @@ export class MeshSession implements MediaSession {
       this.open(participantId, entry.initiator, failures);
     } else {
       entry.failures = failures;
-      entry.deadline = this.clock.setTimeout(
-        () => this.entries.get(participantId) === entry && this.failed(participantId, entry, false),
-        this.options.connectTimeoutMs ?? 20_000,
-      );
+      this.armDeadline(participantId, entry);
     }
+  }
+
+  /** The entry's peer has connectTimeoutMs from now to connect. */
+  private armDeadline(participantId: string, entry: Entry): void {
+    entry.deadline = this.clock.setTimeout(
+      () => this.entries.get(participantId) === entry && this.failed(participantId, entry, false),
+      this.options.connectTimeoutMs ?? 20_000,
+    );
   }
 
   private get clock(): ClientClock {
