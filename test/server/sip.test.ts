@@ -291,6 +291,15 @@ describe('calls from the trunk', () => {
     const unrouted = await inbound('+15559999999');
     expect((await unrouted.exited).finalStatuses).toEqual([404]);
   });
+
+  it('refuses call after call without leaving a trunk handle busy or a caller ringing', async () => {
+    // Each is refused as soon as Janus announces it: a refusal Janus takes before it has kept
+    // the INVITE's transaction is acknowledged but never sent, and the caller rings on.
+    for (let i = 0; i < 12; i++) {
+      const unrouted = await inbound('+15559999999');
+      expect((await unrouted.exited).finalStatuses).toEqual([404]);
+    }
+  });
 });
 
 describe('when Janus goes away', () => {

@@ -18,6 +18,12 @@ const REREGISTER_MS = 30_000;
  * gives an incoming call to a free one of them, and answers 486 when all are busy.
  */
 const INBOUND_HELPERS = 3;
+/**
+ * How long after Janus announces an incoming call the Relay waits before answering or refusing
+ * it, in ms (see JanusSipLeg's `settled`): Janus keeps the call's transaction microseconds after
+ * the announcement, milliseconds when its threads are starved.
+ */
+const INCOMING_SETTLE_MS = 150;
 /** Legs kept ready per trunk and kind of call (see SpareSipLegs). */
 const SPARE_LEGS = 2;
 
@@ -199,7 +205,10 @@ export class JanusSipGateway implements SipGateway {
       return;
     }
     if (name === 'incomingcall' && result) {
-      const leg = new JanusSipLeg(handle, undefined);
+      const settled = new Promise<void>((resolve) =>
+        this.clock.setTimeout(resolve, INCOMING_SETTLE_MS),
+      );
+      const leg = new JanusSipLeg(handle, undefined, settled);
       entry.current.set(handle, leg);
       const caller = userOf(result.username);
       const headers = result.headers as Record<string, unknown> | undefined;

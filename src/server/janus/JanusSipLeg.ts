@@ -26,6 +26,13 @@ export class JanusSipLeg implements SipLeg {
     private readonly handle: JanusHandle,
     /** The session to destroy on close, when the leg owns it. */
     private readonly session: JanusSession | undefined,
+    /**
+     * An incoming call: resolves once Janus can take an answer or a refusal for it. Janus's SIP
+     * plugin announces the call before it keeps the INVITE's transaction (it sends the 180
+     * first); an `accept` or `decline` handled in between is answered as taken but sends
+     * nothing, and the caller rings until it gives up.
+     */
+    private readonly settled: Promise<void> = Promise.resolve(),
   ) {}
 
   /** Whether its Janus session and handle are still there (a ready leg may lose them). */
@@ -116,6 +123,7 @@ export class JanusSipLeg implements SipLeg {
   }
 
   async accept(answer: string): Promise<void> {
+    await this.settled;
     await this.handle.message({ request: 'accept' }, { type: 'answer', sdp: answer });
   }
 
@@ -151,6 +159,7 @@ export class JanusSipLeg implements SipLeg {
 
   async decline(status: number): Promise<void> {
     this.#ended = true;
+    await this.settled;
     await this.handle.message({ request: 'decline', code: status });
   }
 
