@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -105,6 +106,19 @@ export interface ListenOptions {
   port?: number;
   /** Interface to bind. Default: '127.0.0.1'. */
   host?: string;
+  /**
+   * Serve HTTPS and `wss` with this certificate chain and private key (PEM), so browsers on
+   * other machines can reach the Relay without a TLS-terminating proxy in front. Replace them
+   * later (a renewed certificate) with `setTls`. Default: none (plain HTTP and `ws`, for
+   * loopback or behind a proxy that terminates TLS).
+   */
+  tls?: TlsFiles;
+}
+
+/** A certificate chain and its private key, PEM. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface IssueTokenRequest {
@@ -140,6 +154,11 @@ export interface RelayServer {
   listen(options?: ListenOptions): Promise<string>;
   /** Base URL once listening. */
   readonly url: string | undefined;
+  /**
+   * Replaces the certificate and key of a Relay listening with `tls` (a renewed certificate):
+   * new connections use them, open ones keep theirs. Throws when the Relay does not serve TLS.
+   */
+  setTls(tls: TlsFiles): void;
   /** Creates a project, or replaces the token of an existing one. */
   putProject(project: ProjectCredentials): Promise<void>;
   /**
@@ -261,7 +280,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       { cause },
     );
   }
-  let server: Server | undefined;
+  let server: Server | TlsServer | undefined;
   let url: string | undefined;
   let purgeTimer: unknown;
   const schedulePurge = () => {
@@ -296,19 +315,20 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       signaling.handleUpgrade(req, socket, head);
       return true;
     },
-    async listen({ port = 8080, host = '127.0.0.1' } = {}) {
-      const http = createServer(
-        {
-          // Slow or stalled clients must not hold connections open. Node enforces both
-          // deadlines when it checks its connections, every second here (30 s by default).
-          headersTimeout: limits.headersTimeoutMs,
-          requestTimeout: limits.requestTimeoutMs,
-          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-        },
-        async (req, res) => {
-          if (!(await rest(req, res))) sendNotFound(res);
-        },
-      );
+    async listen({ port = 8080, host = '127.0.0.1', tls } = {}) {
+      const serverOptions = {
+        // Slow or stalled clients must not hold connections open. Node enforces both
+        // deadlines when it checks its connections, every second here (30 s by default).
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      };
+      const serve = async (req: IncomingMessage, res: ServerResponse) => {
+        if (!(await rest(req, res))) sendNotFound(res);
+      };
+      const http = tls
+        ? createTlsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, serve)
+        : createServer(serverOptions, serve);
       if (!options.trustProxy) limitConnectionsPerAddress(http, limits.maxConnectionsPerAddress);
       http.on('upgrade', (req, socket, head) => {
         if (!relay.handleUpgrade(req, socket, head)) {
@@ -325,11 +345,20 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       server = http;
       const address = http.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      url = `http://${shownHost}:${address.port}`;
+      url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
       return url;
     },
     get url() {
       return url;
+    },
+    setTls(tls) {
+      if (!server || !('setSecureContext' in server)) {
+        throw new RelayError(
+          ErrorCodes.badRequest,
+          'This Relay does not serve TLS: start it with listen({ tls }) to replace certificates.',
+        );
+      }
+      (server as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key });
     },
     putProject,
     async issueToken({ project: id, resource, expiresInMinutes, scopes }) {

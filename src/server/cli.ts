@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ALL_SCOPES, RelayError, isScope, type Scope } from '../protocol/index.js';
 import { createRelayServer, type ProjectCredentials } from './RelayServer.js';
@@ -12,6 +12,7 @@ import { assertSecretStrength } from './TokenService.js';
 import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
 import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
 import { checkSipOptions, type SipOptions } from './sip/SipOptions.js';
+import { readTlsFiles } from './readTlsFiles.js';
 
 const USAGE = `Usage:
   relaycall serve [--host 127.0.0.1] [--port 8080]
@@ -20,9 +21,11 @@ const USAGE = `Usage:
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
                   [--janus ws://127.0.0.1:8188 --janus-secret SECRET [--sip-trunks FILE]]
                   [--trust-proxy] [--allowed-origin https://app.example.com ...]
+                  [--tls-cert FULLCHAIN.pem --tls-key PRIVKEY.pem]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
-  relaycall [serve|token] --help
+  relaycall backup --to FILE [--store sqlite:PATH]
+  relaycall [serve|token|backup] --help
 
 Environment:
   RELAYCALL_PROJECTS  "id:token,id2:token2", projects to create or update (like --project)
@@ -37,6 +40,9 @@ Environment:
 --trust-proxy: take client addresses from X-Forwarded-For (only behind your own reverse proxy,
   which must set it; docs/DEPLOY.md). --allowed-origin: only pages of these origins may open the
   signaling socket (repeat it for each; default: any origin).
+
+--tls-cert, --tls-key: serve https and wss with this certificate chain and key (PEM); send
+  SIGHUP to load renewed files without a restart (docs/DEPLOY.md#one-node-in-production).
 
 --sip-trunks FILE: a JSON file of SIP trunks by project id, e.g.
   {"acme": {"proxy": "sip:sip.example.net", "numbers": ["+15550001111"],
@@ -54,6 +60,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (command === 'serve') return await serve(rest, env);
     if (command === 'token') return await token(rest);
+    if (command === 'backup') return await backup(rest, env);
     if (command === undefined) {
       console.log(USAGE);
       return USAGE_ERROR;
@@ -73,6 +80,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 class UsageError extends Error {}
+
+/** Runs a check whose RelayError is a mistake in the command line (exit status 2). */
+function asUsage<T>(check: () => T, prefix = ''): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof RelayError) throw new UsageError(`${prefix}${error.message}`);
+    throw error;
+  }
+}
 
 /** Prints the usage to stdout: what `--help` asked for. */
 function help(): number {
@@ -103,6 +120,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       'sip-trunks': { type: 'string' },
       'trust-proxy': { type: 'boolean', default: false },
       'allowed-origin': { type: 'string', multiple: true, default: [] },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       dev: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -116,6 +135,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const janus = parseJanus(values.janus, values['janus-secret'] ?? env.RELAYCALL_JANUS_SECRET);
   const sip = readSipTrunks(values['sip-trunks'], janus !== undefined);
   const allowedOrigins = values['allowed-origin'].map(parseOrigin);
+  const loadTls = () => asUsage(() => readTlsFiles(values['tls-cert'], values['tls-key']));
+  const tls = loadTls();
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
@@ -165,7 +186,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
   let url: string;
   try {
-    url = await relay.listen({ host: values.host, port });
+    url = await relay.listen({ host: values.host, port, ...(tls ? { tls } : {}) });
   } catch (error) {
     await relay.close();
     throw listenError(error, values.host, port);
@@ -211,8 +232,20 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     console.log(`Signaling socket open to pages of ${allowedOrigins.join(', ')} only`);
   }
   console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
+  // Renewed certificates (certbot, acme.sh) are loaded on SIGHUP; a bad pair keeps the old one.
+  const reloadTls = () => {
+    try {
+      const renewed = loadTls();
+      if (renewed) relay.setTls(renewed);
+      console.log('SIGHUP: TLS certificate and key loaded again.');
+    } catch (error) {
+      console.error(`SIGHUP: kept the current certificate. ${(error as Error).message}`);
+    }
+  };
+  if (tls) process.on('SIGHUP', reloadTls);
 
   console.log(`${await stopped}: closing sessions and exiting.`);
+  process.off('SIGHUP', reloadTls);
   await relay.close();
   return 0;
 }
@@ -248,6 +281,40 @@ async function token(args: string[]): Promise<number> {
   console.log(
     JSON.stringify({ jwt_token: pair.jwtToken, refresh_token: pair.refreshToken }, null, 2),
   );
+  return 0;
+}
+
+/** Copies a SQLite store to a new file while a Relay may be using it. */
+async function backup(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      store: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return help();
+  const spec = values.store ?? env.RELAYCALL_STORE ?? 'sqlite:.relaycall/relay.sqlite';
+  if (!spec.startsWith('sqlite:') || spec.length === 'sqlite:'.length) {
+    throw new UsageError(
+      `backup copies a SQLite store (--store sqlite:PATH), not "${redactRedisUrl(spec)}". ` +
+        'Back up Redis with its own persistence (docs/DEPLOY.md).',
+    );
+  }
+  if (!values.to) throw new UsageError('backup needs --to FILE, a new file for the copy.');
+  const path = spec.slice('sqlite:'.length);
+  if (!existsSync(path)) {
+    throw new UsageError(`There is no SQLite store at ${path}: give the --store the Relay uses.`);
+  }
+  const store = await SqliteStore.open(path);
+  try {
+    await store.backup(values.to);
+  } finally {
+    await store.close();
+  }
+  console.log(`Backed up ${path} to ${values.to}.`);
   return 0;
 }
 
@@ -352,12 +419,7 @@ function parseTurn(values: string[], secret: string | undefined): TurnOptions | 
         'RELAYCALL_TURN_SECRET, or pass --turn-secret.',
     );
   }
-  try {
-    return checkTurnOptions({ urls, secret });
-  } catch (error) {
-    if (error instanceof RelayError) throw new UsageError(error.message);
-    throw error;
-  }
+  return asUsage(() => checkTurnOptions({ urls, secret }));
 }
 
 /** An --allowed-origin: `scheme://host[:port]`, as browsers send it in the Origin header. */
@@ -394,12 +456,7 @@ function readSipTrunks(path: string | undefined, withJanus: boolean): SipOptions
     );
   }
   const options = { trunks } as SipOptions;
-  try {
-    checkSipOptions(options);
-  } catch (error) {
-    if (error instanceof RelayError) throw new UsageError(`--sip-trunks ${path}: ${error.message}`);
-    throw error;
-  }
+  asUsage(() => checkSipOptions(options), `--sip-trunks ${path}: `);
   return options;
 }
 
@@ -419,10 +476,5 @@ function parseJanus(url: string | undefined, secret: string | undefined): JanusO
         'RELAYCALL_JANUS_SECRET, or pass --janus-secret.',
     );
   }
-  try {
-    return checkJanusOptions({ url, secret });
-  } catch (error) {
-    if (error instanceof RelayError) throw new UsageError(error.message);
-    throw error;
-  }
+  return asUsage(() => checkJanusOptions({ url, secret }));
 }

@@ -6,6 +6,7 @@ export type {
   RelayServer,
   RelayServerOptions,
   RelayStats,
+  TlsFiles,
 } from './RelayServer.js';
 export { MemoryStore } from './store/MemoryStore.js';
 export { SqliteStore } from './store/SqliteStore.js';

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { basic, connectWith, rest, type Pair, type TestClient } from './helpers.js';
+import { basic, connectWith, rest, until, type Pair, type TestClient } from './helpers.js';
 
 // The CLI runs from dist/: `npm test` builds before vitest.
 const BIN = fileURLToPath(new URL('../../bin/relaycall.js', import.meta.url));
@@ -102,8 +103,8 @@ function waitFor(run: Cli, pattern: RegExp): Promise<RegExpExecArray> {
 /** Starts `serve` on a free port and resolves its URL once it printed its last start-up line. */
 async function serve(args: string[], env: Record<string, string> = {}) {
   const run = cli(['serve', '--port', '0', ...args], env);
-  const [, url = ''] = await waitFor(run, /^Relay listening on (http:\/\/\S+) /m);
-  await waitFor(run, /^Signaling socket: ws:\/\/\S+\/api\/relay\/ws$/m);
+  const [, url = ''] = await waitFor(run, /^Relay listening on (https?:\/\/\S+) /m);
+  await waitFor(run, /^Signaling socket: wss?:\/\/\S+\/api\/relay\/ws$/m);
   return { run, url };
 }
 
@@ -283,6 +284,70 @@ describe('relaycall serve', () => {
   });
 
   it(
+    'backs up a SQLite store while it serves; a Relay started on the copy knows its projects',
+    SLOW,
+    async () => {
+      const path = join(workDir, 'relay.sqlite');
+      const first = await serve(['--store', `sqlite:${path}`]);
+      const [, id = '', token = ''] = CREATED.exec(first.run.stdout) ?? [];
+      const copy = join(workDir, 'copy.sqlite');
+      const backup = await complete(['backup', '--store', `sqlite:${path}`, '--to', copy]);
+      expect(backup).toMatchObject({ code: 0, stdout: `Backed up ${path} to ${copy}.\n` });
+      const again = await complete(['backup', '--store', `sqlite:${path}`, '--to', copy]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`${copy} exists. Back up to a new file`);
+      first.run.child.kill('SIGTERM');
+      expect(await first.run.exited).toBe(0);
+
+      const restored = await serve(['--store', `sqlite:${copy}`]);
+      expect(restored.run.stdout).not.toMatch(CREATED);
+      expect((await post(restored.url, { id, token })).status).toBe(201);
+    },
+  );
+
+  it(
+    'serves https and wss with --tls-cert/--tls-key, and loads renewed files on SIGHUP',
+    SLOW,
+    async () => {
+      const fixture = (name: string) =>
+        fileURLToPath(new URL(`./fixtures/tls/${name}`, import.meta.url));
+      const cert = join(workDir, 'fullchain.pem');
+      const key = join(workDir, 'privkey.pem');
+      copyFileSync(fixture('relay-a.crt'), cert);
+      copyFileSync(fixture('relay-a.key'), key);
+      const { run, url } = await serve(['--store', 'memory', '--tls-cert', cert, '--tls-key', key]);
+      expect(url).toMatch(/^https:\/\//);
+      expect(run.stdout).toMatch(/^Signaling socket: wss:\/\/\S+\/api\/relay\/ws$/m);
+      const ca = [readFileSync(fixture('relay-a.crt')), readFileSync(fixture('relay-b.crt'))];
+      const shown = () =>
+        new Promise<string>((resolve, reject) => {
+          const socket = tlsConnect(
+            { host: '127.0.0.1', port: Number(new URL(url).port), ca },
+            () => {
+              resolve(socket.getPeerCertificate().subject.CN ?? '');
+              socket.end();
+            },
+          );
+          socket.on('error', reject);
+        });
+      expect(await shown()).toBe('relaycall test a');
+
+      copyFileSync(fixture('relay-b.crt'), cert);
+      copyFileSync(fixture('relay-b.key'), key);
+      run.child.kill('SIGHUP');
+      await waitFor(run, /^SIGHUP: TLS certificate and key loaded again\.$/m);
+      expect(await shown()).toBe('relaycall test b');
+
+      writeFileSync(key, 'not a key');
+      run.child.kill('SIGHUP');
+      await until('the bad key reported', async () =>
+        run.stderr.includes('kept the current certificate'),
+      );
+      expect(await shown()).toBe('relaycall test b');
+    },
+  );
+
+  it(
     'names the stored projects on restart, and sets a new token given by --project',
     SLOW,
     async () => {
@@ -357,6 +422,10 @@ describe('usage errors', () => {
     ['token without --project', ['token', '--url', 'http://127.0.0.1:1']],
     ['a bad --port', ['serve', '--store', 'memory', '--port', 'eighty']],
     ['an --allowed-origin with a path', ['serve', '--allowed-origin', 'https://a.example/app']],
+    ['--tls-cert without --tls-key', ['serve', '--store', 'memory', '--tls-cert', 'cert.pem']],
+    ['an unreadable --tls-cert', ['serve', '--tls-cert', 'none.pem', '--tls-key', 'none.key']],
+    ['backup without --to', ['backup', '--store', 'sqlite:relay.sqlite']],
+    ['backup of a Redis store', ['backup', '--store', 'redis://127.0.0.1:1', '--to', 'x']],
   ])('exit with status 2 and print usage for %s', SLOW, async (_name, args) => {
     const result = await complete(args);
     expect(result.code).toBe(2);

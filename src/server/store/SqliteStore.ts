@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isScope, type Scope } from '../../protocol/index.js';
@@ -253,6 +253,20 @@ export class SqliteStore implements RelayStore {
 
   async ping(): Promise<void> {
     this.stmt.ping.get();
+  }
+
+  /**
+   * Copies the database to `destination` (a new file) while the Relay keeps using it: SQLite's
+   * online backup, consistent as of the moment it finishes. Restore by starting the Relay on
+   * the copy. Rejects when `destination` exists, rather than overwriting it.
+   */
+  async backup(destination: string): Promise<void> {
+    if (existsSync(destination)) {
+      throw new Error(
+        `${destination} exists. Back up to a new file; move or delete the old one first.`,
+      );
+    }
+    await this.db.backup(destination);
   }
 
   async close(): Promise<void> {
