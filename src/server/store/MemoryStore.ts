@@ -1,3 +1,4 @@
+import { settle } from './settle.js';
 import type {
   FamilyRecord,
   ProjectRecord,
@@ -24,110 +25,136 @@ export class MemoryStore implements RelayStore {
   // No method awaits anything, so each check-and-set runs to completion
   // before any other call can start: that is what makes them atomic.
 
-  async getProject(id: string): Promise<ProjectRecord | undefined> {
-    this.assertOpen();
-    const project = this.projects.get(id);
-    return project && copyProject(project);
+  getProject(id: string): Promise<ProjectRecord | undefined> {
+    return settle(() => {
+      this.assertOpen();
+      const project = this.projects.get(id);
+      return project && copyProject(project);
+    });
   }
 
-  async putProject(project: ProjectRecord): Promise<void> {
-    this.assertOpen();
-    this.projects.set(project.id, copyProject(project));
+  putProject(project: ProjectRecord): Promise<void> {
+    return settle(() => {
+      this.assertOpen();
+      this.projects.set(project.id, copyProject(project));
+    });
   }
 
-  async listProjects(): Promise<ProjectRecord[]> {
-    this.assertOpen();
-    return [...this.projects.values()]
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map(copyProject);
+  listProjects(): Promise<ProjectRecord[]> {
+    return settle(() => {
+      this.assertOpen();
+      return [...this.projects.values()]
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(copyProject);
+    });
   }
 
-  async getOrCreateSecret(create: () => string): Promise<string> {
-    this.assertOpen();
-    this.secret ??= create();
-    return this.secret;
+  getOrCreateSecret(create: () => string): Promise<string> {
+    return settle(() => {
+      this.assertOpen();
+      this.secret ??= create();
+      return this.secret;
+    });
   }
 
-  async createFamily(family: FamilyRecord, token: RefreshTokenRecord): Promise<void> {
-    this.assertOpen();
-    if (token.familyId !== family.id) {
-      throw new Error(`Refresh token belongs to family ${token.familyId}, not ${family.id}`);
-    }
-    // Same failures as the SQLite primary keys, so both stores behave alike.
-    if (this.families.has(family.id)) throw new Error(`Family ${family.id} already exists`);
-    if (this.tokens.has(token.hash)) throw new Error('Refresh token hash already exists');
-    this.families.set(family.id, copyFamily(family));
-    this.tokens.set(token.hash, copyToken(token));
+  createFamily(family: FamilyRecord, token: RefreshTokenRecord): Promise<void> {
+    return settle(() => {
+      this.assertOpen();
+      if (token.familyId !== family.id) {
+        throw new Error(`Refresh token belongs to family ${token.familyId}, not ${family.id}`);
+      }
+      // Same failures as the SQLite primary keys, so both stores behave alike.
+      if (this.families.has(family.id)) throw new Error(`Family ${family.id} already exists`);
+      if (this.tokens.has(token.hash)) throw new Error('Refresh token hash already exists');
+      this.families.set(family.id, copyFamily(family));
+      this.tokens.set(token.hash, copyToken(token));
+    });
   }
 
-  async getFamily(id: string): Promise<FamilyRecord | undefined> {
-    this.assertOpen();
-    const family = this.families.get(id);
-    return family && copyFamily(family);
+  getFamily(id: string): Promise<FamilyRecord | undefined> {
+    return settle(() => {
+      this.assertOpen();
+      const family = this.families.get(id);
+      return family && copyFamily(family);
+    });
   }
 
-  async revokeFamily(id: string, at: number, reason: string): Promise<boolean> {
-    this.assertOpen();
-    const family = this.families.get(id);
-    if (!family || family.revokedAt !== null) return false;
-    family.revokedAt = at;
-    family.revokedReason = reason;
-    return true;
+  revokeFamily(id: string, at: number, reason: string): Promise<boolean> {
+    return settle(() => {
+      this.assertOpen();
+      const family = this.families.get(id);
+      if (!family || family.revokedAt !== null) return false;
+      family.revokedAt = at;
+      family.revokedReason = reason;
+      return true;
+    });
   }
 
-  async getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
-    this.assertOpen();
-    const token = this.tokens.get(hash);
-    return token && copyToken(token);
+  getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
+    return settle(() => {
+      this.assertOpen();
+      const token = this.tokens.get(hash);
+      return token && copyToken(token);
+    });
   }
 
-  async rotateRefreshToken(
+  rotateRefreshToken(
     oldHash: string,
     next: RefreshTokenRecord,
     now: number,
   ): Promise<RotateOutcome> {
-    this.assertOpen();
-    const old = this.tokens.get(oldHash);
-    if (!old || old.expiresAt <= now) return { status: 'invalid' };
-    const family = this.families.get(old.familyId);
-    if (!family || family.revokedAt !== null) return { status: 'invalid' };
-    if (old.rotatedAt !== null) return { status: 'reused', family: copyFamily(family) };
-    if (next.familyId !== old.familyId) {
-      throw new Error(`New refresh token belongs to family ${next.familyId}, not ${old.familyId}`);
-    }
-    if (this.tokens.has(next.hash)) throw new Error('Refresh token hash already exists');
-    old.rotatedAt = now;
-    this.tokens.set(next.hash, copyToken(next));
-    return { status: 'rotated', family: copyFamily(family) };
-  }
-
-  async purgeExpired(now: number): Promise<number> {
-    this.assertOpen();
-    let removed = 0;
-    const familiesWithTokens = new Set<string>();
-    for (const [hash, token] of this.tokens) {
-      if (token.expiresAt <= now) {
-        this.tokens.delete(hash);
-        removed++;
-      } else {
-        familiesWithTokens.add(token.familyId);
+    return settle(() => {
+      this.assertOpen();
+      const old = this.tokens.get(oldHash);
+      if (!old || old.expiresAt <= now) return { status: 'invalid' };
+      const family = this.families.get(old.familyId);
+      if (!family || family.revokedAt !== null) return { status: 'invalid' };
+      if (old.rotatedAt !== null) return { status: 'reused', family: copyFamily(family) };
+      if (next.familyId !== old.familyId) {
+        throw new Error(
+          `New refresh token belongs to family ${next.familyId}, not ${old.familyId}`,
+        );
       }
-    }
-    for (const id of this.families.keys()) {
-      if (!familiesWithTokens.has(id)) {
-        this.families.delete(id);
-        removed++;
+      if (this.tokens.has(next.hash)) throw new Error('Refresh token hash already exists');
+      old.rotatedAt = now;
+      this.tokens.set(next.hash, copyToken(next));
+      return { status: 'rotated', family: copyFamily(family) };
+    });
+  }
+
+  purgeExpired(now: number): Promise<number> {
+    return settle(() => {
+      this.assertOpen();
+      let removed = 0;
+      const familiesWithTokens = new Set<string>();
+      for (const [hash, token] of this.tokens) {
+        if (token.expiresAt <= now) {
+          this.tokens.delete(hash);
+          removed++;
+        } else {
+          familiesWithTokens.add(token.familyId);
+        }
       }
-    }
-    return removed;
+      for (const id of this.families.keys()) {
+        if (!familiesWithTokens.has(id)) {
+          this.families.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    });
   }
 
-  async ping(): Promise<void> {
-    this.assertOpen();
+  ping(): Promise<void> {
+    return settle(() => {
+      this.assertOpen();
+    });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
+  close(): Promise<void> {
+    return settle(() => {
+      this.closed = true;
+    });
   }
 
   private assertOpen(): void {

@@ -201,7 +201,11 @@ export class RedisStore implements RelayStore {
     const secret = create();
     // SET NX GET: stores ours unless another node got there first, then answers theirs.
     const raced = await this.run(() => this.client.call('SET', key, secret, 'NX', 'GET'));
-    return raced === null || raced === undefined ? secret : String(raced);
+    if (raced === null || raced === undefined) return secret;
+    if (typeof raced !== 'string') {
+      throw new Error(`Redis answered SET NX GET with a ${typeof raced}, not the stored secret.`);
+    }
+    return raced;
   }
 
   async createFamily(family: FamilyRecord, token: RefreshTokenRecord): Promise<void> {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isScope, type Scope } from '../../protocol/index.js';
+import { settle } from './settle.js';
 import { optionalPeerError, type OptionalPeer } from './optionalPeerError.js';
 import type {
   FamilyRecord,
@@ -206,53 +207,61 @@ export class SqliteStore implements RelayStore {
     }
   }
 
-  async getProject(id: string): Promise<ProjectRecord | undefined> {
-    return this.stmt.getProject.get(id);
+  getProject(id: string): Promise<ProjectRecord | undefined> {
+    return settle(() => this.stmt.getProject.get(id));
   }
 
-  async putProject(project: ProjectRecord): Promise<void> {
-    this.stmt.putProject.run(project);
+  putProject(project: ProjectRecord): Promise<void> {
+    return settle(() => {
+      this.stmt.putProject.run(project);
+    });
   }
 
-  async listProjects(): Promise<ProjectRecord[]> {
-    return this.stmt.listProjects.all();
+  listProjects(): Promise<ProjectRecord[]> {
+    return settle(() => this.stmt.listProjects.all());
   }
 
-  async getOrCreateSecret(create: () => string): Promise<string> {
-    return this.secretTx.immediate(create);
+  getOrCreateSecret(create: () => string): Promise<string> {
+    return settle(() => this.secretTx.immediate(create));
   }
 
-  async createFamily(family: FamilyRecord, token: RefreshTokenRecord): Promise<void> {
-    this.createFamilyTx.immediate(family, token);
+  createFamily(family: FamilyRecord, token: RefreshTokenRecord): Promise<void> {
+    return settle(() => {
+      this.createFamilyTx.immediate(family, token);
+    });
   }
 
-  async getFamily(id: string): Promise<FamilyRecord | undefined> {
-    const row = this.stmt.getFamily.get(id);
-    return row && toFamily(row);
+  getFamily(id: string): Promise<FamilyRecord | undefined> {
+    return settle(() => {
+      const row = this.stmt.getFamily.get(id);
+      return row && toFamily(row);
+    });
   }
 
-  async revokeFamily(id: string, at: number, reason: string): Promise<boolean> {
-    return this.stmt.revokeFamily.run(at, reason, id).changes === 1;
+  revokeFamily(id: string, at: number, reason: string): Promise<boolean> {
+    return settle(() => this.stmt.revokeFamily.run(at, reason, id).changes === 1);
   }
 
-  async getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
-    return this.stmt.getToken.get(hash);
+  getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
+    return settle(() => this.stmt.getToken.get(hash));
   }
 
-  async rotateRefreshToken(
+  rotateRefreshToken(
     oldHash: string,
     next: RefreshTokenRecord,
     now: number,
   ): Promise<RotateOutcome> {
-    return this.rotateTx.immediate(oldHash, next, now);
+    return settle(() => this.rotateTx.immediate(oldHash, next, now));
   }
 
-  async purgeExpired(now: number): Promise<number> {
-    return this.purgeTx.immediate(now);
+  purgeExpired(now: number): Promise<number> {
+    return settle(() => this.purgeTx.immediate(now));
   }
 
-  async ping(): Promise<void> {
-    this.stmt.ping.get();
+  ping(): Promise<void> {
+    return settle(() => {
+      this.stmt.ping.get();
+    });
   }
 
   /**
@@ -269,8 +278,10 @@ export class SqliteStore implements RelayStore {
     await this.db.backup(destination);
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.db.open) this.db.close();
+    });
   }
 }
 
