@@ -21,8 +21,8 @@ export interface ClientHost {
   /** A request on the connection; rejects with `not_connected` when there is none. */
   request: RequestFn;
   /** The ICE servers new peers use now (the Relay's, once connected). */
-  iceServers(): IceServer[];
-  isConnected(): boolean;
+  iceServers: () => IceServer[];
+  isConnected: () => boolean;
   /** Resolves once connected; rejects with `not_connected` (worded per `wording`) on giving up. */
   whenConnected(wording?: WaitWording): Promise<void>;
 }

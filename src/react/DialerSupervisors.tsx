@@ -55,8 +55,7 @@ export function SupervisorAudio({
     };
   }, [stream]);
   useEffect(() => {
-    const element = audio.current as
-      (HTMLAudioElement & { setSinkId?(id: string): Promise<void> }) | null;
+    const element = audio.current;
     if (sinkId == null || !element?.setSinkId) return;
     element.setSinkId(sinkId).catch(() => undefined);
   }, [sinkId]);

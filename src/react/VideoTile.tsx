@@ -66,8 +66,7 @@ export function VideoTile(props: VideoTileProps) {
 
   const { sinkId } = props;
   useEffect(() => {
-    const element = video.current as
-      (HTMLVideoElement & { setSinkId?(id: string): Promise<void> }) | null;
+    const element = video.current;
     // Browsers without setSinkId (Safari < 18.4, Firefox without the pref) play on the default.
     if (sinkId == null || !element?.setSinkId) return;
     element.setSinkId(sinkId).catch(() => undefined);

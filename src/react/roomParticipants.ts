@@ -16,7 +16,7 @@ export function listParticipants(room: RoomSnapshot | undefined): ParticipantSna
 export function participantName(participant: ParticipantSnapshot): string {
   const { metadata } = participant;
   if (typeof metadata === 'object' && metadata !== null && 'name' in metadata) {
-    const { name } = metadata as { name: unknown };
+    const { name } = metadata;
     if (typeof name === 'string' && name.trim() !== '') return name;
   }
   return participant.resource;

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 
 export interface StartJanusOptions {
   /** Address the WebSocket API listens on. Default '127.0.0.1'. */
@@ -198,7 +198,8 @@ interface Running {
   exited: Promise<void>;
   /** Set once the child exits: its code or signal. */
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  spawnError: Error | undefined;
+  /** Why the child could not be spawned (`code` ENOENT: no such binary). */
+  spawnError: NodeJS.ErrnoException | undefined;
 }
 
 function launch(binary: string, dir: string): Running {
@@ -249,13 +250,19 @@ function answersInfo(url: string): Promise<boolean> {
     socket.on('open', () => socket.send(JSON.stringify({ janus: 'info', transaction: 'ready' })));
     socket.on('message', (data) => {
       try {
-        const reply = JSON.parse(String(data)) as { janus?: unknown };
+        const reply = JSON.parse(messageText(data)) as { janus?: unknown };
         done(reply.janus === 'server_info');
       } catch {
         done(false);
       }
     });
   });
+}
+
+/** A WebSocket message as text: ws gives it as a Buffer, an ArrayBuffer or a list of fragments. */
+function messageText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 }
 
 function logTail(dir: string, lines = 25): string {
@@ -272,7 +279,7 @@ function logTail(dir: string, lines = 25): string {
 
 /** Says what to do about a Janus that could not start, from what its log shows. */
 function advice(dir: string, running: Running, binary: string): string {
-  const error = running.spawnError as NodeJS.ErrnoException | undefined;
+  const error = running.spawnError;
   if (error?.code === 'ENOENT') {
     return (
       `Janus is not installed (${binary} not found): apt-get install janus ` +

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createRelayServer,
@@ -63,7 +63,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
   const server = await createRelayServer({ ...serverOptions, projects: [project] });
   // Set once the address is known; the endpoint answers 404 before that.
   const backEnd: { rest?: ReturnType<typeof createRestClient> } = {};
-  const http: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (await server.handleRequest(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://relay');
     const cors = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' };
@@ -87,6 +87,18 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
       res.writeHead(500, { ...cors, 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: (error as Error).message }));
     }
+  };
+  const http: Server = createServer((req, res) => {
+    answer(req, res).catch((error: unknown) => {
+      // The Relay failed on the request: the test sees a 500 saying why, not a hanging request.
+      if (res.headersSent) {
+        res.destroy(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      res.writeHead(500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ error: `The test Relay failed on ${req.url ?? '/'}: ${message}` }));
+    });
   });
   http.on('upgrade', (req, socket, head) => {
     if (!server.handleUpgrade(req, socket, head)) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Plugin } from 'vite';
 import {
   createRelayServer,
@@ -70,7 +71,8 @@ export function relaycall(options: RelaycallPluginOptions = {}): Plugin {
           next,
         );
       });
-      httpServer.on('upgrade', (req, socket, head) => {
+      // Typed here: on Vite's union of HTTP/1 and HTTP/2 servers the listener's arguments are `any`.
+      httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // Vite's own HMR socket and anything else are left to their listeners.
         relay.handleUpgrade(req, socket, head);
       });

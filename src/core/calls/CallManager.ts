@@ -46,7 +46,7 @@ export interface CallManagerDeps {
    * Resolves once the client is connected (at once when it is); rejects with a `not_connected`
    * RelayError when it gives up (disconnected, a token it cannot use, or too long a wait).
    */
-  whenConnected(): Promise<void>;
+  whenConnected: () => Promise<void>;
   /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
   request: RequestFn;
   /**

@@ -12,7 +12,7 @@ export interface KeepAliveOptions {
   /** A ping unanswered this long means the socket is dead, in ms. */
   timeoutMs: number;
   /** The connection in use, or null. */
-  current(): RpcConnection | null;
+  current: () => RpcConnection | null;
   /** Highest `seq` processed in the session: what pings acknowledge. */
   lastSeq(): number;
   /** The connection did not answer a ping in time (it was closed): reconnect. */

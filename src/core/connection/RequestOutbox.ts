@@ -68,7 +68,7 @@ export class RequestOutbox {
         ...options,
         method,
         params,
-        resolve: resolve as (result: unknown) => void,
+        resolve,
         reject,
         state: 'held',
         attempts: 0,

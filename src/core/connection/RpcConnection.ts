@@ -82,7 +82,7 @@ export class RpcConnection {
           new RelayError(ErrorCodes.timeout, `The Relay did not answer ${method} in time. Retry.`),
         );
       }, this.options.requestTimeoutMs);
-      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, timer });
+      this.pending.set(id, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
@@ -108,7 +108,7 @@ export class RpcConnection {
   private onMessage(data: unknown): void {
     let parsed: RpcMessage | RpcMessage[];
     try {
-      parsed = JSON.parse(String(data));
+      parsed = JSON.parse(String(data)) as RpcMessage | RpcMessage[];
     } catch {
       return;
     }

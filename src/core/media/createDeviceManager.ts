@@ -43,7 +43,7 @@ export function createDeviceManager(
       KINDS.map(async (name) => {
         if (typeof permissions?.query !== 'function') return;
         try {
-          const status = await permissions.query({ name: name as PermissionName });
+          const status = await permissions.query({ name });
           if (destroyed) return;
           status.addEventListener('change', onChange);
           statuses[name] = status;

@@ -16,6 +16,14 @@ function describe(audio: boolean, video: boolean): { devices: string; kind: Medi
     : { devices: 'camera', kind: 'videoinput' };
 }
 
+/** A rejection as text: "Name: message" for errors and error-like objects, else the value. */
+function causeText(error: unknown): string {
+  if (error instanceof Error) return error.toString();
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  if (typeof name !== 'string') return String(error);
+  return typeof message === 'string' && message !== '' ? `${name}: ${message}` : name;
+}
+
 /**
  * Turns a getUserMedia rejection into a RelayMediaError whose message says what happened and what
  * the user can do about it.
@@ -26,7 +34,7 @@ export function toMediaError(
 ): RelayMediaError {
   const { devices, kind } = describe(requested.audio, requested.video);
   const name = (error as { name?: unknown } | null)?.name;
-  const detail = error == null ? '' : ` (${String(error)})`;
+  const detail = error == null ? '' : ` (${causeText(error)})`;
   const options = { cause: error };
   switch (name) {
     case 'NotAllowedError':

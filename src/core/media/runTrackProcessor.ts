@@ -11,6 +11,12 @@ function processorError(context: TrackProcessorContext, detail: string, cause?: 
   );
 }
 
+/** What a processor returned that is not a track of the source's kind, as the error says it. */
+function returnedText(processed: unknown, kind: unknown): string {
+  if (kind === undefined) return String(processed);
+  return typeof kind === 'string' ? `a ${kind} track` : `something whose kind is a ${typeof kind}`;
+}
+
 /**
  * Runs `processor` on the captured `source` and resolves with the track to send (`source` when
  * the processor returns it). When that track ends by itself, `source` stops too (no camera light
@@ -34,7 +40,7 @@ export async function runTrackProcessor(
   if (kind !== source.kind) {
     throw processorError(
       context,
-      `it returned ${kind === undefined ? String(processed) : `a ${String(kind)} track`} instead of a ${source.kind} MediaStreamTrack`,
+      `it returned ${returnedText(processed, kind)} instead of a ${source.kind} MediaStreamTrack`,
     );
   }
   const track = processed as MediaStreamTrack;

@@ -62,7 +62,13 @@ function failure(code: string, message: string, cause?: unknown): RelayError {
  * parties of an assisted call (`options.transceivers`, `options.farEnd`). Browser only;
  * `options.RTCPeerConnection` replaces the global one (tests).
  */
-export async function createGatewayPeer(options: GatewayPeerOptions): Promise<Peer> {
+export function createGatewayPeer(options: GatewayPeerOptions): Promise<Peer> {
+  // Nothing to wait for, but callers get a promise: what the setup throws becomes its rejection.
+  return new Promise((resolve) => resolve(openGatewayPeer(options)));
+}
+
+/** The work of createGatewayPeer, done at once: the peer, or a throw. */
+function openGatewayPeer(options: GatewayPeerOptions): Peer {
   if (!Array.isArray(options.iceServers)) {
     throw new TypeError('createGatewayPeer: iceServers must be an array (use [] for none).');
   }

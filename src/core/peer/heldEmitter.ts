@@ -7,7 +7,7 @@ type Listener = (...args: unknown[]) => void;
 export interface HeldEmitter<Events extends EventMap> {
   /** Adds a listener; first delivers, in order, whatever was emitted while the event had none. */
   on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): Unsubscribe;
-  emit<E extends keyof Events>(event: E, ...args: Events[E]): void;
+  emit: <E extends keyof Events>(event: E, ...args: Events[E]) => void;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface RestartWiring {
   options: IceRestartOptions;
   /** Emits a signal for the other side. */
   signal(data: Record<string, unknown>): void;
-  reconnecting(reconnecting: boolean): void;
+  reconnecting: (reconnecting: boolean) => void;
 }
 
 const globalClock: ClientClock = {

@@ -92,7 +92,7 @@ export class RingtonePlayer {
     audio.volume = this.volume();
     audio.currentTime = 0;
     const playing = audio.play();
-    await this.sink(audio as unknown as SinkSettable);
+    await this.sink(audio);
     await playing;
   }
 

@@ -12,8 +12,8 @@ export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession
    * rooms, an SfuSession on `iceServers` for sfu rooms.
    */
   createMediaSession: MediaSessionFactory | undefined;
-  iceServers(): IceServer[];
-  createPeer(options: CreatePeerOptions): Promise<Peer>;
+  iceServers: () => IceServer[];
+  createPeer: (options: CreatePeerOptions) => Promise<Peer>;
   /** `'relay'`: TURN relay candidates only (sfu rooms; mesh peers get it from `createPeer`). */
   iceTransportPolicy: RTCIceTransportPolicy;
   /** ICE restarts of sfu rooms' connections (mesh peers get theirs from `createPeer`). */

@@ -39,7 +39,7 @@ export interface RoomManagerDeps {
   /** A signaling request; rejects with `not_connected` (nothing sent) when not connected. */
   request: RequestFn;
   /** Whether a request sent now goes out. */
-  isConnected(): boolean;
+  isConnected: () => boolean;
   /** Resolves once connected; rejects with `not_connected` when the client gives up. */
   whenConnected(): Promise<void>;
   /**

@@ -169,7 +169,7 @@ export class SfuLeg {
 }
 
 export function asCandidate(raw: unknown): RTCIceCandidateInit | null {
-  return typeof raw === 'object' && raw !== null ? (raw as RTCIceCandidateInit) : null;
+  return typeof raw === 'object' && raw !== null ? raw : null;
 }
 
 function candidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {

@@ -7,9 +7,9 @@ import { SfuSession } from './SfuSession.js';
 
 export interface MediaSessionsOptions {
   /** The ICE servers of now (the Relay's, once connected), read for each new connection. */
-  iceServers(): IceServer[];
+  iceServers: () => IceServer[];
   /** Makes the peers of mesh rooms. */
-  createPeer(options: CreatePeerOptions): Promise<Peer>;
+  createPeer: (options: CreatePeerOptions) => Promise<Peer>;
   /** `'relay'`: TURN relay candidates only, in sfu rooms too. Default: `'all'`. */
   iceTransportPolicy?: RTCIceTransportPolicy;
   /**

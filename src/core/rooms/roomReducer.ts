@@ -375,5 +375,7 @@ function onEvent(d: RoomDraft, event: RoomServerEvent): void {
       return;
     case 'room.invited':
       return; // in it already
+    case 'room.message':
+      return; // in-room messages: the client's messaging takes them before the rooms see them
   }
 }

@@ -24,14 +24,14 @@ export interface SupervisionDeps {
   request: RequestFn;
   /** Resolves once connected; rejects with `not_connected`, worded per `wording`. */
   whenConnected(wording: WaitWording): Promise<void>;
-  isConnected(): boolean;
-  iceServers(): IceServer[];
+  isConnected: () => boolean;
+  iceServers: () => IceServer[];
   /** A plain RTCPeerConnection peer (createGatewayPeer, with the client's ICE policy). */
-  createPeer(options: GatewayPeerOptions): Promise<Peer>;
+  createPeer: (options: GatewayPeerOptions) => Promise<Peer>;
   AudioContext: typeof AudioContext | undefined;
   /** This client's id of the call the Relay knows as `serverId`, if it is one of ours. */
-  callIdOf(serverId: string): string | undefined;
-  updateCall(callId: string, patch: Partial<CallSnapshot>): void;
+  callIdOf: (serverId: string) => string | undefined;
+  updateCall: (callId: string, patch: Partial<CallSnapshot>) => void;
   /** The client's room machinery, for the rooms a supervisor assists. */
   rooms: LazyRooms;
 }
