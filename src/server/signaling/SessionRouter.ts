@@ -31,7 +31,8 @@ export class LocalSessionRouter implements SessionRouter {
   add(session: Session): void {
     this.byId.set(session.id, session);
     let resources = this.byResource.get(session.projectId);
-    if (!resources) this.byResource.set(session.projectId, (resources = new Map()));
+    if (!resources)
+      this.byResource.set(session.projectId, (resources = new Map<string, OneOrMore>()));
     addTo(resources, session.resource, session);
     this.perProject.set(session.projectId, this.countOfProject(session.projectId) + 1);
   }

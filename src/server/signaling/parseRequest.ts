@@ -31,7 +31,10 @@ export type ParsedRequest =
 
 /** Parses one text frame as a JSON-RPC 2.0 request or notification. */
 export function parseRequest(data: RawData): ParsedRequest {
-  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+  // ws hands a Buffer; Buffer[] and ArrayBuffer only under other binaryTypes.
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -66,11 +69,11 @@ export function parseRequest(data: RawData): ParsedRequest {
   }
   if (jsonrpc !== '2.0' || typeof method !== 'string' || method.length > MAX_ID_LENGTH) {
     return {
-      id: (id as RequestId | undefined) ?? null,
+      id: id ?? null,
       error: invalidRequest('A request needs "jsonrpc": "2.0" and a "method" string.'),
     };
   }
-  return { id: id as RequestId | undefined, method, params };
+  return { id, method, params };
 }
 
 /** Typed access to a request's params; each reader throws invalid_params naming the field. */
@@ -78,7 +81,7 @@ export function readParams(method: string, params: unknown, limits: RelayLimits)
   if (params !== undefined && !isPlainObject(params)) {
     throw invalidParams(`${method}: "params" must be an object.`);
   }
-  return new ParamReader(method, (params ?? {}) as Record<string, unknown>, limits);
+  return new ParamReader(method, params ?? {}, limits);
 }
 
 /** A class rather than closures: one allocation per request (signals are most of the traffic). */

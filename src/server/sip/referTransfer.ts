@@ -27,7 +27,7 @@ export async function referTransfer(
     };
     leg.transfer(uri).catch((error: unknown) => {
       clock.clearTimeout(timer);
-      reject(error as Error);
+      reject(error instanceof Error ? error : new Error(String(error)));
     });
   })
     .catch((error: unknown) => {
