@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_LIMITS,
@@ -19,9 +17,8 @@ import {
 } from '../protocol/index.js';
 import type { AssistRecord } from './supervision/Assists.js';
 import { systemClock, type Clock } from './clock.js';
-import { limitConnectionsPerAddress } from './http/limitConnectionsPerAddress.js';
-import { rejectUpgrade } from './http/rawSocket.js';
-import { createRestApi, sendNotFound } from './http/restApi.js';
+import { RelayListener, type ListenOptions, type TlsFiles } from './http/RelayListener.js';
+import { createRestApi } from './http/restApi.js';
 import { LocalSessionRouter } from './signaling/SessionRouter.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { MemoryStore } from './store/MemoryStore.js';
@@ -35,9 +32,14 @@ import { JanusSipGateway } from './janus/JanusSipGateway.js';
 import { checkSipOptions, type SipOptions } from './sip/SipOptions.js';
 import { ClusterRouter } from './cluster/ClusterRouter.js';
 import { connectCluster, type ClusterConfig } from './cluster/connectCluster.js';
-
-/** How often the standalone server enforces its header and request deadlines, in ms. */
-const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+import {
+  checkMetricsOptions,
+  metricsEndpoint,
+  type MetricsOptions,
+} from './metrics/metricsEndpoint.js';
+import { timedStore } from './metrics/timedStore.js';
+import { defaultLogger, type RelayLogger } from './RelayLogger.js';
+import { Telemetry } from './Telemetry.js';
 
 export interface ProjectCredentials {
   /** Project id: the Basic-auth user name. No ':' and no control characters. */
@@ -99,27 +101,24 @@ export interface RelayServerOptions {
    * them from here for an audit log that outlives calls. Default: none.
    */
   onAssist?: (record: AssistRecord) => void;
-}
-
-export interface ListenOptions {
-  /** TCP port; 0 picks a free one. Default: 8080. */
-  port?: number;
-  /** Interface to bind. Default: '127.0.0.1'. */
-  host?: string;
   /**
-   * Serve HTTPS and `wss` with this certificate chain and private key (PEM), so browsers on
-   * other machines can reach the Relay without a TLS-terminating proxy in front. Replace them
-   * later (a renewed certificate) with `setTls`. Default: none (plain HTTP and `ws`, for
-   * loopback or behind a proxy that terminates TLS).
+   * Receives the Relay's structured log: sessions opened and closed, calls started and ended,
+   * requests refused, and the failures it works around (Redis, the store, Janus, the SIP
+   * gateway), each under a stable event name (docs/DEPLOY.md#logs-and-metrics). `jsonLogger()`
+   * writes one JSON object per line. Default: warnings and errors written to stderr as text
+   * lines, info dropped (`silentLogger` drops everything).
    */
-  tls?: TlsFiles;
+  logger?: RelayLogger;
+  /**
+   * Serves Prometheus metrics (text format 0.0.4) at `GET /metrics`: `true` to whoever reaches
+   * the port, `{ bearerToken }` only to requests with `Authorization: Bearer <bearerToken>`
+   * (at least 16 characters; others get 401). Keep it off the public internet
+   * (docs/DEPLOY.md#logs-and-metrics). Default: false (404; `metrics()` renders them anyway).
+   */
+  metrics?: MetricsOptions;
 }
 
-/** A certificate chain and its private key, PEM. */
-export interface TlsFiles {
-  cert: string | Buffer;
-  key: string | Buffer;
-}
+export type { ListenOptions, TlsFiles } from './http/RelayListener.js';
 
 export interface IssueTokenRequest {
   /** Project id. */
@@ -167,6 +166,8 @@ export interface RelayServer {
    */
   issueToken(request: IssueTokenRequest): Promise<TokenPair>;
   stats(): RelayStats;
+  /** Every metric, in Prometheus's text format 0.0.4, as `GET /metrics` serves them. */
+  metrics(): string;
   /**
    * The project's ongoing calls and rooms, on every node, as `GET /api/relay/rest/calls`
    * answers them (for a back end in the same process).
@@ -186,13 +187,16 @@ export async function createRelayServer(options: RelayServerOptions = {}): Promi
   try {
     return await buildRelay(store, options);
   } catch (error) {
+    // The creation error is the one to report; the store is let go either way.
     await store.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function buildRelay(store: RelayStore, options: RelayServerOptions): Promise<RelayServer> {
+async function buildRelay(untimed: RelayStore, options: RelayServerOptions): Promise<RelayServer> {
   const clock = options.clock ?? systemClock;
+  const telemetry = new Telemetry(options.logger ?? defaultLogger(), clock);
+  const store = timedStore(untimed, telemetry.storeOperation);
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   if (limits.maxExpiresInMinutes * 60_000 > limits.refreshTokenTtlMs) {
     throw new RelayError(
@@ -203,6 +207,7 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
   const turn = options.turn && checkTurnOptions(options.turn);
   const janusOptions = options.janus && checkJanusOptions(options.janus);
   const trunks = options.sip && checkSipOptions(options.sip);
+  checkMetricsOptions(options.metrics);
   if (trunks && !janusOptions) {
     throw new RelayError(
       ErrorCodes.badRequest,
@@ -219,13 +224,15 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     (family) => signaling.revokeFamily(family),
   );
   for (const project of options.projects ?? []) await putProject(project);
-  const member = options.cluster ? await connectCluster(options.cluster, clock, limits) : undefined;
+  const member = options.cluster
+    ? await connectCluster(options.cluster, clock, limits, telemetry)
+    : undefined;
   const cluster = member?.cluster;
   const router = cluster
     ? new ClusterRouter(
         cluster.presence,
         (id) => cluster.remoteSession(id),
-        () => undefined, // Redis trouble shows in /healthz; the next refresh rewrites presence
+        telemetry.clusterFailed, // the next refresh rewrites presence
       )
     : new LocalSessionRouter();
   const janus = janusOptions && new JanusConnection({ ...janusOptions, clock });
@@ -238,8 +245,14 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       expiresAt: (member) =>
         member.legId === null ? undefined : router.get(member.legId)?.expiresAt,
       talkingLevel: janusOptions.talkingLevel,
+      onFailure: (event, fields) => telemetry.failedRepeatedly(event, fields),
     });
   const sipGateway = janus && trunks && new JanusSipGateway(janus, janusOptions.secret, clock);
+  janus?.onAvailability((available) => {
+    const fields = { url: janusOptions?.url };
+    if (available) telemetry.logger.info('janus.available', fields);
+    else telemetry.failed('janus.unavailable', fields);
+  });
   janus?.start();
   const signaling = new SignalingServer({
     tokens,
@@ -254,9 +267,10 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy ?? false,
     onAssist: options.onAssist,
+    telemetry,
   });
   let closing = false;
-  const rest = createRestApi({
+  const restApi = createRestApi({
     tokens,
     limits,
     clock,
@@ -267,7 +281,17 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       await store.ping();
     },
     listCalls: (projectId, filter) => signaling.board.list(projectId, filter),
+    answered: (req, path, status, code, cause) =>
+      telemetry.restAnswered(req, path, status, code, cause),
   });
+  const metricsPage = metricsEndpoint({
+    metrics: options.metrics,
+    render: () => relay.metrics(),
+    answered: (req, path, status, code, cause) =>
+      telemetry.restAnswered(req, path, status, code, cause),
+  });
+  const rest = (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
+    metricsPage(req, res) ? Promise.resolve(true) : restApi(req, res);
   try {
     await signaling.startCluster();
   } catch (cause) {
@@ -280,12 +304,14 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       { cause },
     );
   }
-  let server: Server | TlsServer | undefined;
-  let url: string | undefined;
   let purgeTimer: unknown;
   const schedulePurge = () => {
     purgeTimer = clock.setTimeout(() => {
-      store.purgeExpired(clock.now()).catch(() => undefined);
+      store
+        .purgeExpired(clock.now())
+        .catch((error: unknown) =>
+          telemetry.failed('store.failed', { operation: 'purgeExpired', error }),
+        );
       schedulePurge();
     }, 60 * 60_000);
   };
@@ -308,6 +334,13 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
     await tokens.putProject(id, token);
   }
 
+  const listener = new RelayListener({
+    limits,
+    trustProxy: options.trustProxy ?? false,
+    request: (req, res) => rest(req, res),
+    upgrade: (req, socket, head) => relay.handleUpgrade(req, socket, head),
+    failed: (error, req) => telemetry.failed('rest.failed', { path: req.url, error }),
+  });
   const relay: RelayServer = {
     handleRequest: (req, res) => rest(req, res),
     handleUpgrade(req, socket, head) {
@@ -315,51 +348,11 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       signaling.handleUpgrade(req, socket, head);
       return true;
     },
-    async listen({ port = 8080, host = '127.0.0.1', tls } = {}) {
-      const serverOptions = {
-        // Slow or stalled clients must not hold connections open. Node enforces both
-        // deadlines when it checks its connections, every second here (30 s by default).
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      };
-      const serve = async (req: IncomingMessage, res: ServerResponse) => {
-        if (!(await rest(req, res))) sendNotFound(res);
-      };
-      const http = tls
-        ? createTlsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, serve)
-        : createServer(serverOptions, serve);
-      if (!options.trustProxy) limitConnectionsPerAddress(http, limits.maxConnectionsPerAddress);
-      http.on('upgrade', (req, socket, head) => {
-        if (!relay.handleUpgrade(req, socket, head)) {
-          rejectUpgrade(socket, 404, `Nothing here. The signaling socket is at ${WS_PATH}.`);
-        }
-      });
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, host, () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-      server = http;
-      const address = http.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
-      return url;
-    },
+    listen: (listenOptions) => listener.listen(listenOptions),
     get url() {
-      return url;
+      return listener.url;
     },
-    setTls(tls) {
-      if (!server || !('setSecureContext' in server)) {
-        throw new RelayError(
-          ErrorCodes.badRequest,
-          'This Relay does not serve TLS: start it with listen({ tls }) to replace certificates.',
-        );
-      }
-      (server as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key });
-    },
+    setTls: (tls) => listener.setTls(tls),
     putProject,
     async issueToken({ project: id, resource, expiresInMinutes, scopes }) {
       const project = normalizeIdentity(id);
@@ -376,23 +369,19 @@ async function buildRelay(store: RelayStore, options: RelayServerOptions): Promi
       });
     },
     stats: () => signaling.stats(),
+    metrics: () => telemetry.metrics.render(signaling.stats()),
     listCalls: (project, filter = {}) => signaling.board.list(project, filter),
     async close() {
       if (closing) return;
       closing = true;
+      telemetry.closing = true;
       clock.clearTimeout(purgeTimer);
       await signaling.close();
       await sfu?.close();
       await sipGateway?.close();
       await janus?.close();
       await member?.close();
-      if (server) {
-        const http = server;
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-      }
+      await listener.close();
       await store.close();
     },
   };

@@ -1,18 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ALL_SCOPES, RelayError, isScope, type Scope } from '../protocol/index.js';
 import { createRelayServer, type ProjectCredentials } from './RelayServer.js';
+import { jsonLogger, textLogger, type RelayLogger } from './RelayLogger.js';
 import { createRestClient } from './RestClient.js';
 import { MemoryStore } from './store/MemoryStore.js';
 import { RedisStore, redactRedisUrl } from './store/RedisStore.js';
 import type { RelayStore } from './store/RelayStore.js';
 import { SqliteStore } from './store/SqliteStore.js';
 import { assertSecretStrength } from './TokenService.js';
-import { checkTurnOptions, type TurnOptions } from './turnCredentials.js';
-import { checkJanusOptions, type JanusOptions } from './janus/JanusOptions.js';
-import { checkSipOptions, type SipOptions } from './sip/SipOptions.js';
 import { readTlsFiles } from './readTlsFiles.js';
+import {
+  UsageError,
+  asUsage,
+  parseIceServers,
+  parseJanus,
+  parseLogFormat,
+  parseMetrics,
+  parseOrigin,
+  parsePort,
+  parseProject,
+  parseProjects,
+  parseScopes,
+  parseTurn,
+  parseUrl,
+  readSipTrunks,
+} from './cliArgs.js';
 
 const USAGE = `Usage:
   relaycall serve [--host 127.0.0.1] [--port 8080]
@@ -21,6 +34,7 @@ const USAGE = `Usage:
                   [--turn-url turn:HOST:3478?transport=udp ... --turn-secret SECRET]
                   [--janus ws://127.0.0.1:8188 --janus-secret SECRET [--sip-trunks FILE]]
                   [--trust-proxy] [--allowed-origin https://app.example.com ...]
+                  [--log-format text|json] [--metrics]
                   [--tls-cert FULLCHAIN.pem --tls-key PRIVKEY.pem]
   relaycall token --url URL --project ID:TOKEN [--resource NAME] [--expires-in MINUTES]
                   [--scopes calls:dial,calls:receive]
@@ -36,10 +50,17 @@ Environment:
                       TURN shared secret (coturn's static-auth-secret), like --turn-secret
   RELAYCALL_JANUS_SECRET
                       Janus token secret (token_auth_secret in janus.jcfg), like --janus-secret
+  RELAYCALL_METRICS_TOKEN
+                      with --metrics: the bearer token GET /metrics requires (16+ characters)
 
 --trust-proxy: take client addresses from X-Forwarded-For (only behind your own reverse proxy,
   which must set it; docs/DEPLOY.md). --allowed-origin: only pages of these origins may open the
   signaling socket (repeat it for each; default: any origin).
+
+--log-format: text (default) prints the start-up lines, then a line per event (sessions, calls,
+  refused requests; warnings and errors on stderr); json writes every event, start-up included,
+  as one JSON object per line on stdout. --metrics: Prometheus metrics at /metrics, open to
+  whoever reaches the port unless RELAYCALL_METRICS_TOKEN is set (docs/DEPLOY.md#logs-and-metrics).
 
 --tls-cert, --tls-key: serve https and wss with this certificate chain and key (PEM); send
   SIGHUP to load renewed files without a restart (docs/DEPLOY.md#one-node-in-production).
@@ -79,18 +100,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-class UsageError extends Error {}
-
-/** Runs a check whose RelayError is a mistake in the command line (exit status 2). */
-function asUsage<T>(check: () => T, prefix = ''): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof RelayError) throw new UsageError(`${prefix}${error.message}`);
-    throw error;
-  }
-}
-
 /** Prints the usage to stdout: what `--help` asked for. */
 function help(): number {
   console.log(USAGE);
@@ -120,6 +129,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       'sip-trunks': { type: 'string' },
       'trust-proxy': { type: 'boolean', default: false },
       'allowed-origin': { type: 'string', multiple: true, default: [] },
+      'log-format': { type: 'string', default: 'text' },
+      metrics: { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       dev: { type: 'boolean', default: false },
@@ -135,6 +146,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const janus = parseJanus(values.janus, values['janus-secret'] ?? env.RELAYCALL_JANUS_SECRET);
   const sip = readSipTrunks(values['sip-trunks'], janus !== undefined);
   const allowedOrigins = values['allowed-origin'].map(parseOrigin);
+  const json = parseLogFormat(values['log-format']) === 'json';
+  const metrics = parseMetrics(values.metrics, env.RELAYCALL_METRICS_TOKEN);
+  const logger = cliLogger(json);
+  // Start-up lines are for people; as JSON, their facts go in project.created and relay.started.
+  const print: (line: string) => void = json ? () => undefined : (line) => console.log(line);
   const loadTls = () => asUsage(() => readTlsFiles(values['tls-cert'], values['tls-key']));
   const tls = loadTls();
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
@@ -145,7 +161,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     env.RELAYCALL_STORE ??
     (values.dev ? 'memory' : 'sqlite:.relaycall/relay.sqlite');
   if (values.dev && projects.length === 0) projects.push(DEV_PROJECT);
-  const store = await openStore(storeSpec);
+  const store = await openStore(storeSpec, logger);
 
   // Tokens given by flag or environment are secrets: they are never printed. Stored projects
   // keep only a hash of theirs: their ids are printed, with how to set a new token.
@@ -157,8 +173,9 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       token: randomBytes(24).toString('base64url'),
     };
     projects.push(shown);
-    console.log(`Created project "${shown.id}" with token "${shown.token}".`);
-    console.log('The token is shown only now: it is stored hashed.');
+    print(`Created project "${shown.id}" with token "${shown.token}".`);
+    print('The token is shown only now: it is stored hashed.');
+    if (json) logger.info('project.created', { project: shown.id, token: shown.token });
   }
   const relay = await createRelayServer({
     store,
@@ -170,6 +187,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     ...(sip ? { sip } : {}),
     trustProxy: values['trust-proxy'],
     ...(allowedOrigins.length > 0 ? { allowedOrigins } : {}),
+    logger,
+    ...(metrics ? { metrics } : {}),
     // A Redis store means several nodes may share it: this one joins them.
     ...(/^rediss?:\/\//.test(storeSpec) ? { cluster: { url: storeSpec } } : {}),
   });
@@ -191,18 +210,18 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     await relay.close();
     throw listenError(error, values.host, port);
   }
-  console.log(`Relay listening on ${url} (store: ${redactRedisUrl(storeSpec)})`);
+  print(`Relay listening on ${url} (store: ${redactRedisUrl(storeSpec)})`);
   if (values.dev) {
-    console.log('Development mode: a well-known project token. Never expose this Relay.');
+    print('Development mode: a well-known project token. Never expose this Relay.');
   }
   if (stored.length > 0) {
     const listed = stored.slice(0, LISTED_PROJECTS).join(', ');
     const more = stored.length - LISTED_PROJECTS;
-    console.log(
+    print(
       `Projects in the store: ${listed}${more > 0 ? ` and ${more} more` : ''}. ` +
         'Their tokens are stored hashed and cannot be shown.',
     );
-    console.log(
+    print(
       'To set a new token for one, restart with --project ID:NEWTOKEN (at least 16 characters, ' +
         'e.g. from `openssl rand -hex 24`).',
     );
@@ -210,41 +229,67 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const exampleId = shown?.id ?? projects[0]?.id ?? stored[0];
   if (exampleId !== undefined) {
     const credentials = `${exampleId}:${shown ? shown.token : '<project token>'}`;
-    console.log('Get a token for the browser user "alice":');
-    console.log(
+    print('Get a token for the browser user "alice":');
+    print(
       `  curl -s -u '${credentials}' -H 'content-type: application/json' ` +
         `-d '{"resource":"alice"}' ${url}/api/relay/rest/jwt`,
     );
   }
   // The secret is never printed.
-  if (turn) console.log(`TURN credentials minted per session for ${turn.urls.join(', ')}`);
-  if (janus) console.log(`sfu rooms carried by Janus at ${janus.url}`);
+  if (turn) print(`TURN credentials minted per session for ${turn.urls.join(', ')}`);
+  if (janus) print(`sfu rooms carried by Janus at ${janus.url}`);
   if (sip) {
     const projects = Object.keys(sip.trunks).join(', ');
-    console.log(`SIP and phone calls through Janus's SIP plugin for: ${projects}`);
+    print(`SIP and phone calls through Janus's SIP plugin for: ${projects}`);
   }
   if (values['trust-proxy']) {
-    console.log(
+    print(
       'Client addresses taken from X-Forwarded-For: only your reverse proxy may reach this port.',
     );
   }
   if (allowedOrigins.length > 0) {
-    console.log(`Signaling socket open to pages of ${allowedOrigins.join(', ')} only`);
+    print(`Signaling socket open to pages of ${allowedOrigins.join(', ')} only`);
   }
-  console.log(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
+  if (metrics) {
+    print(
+      typeof metrics === 'object'
+        ? `Metrics: ${url}/metrics (with the bearer token of RELAYCALL_METRICS_TOKEN)`
+        : `Metrics: ${url}/metrics, open to anyone who reaches this port: keep it private`,
+    );
+  }
+  print(`Signaling socket: ${url.replace(/^http/, 'ws')}/api/relay/ws`);
+  if (json) {
+    logger.info('relay.started', {
+      url,
+      signaling: `${url.replace(/^http/, 'ws')}/api/relay/ws`,
+      store: redactRedisUrl(storeSpec),
+      dev: values.dev,
+      projects: stored.length > 0 ? stored : projects.map((project) => project.id),
+      turn: turn?.urls,
+      janus: janus?.url,
+      sip: sip ? Object.keys(sip.trunks) : undefined,
+      trustProxy: values['trust-proxy'],
+      allowedOrigins,
+      metrics: metrics ? `${url}/metrics` : undefined,
+    });
+  }
   // Renewed certificates (certbot, acme.sh) are loaded on SIGHUP; a bad pair keeps the old one.
   const reloadTls = () => {
     try {
       const renewed = loadTls();
       if (renewed) relay.setTls(renewed);
-      console.log('SIGHUP: TLS certificate and key loaded again.');
+      if (json) logger.info('tls.reloaded', {});
+      else console.log('SIGHUP: TLS certificate and key loaded again.');
     } catch (error) {
-      console.error(`SIGHUP: kept the current certificate. ${(error as Error).message}`);
+      if (json) logger.warn('tls.reload_failed', { error });
+      else console.error(`SIGHUP: kept the current certificate. ${(error as Error).message}`);
     }
   };
   if (tls) process.on('SIGHUP', reloadTls);
 
-  console.log(`${await stopped}: closing sessions and exiting.`);
+  const signal = await stopped;
+  print(`${signal}: closing sessions and exiting.`);
+  if (json) logger.info('relay.stopping', { signal });
   process.off('SIGHUP', reloadTls);
   await relay.close();
   return 0;
@@ -318,14 +363,16 @@ async function backup(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-async function openStore(spec: string): Promise<RelayStore> {
+async function openStore(spec: string, logger = cliLogger(false)): Promise<RelayStore> {
   if (spec === 'memory') return new MemoryStore();
   if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) {
     return SqliteStore.open(spec.slice('sqlite:'.length));
   }
   if (/^rediss?:\/\//.test(spec)) {
-    // Outages and recoveries of Redis go to stderr; the Relay keeps running through them.
-    return RedisStore.open(spec, { log: (line) => console.error(line) });
+    // Outages and recoveries of Redis are logged; the Relay keeps running through them.
+    return RedisStore.open(spec, {
+      log: (message) => logger.warn('store.connection', { message }),
+    });
   }
   throw new UsageError(
     '--store must be "memory", "sqlite:PATH" or "redis://HOST:PORT/DB", ' +
@@ -333,12 +380,16 @@ async function openStore(spec: string): Promise<RelayStore> {
   );
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
-  }
-  return port;
+/** The CLI's logger: JSON lines on stdout, or text lines with warnings and errors on stderr. */
+function cliLogger(json: boolean): RelayLogger {
+  if (json) return jsonLogger();
+  const out = textLogger();
+  const err = textLogger((line) => void process.stderr.write(`${line}\n`));
+  return {
+    info: (event, fields) => out.info(event, fields),
+    warn: (event, fields) => err.warn(event, fields),
+    error: (event, fields) => err.error(event, fields),
+  };
 }
 
 /** The `listen` failure, said in terms of the flags that fix it. */
@@ -350,131 +401,4 @@ function listenError(error: unknown, host: string, port: number): unknown {
     );
   }
   return error;
-}
-
-function parseUrl(value: string): string {
-  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UsageError(
-      `--url must be the Relay's http:// or https:// URL, like http://127.0.0.1:8080, ` +
-        `not "${value}".`,
-    );
-  }
-  return value;
-}
-
-function parseProject(value: string): ProjectCredentials {
-  const colon = value.indexOf(':');
-  if (colon <= 0 || colon === value.length - 1) {
-    throw new UsageError(`A project is given as ID:TOKEN, not "${value}".`);
-  }
-  return { id: value.slice(0, colon), token: value.slice(colon + 1) };
-}
-
-function parseProjects(value: string | undefined): ProjectCredentials[] {
-  if (!value?.trim()) return [];
-  return value.split(',').map((entry) => parseProject(entry.trim()));
-}
-
-function parseScopes(value: string): Scope[] {
-  const scopes = value
-    .split(',')
-    .map((scope) => scope.trim())
-    .filter(Boolean);
-  const unknown = scopes.find((scope) => !isScope(scope));
-  if (unknown !== undefined) {
-    throw new UsageError(`Unknown scope "${unknown}". Known scopes: ${ALL_SCOPES.join(', ')}.`);
-  }
-  return scopes as Scope[];
-}
-
-function parseIceServers(value: string | undefined) {
-  if (value === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (Array.isArray(parsed)) return parsed as { urls: string | string[] }[];
-  } catch {
-    // Reported below.
-  }
-  throw new UsageError(
-    '--ice-servers must be a JSON array like [{"urls":"turn:turn.example.com"}].',
-  );
-}
-
-/** --turn-url (repeatable or comma-separated) and the shared secret; never echoes the secret. */
-function parseTurn(values: string[], secret: string | undefined): TurnOptions | undefined {
-  const urls = values.flatMap((value) => value.split(',')).map((url) => url.trim());
-  if (urls.length === 0) {
-    if (secret !== undefined) {
-      throw new UsageError(
-        'A TURN secret is set (--turn-secret or RELAYCALL_TURN_SECRET) but no --turn-url: ' +
-          'add the TURN server URL, e.g. --turn-url "turn:turn.example.com:3478?transport=udp".',
-      );
-    }
-    return undefined;
-  }
-  if (secret === undefined) {
-    throw new UsageError(
-      "--turn-url needs the TURN shared secret (coturn's static-auth-secret): set " +
-        'RELAYCALL_TURN_SECRET, or pass --turn-secret.',
-    );
-  }
-  return asUsage(() => checkTurnOptions({ urls, secret }));
-}
-
-/** An --allowed-origin: `scheme://host[:port]`, as browsers send it in the Origin header. */
-function parseOrigin(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, '')) {
-    throw new UsageError(
-      `--allowed-origin takes an origin such as https://app.example.com (scheme, host and port ` +
-        `only, as browsers send it), not "${value}".`,
-    );
-  }
-  return url.origin;
-}
-
-/** The --sip-trunks file, checked now so that a mistake is a usage error, not a crash. */
-function readSipTrunks(path: string | undefined, withJanus: boolean): SipOptions | undefined {
-  if (path === undefined) return undefined;
-  if (!withJanus) {
-    throw new UsageError(
-      '--sip-trunks needs --janus: SIP calls go through the SIP plugin of that Janus.',
-    );
-  }
-  let trunks: unknown;
-  try {
-    trunks = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(
-      `--sip-trunks ${path}: ${(error as Error).message}. Give a JSON file of trunks by project id.`,
-    );
-  }
-  const options = { trunks } as SipOptions;
-  asUsage(() => checkSipOptions(options), `--sip-trunks ${path}: `);
-  return options;
-}
-
-function parseJanus(url: string | undefined, secret: string | undefined): JanusOptions | undefined {
-  if (url === undefined) {
-    if (secret !== undefined) {
-      throw new UsageError(
-        'A Janus secret is set (--janus-secret or RELAYCALL_JANUS_SECRET) but no --janus: add ' +
-          "the URL of Janus's WebSocket API, e.g. --janus ws://127.0.0.1:8188.",
-      );
-    }
-    return undefined;
-  }
-  if (secret === undefined) {
-    throw new UsageError(
-      '--janus needs the token secret of Janus (token_auth_secret in janus.jcfg): set ' +
-        'RELAYCALL_JANUS_SECRET, or pass --janus-secret.',
-    );
-  }
-  return asUsage(() => checkJanusOptions({ url, secret }));
 }

@@ -494,6 +494,64 @@ describe('usage errors', () => {
   );
 });
 
+describe('relaycall serve: logs and metrics', () => {
+  it(
+    'writes start-up and events as JSON lines, and serves /metrics with the bearer token',
+    SLOW,
+    async () => {
+      const metricsToken = 'metrics-token-0123456789abcdef';
+      const run = cli(
+        ['serve', '--port', '0', '--store', 'memory', '--log-format', 'json', '--metrics'],
+        { RELAYCALL_METRICS_TOKEN: metricsToken },
+      );
+      const [line = ''] = await waitFor(run, /^\{.*"event":"relay\.started".*\}$/m);
+      const started = JSON.parse(line) as { url: string; metrics: string; store: string };
+      expect(started).toMatchObject({ store: 'memory', metrics: `${started.url}/metrics` });
+      const events = () =>
+        run.stdout
+          .trim()
+          .split('\n')
+          .map((text) => (JSON.parse(text) as { event: string }).event);
+      expect(events()).toEqual(['project.created', 'relay.started']);
+
+      expect((await fetch(started.metrics)).status).toBe(401);
+      const scraped = await fetch(started.metrics, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^relaycall_sessions 0$/m);
+
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(events()).toEqual([
+        'project.created',
+        'relay.started',
+        'rest.refused',
+        'relay.stopping',
+      ]);
+      expect(run.stderr).toBe('');
+    },
+  );
+
+  it(
+    'refuses a bad --log-format or metrics token with status 2, saying what to do',
+    SLOW,
+    async () => {
+      const format = await complete(['serve', '--log-format', 'xml']);
+      expect(format.stderr).toContain('--log-format must be "text" or "json", not "xml".');
+      const token = 'metrics-token-0123456789abcdef';
+      const unused = await complete(['serve'], { RELAYCALL_METRICS_TOKEN: token });
+      expect(unused.stderr).toContain('RELAYCALL_METRICS_TOKEN is set but --metrics is not');
+      const short = await complete(['serve', '--metrics'], { RELAYCALL_METRICS_TOKEN: 'short' });
+      expect(short.stderr).toContain('at least 16 characters');
+      for (const result of [format, unused, short]) {
+        expect(result.code).toBe(2);
+        expect(result.stderr).not.toContain(token);
+      }
+    },
+  );
+});
+
 describe('before a build', () => {
   /** bin/relaycall.js copied into an empty package: no dist/, and src/ only in a checkout. */
   function unbuilt(checkout: boolean): string {

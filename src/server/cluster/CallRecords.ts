@@ -37,6 +37,8 @@ export class CallRecords implements BoardMirror {
     private readonly prefix: string,
     private readonly nodeId: string,
     private readonly presence: Presence,
+    /** Told of a write or publish that failed. */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** Subscribes to the other nodes' changes. */
@@ -64,10 +66,10 @@ export class CallRecords implements BoardMirror {
       ? this.pub.hdel(key, record.id)
       : this.pub.hset(key, record.id, JSON.stringify({ node: this.nodeId, record }));
     // A write lost while Redis is away is written again by the call's next change.
-    write.catch(() => undefined);
+    write.catch(this.failed);
     const update: Update = { node: this.nodeId, projectId, record, ended };
     if (before) update.before = before;
-    this.pub.publish(this.channel(), JSON.stringify(update)).catch(() => undefined);
+    this.pub.publish(this.channel(), JSON.stringify(update)).catch(this.failed);
   }
 
   async list(projectId: string): Promise<CallRecord[]> {
@@ -84,7 +86,7 @@ export class CallRecords implements BoardMirror {
     const alive = await this.presence.aliveAmong(stored.map((entry) => entry.node));
     const dead = stored.filter((entry) => !alive.has(entry.node));
     if (dead.length > 0) {
-      this.pub.hdel(key, ...dead.map((entry) => entry.record.id)).catch(() => undefined);
+      this.pub.hdel(key, ...dead.map((entry) => entry.record.id)).catch(this.failed);
     }
     return stored.filter((entry) => alive.has(entry.node)).map((entry) => entry.record);
   }

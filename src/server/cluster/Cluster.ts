@@ -66,6 +66,8 @@ export class Cluster {
   /** Every node's call records, for supervisors. */
   readonly calls: CallRecords;
   private host: ClusterHost | undefined;
+  /** Told of a Redis command that failed in the background. */
+  readonly failed: (error: unknown) => void;
 
   constructor(options: ClusterOptions) {
     const prefix = options.prefix ?? 'relaycall:';
@@ -76,11 +78,19 @@ export class Cluster {
     this.pub = options.pub;
     this.prefix = prefix;
     this.ttlMs = ttl;
-    this.bus = new NodeBus(options.pub, options.sub, this.nodeId, prefix);
+    this.failed = options.onError ?? (() => undefined);
+    this.bus = new NodeBus(options.pub, options.sub, this.nodeId, prefix, this.failed);
     this.rings = new RemoteRings(this.bus, this.timeoutMs);
     this.proxies = new RemoteSessions(this.bus, this.rings);
     const clock = this.clock;
-    this.presence = new Presence(options.pub, this.nodeId, prefix, ttl, () => clock.now());
+    this.presence = new Presence(
+      options.pub,
+      this.nodeId,
+      prefix,
+      ttl,
+      () => clock.now(),
+      this.failed,
+    );
     this.rooms = new ClusterRooms(
       this.bus,
       this.proxies,
@@ -89,8 +99,16 @@ export class Cluster {
       this.nodeId,
       this.presence,
       this.timeoutMs,
+      this.failed,
     );
-    this.calls = new CallRecords(options.pub, options.sub, prefix, this.nodeId, this.presence);
+    this.calls = new CallRecords(
+      options.pub,
+      options.sub,
+      prefix,
+      this.nodeId,
+      this.presence,
+      this.failed,
+    );
     this.sweep = new DeadNodeSweep(
       clock,
       ttl / 3,
@@ -98,6 +116,7 @@ export class Cluster {
       this.foreign,
       this.proxies,
       this.rooms,
+      this.failed,
     );
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.backlogs = new Backlogs(this.bus, (id) => this.host?.session(id), limits);
@@ -105,7 +124,7 @@ export class Cluster {
 
   async start(host: ClusterHost): Promise<void> {
     this.host = host;
-    const records = new SessionRecords(this.pub, this.prefix, LONG_TTL_MS);
+    const records = new SessionRecords(this.pub, this.prefix, LONG_TTL_MS, this.failed);
     this.records = records;
     await this.bus.start((from, message) => this.receive(from, message));
     await this.presence.start();
@@ -116,7 +135,7 @@ export class Cluster {
     this.pub.on('ready', () => {
       if (!lost) return;
       lost = false;
-      void this.resync().catch(() => undefined);
+      void this.resync().catch(this.failed);
     });
     // Calls whose owner died: their legs here learn it (their media, peer to peer, goes on).
     this.sweep.start(host);
@@ -221,7 +240,8 @@ export class Cluster {
 
   /** Sessions of `resource` on other nodes that may be rung, as sessions of this node's calls. */
   async remoteReceivers(projectId: string, resource: string): Promise<RemoteSession[]> {
-    const present = await this.presence.othersOf(projectId, resource).catch(() => {
+    const present = await this.presence.othersOf(projectId, resource).catch((error: unknown) => {
+      this.failed(error);
       throw new RelayRpcError(
         RpcErrorCodes.internal,
         ErrorCodes.unavailableService,

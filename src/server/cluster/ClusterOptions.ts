@@ -23,4 +23,9 @@ export interface ClusterOptions {
   clock?: Clock;
   /** The Relay's resume buffer limits (the same on every node). Default: DEFAULT_LIMITS. */
   limits?: Pick<RelayLimits, 'resumeBufferMessages' | 'resumeBufferBytes'>;
+  /**
+   * Told of each Redis command that failed in the background (a presence or record write, a
+   * publish), which nothing waits for: the Relay logs them. Default: none (ignored).
+   */
+  onError?: (error: unknown) => void;
 }

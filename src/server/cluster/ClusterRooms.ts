@@ -43,8 +43,9 @@ export class ClusterRooms {
     readonly nodeId: string,
     private readonly presence: Presence,
     private readonly timeoutMs: number,
+    failed: (error: unknown) => void,
   ) {
-    this.owners = new RoomOwners(pub, prefix, nodeId, (node) => presence.alive(node));
+    this.owners = new RoomOwners(pub, prefix, nodeId, (node) => presence.alive(node), failed);
   }
 
   /** Sessions of `resource` on other nodes that an invitation may ring (with `rooms:join`). */

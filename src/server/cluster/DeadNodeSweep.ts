@@ -24,6 +24,8 @@ export class DeadNodeSweep {
     private readonly foreign: ForeignCalls,
     private readonly proxies: RemoteSessions,
     private readonly rooms: ClusterRooms,
+    /** Told of a sweep that failed (the next one tries again). */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   start(host: ClusterHost): void {
@@ -34,7 +36,7 @@ export class DeadNodeSweep {
       if (this.running) return;
       this.running = true;
       void this.sweep(host)
-        .catch(() => undefined)
+        .catch(this.failed)
         .finally(() => (this.running = false));
     }, this.intervalMs);
   }

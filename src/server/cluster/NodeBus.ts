@@ -43,6 +43,8 @@ export class NodeBus {
     private readonly sub: Redis,
     readonly nodeId: string,
     private readonly prefix: string,
+    /** Told of a publish that failed. */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** Subscribes to this node's channel; `handler` gets every message for this node. */
@@ -175,7 +177,7 @@ export class NodeBus {
     for (const [node, envelopes] of outbox) {
       // A publish lost while Redis is away surfaces as the request's timeout; the node reports
       // itself unhealthy meanwhile.
-      this.pub.publish(this.channel(node), JSON.stringify(envelopes)).catch(() => undefined);
+      this.pub.publish(this.channel(node), JSON.stringify(envelopes)).catch(this.failed);
     }
   };
 

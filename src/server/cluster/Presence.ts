@@ -43,6 +43,8 @@ export class Presence {
     private readonly ttlMs: number,
     /** The Relay's clock, ms since the epoch: when a node was last seen alive. */
     private readonly now: () => number = Date.now,
+    /** Told of a background write that failed. */
+    private readonly failed: (error: unknown) => void = () => undefined,
   ) {}
 
   /**
@@ -51,7 +53,7 @@ export class Presence {
    */
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.ttlMs / 3);
+    this.timer = setInterval(() => void this.refresh().catch(this.failed), this.ttlMs / 3);
     this.timer.unref();
   }
 
@@ -90,7 +92,7 @@ export class Presence {
         asked.push([node, sessionId]);
       } else {
         // A dead node's session: gone for good (its client resumes elsewhere, as a new member).
-        this.redis.zrem(key, `${node} ${sessionId}`).catch(() => undefined);
+        this.redis.zrem(key, `${node} ${sessionId}`).catch(this.failed);
       }
     }
     const replies = asked.length > 0 ? ((await pipeline.exec()) ?? []) : [];

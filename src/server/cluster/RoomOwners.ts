@@ -20,6 +20,8 @@ export class RoomOwners {
     private readonly prefix: string,
     private readonly nodeId: string,
     private readonly alive: (node: string) => Promise<boolean>,
+    /** Told of a release that failed. */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** The node holding the room; this node claims it when nobody (alive) does. */
@@ -43,7 +45,7 @@ export class RoomOwners {
 
   /** The room ended on this node (or was never created here): another node may hold it next. */
   release(projectId: string, name: string): void {
-    this.redis.eval(RELEASE, 1, this.key(projectId, name), this.nodeId).catch(() => undefined);
+    this.redis.eval(RELEASE, 1, this.key(projectId, name), this.nodeId).catch(this.failed);
   }
 
   private key(projectId: string, name: string): string {

@@ -35,6 +35,8 @@ export class SessionRecords {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
+    /** Told of a write that failed. */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** Records a session held by `node` (new, resumed here, or re-authenticated). */
@@ -57,7 +59,7 @@ export class SessionRecords {
       .pexpire(this.recordKey(session.id), this.ttlMs)
       .pexpire(this.outboxKey(session.id), this.ttlMs)
       .exec()
-      .catch(() => undefined);
+      .catch(this.failed);
   }
 
   /** Copies a session's buffer changes to Redis as they happen. */
@@ -68,13 +70,13 @@ export class SessionRecords {
     // busy node writes its journal in one write per turn. The last seq is floor + the length.
     return {
       appended: (seq, text) => {
-        this.redis.rpush(outbox, text).catch(() => undefined);
+        this.redis.rpush(outbox, text).catch(this.failed);
         // The list may have been created by this push: give it the record's lifetime.
-        if (seq % 32 === 1) this.redis.pexpire(outbox, this.ttlMs).catch(() => undefined);
+        if (seq % 32 === 1) this.redis.pexpire(outbox, this.ttlMs).catch(this.failed);
       },
       trimmed: (floor, dropped) => {
-        this.redis.ltrim(outbox, dropped, -1).catch(() => undefined);
-        this.redis.hset(record, 'floor', String(floor)).catch(() => undefined);
+        this.redis.ltrim(outbox, dropped, -1).catch(this.failed);
+        this.redis.hset(record, 'floor', String(floor)).catch(this.failed);
       },
     };
   }
@@ -106,7 +108,7 @@ export class SessionRecords {
   remove(sessionId: string, node: string): void {
     this.redis
       .eval(REMOVE_IF_HELD, 2, this.recordKey(sessionId), this.outboxKey(sessionId), node)
-      .catch(() => undefined);
+      .catch(this.failed);
   }
 
   private recordKey(sessionId: string): string {

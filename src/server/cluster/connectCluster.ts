@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ErrorCodes, RelayError } from '../../protocol/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { optionalPeerError } from '../store/optionalPeerError.js';
+import type { Telemetry } from '../Telemetry.js';
 import { Cluster, type ClusterOptions } from './Cluster.js';
 
 /** Running as one of several Relay nodes that share a Redis. */
@@ -32,6 +33,7 @@ export async function connectCluster(
   config: ClusterConfig,
   clock: Clock = systemClock,
   limits?: ClusterOptions['limits'],
+  telemetry?: Telemetry,
 ): Promise<ClusterConnection> {
   let Client: typeof Redis;
   try {
@@ -54,9 +56,11 @@ export async function connectCluster(
   // Auto-pipelining: the journal writes and publishes of one turn go to Redis in one write.
   const pub = new Client(config.url, { ...options, lazyConnect: true, enableAutoPipelining: true });
   const sub = new Client(config.url, { ...options, lazyConnect: true });
-  // Without listeners ioredis prints every connection error; /healthz reports them instead.
-  pub.on('error', () => undefined);
-  sub.on('error', () => undefined);
+  // Without listeners ioredis prints every connection error: an outage is logged once instead,
+  // with its last error, and /healthz reports it.
+  let closing = false;
+  watchConnection(pub, 'commands', telemetry, () => closing);
+  watchConnection(sub, 'subscriber', telemetry, () => closing);
   try {
     await Promise.all([pub.connect(), sub.connect()]);
   } catch (cause) {
@@ -77,13 +81,42 @@ export async function connectCluster(
     prefix: config.prefix,
     clock,
     limits,
+    onError: telemetry?.clusterFailed,
   });
   return {
     cluster,
     connected: () => pub.status === 'ready' && sub.status === 'ready',
     async close() {
+      closing = true;
       cluster.stop();
       await Promise.allSettled([pub.quit(), sub.quit()]);
     },
   };
+}
+
+/** Logs each outage of a connection once (with its last error), and its recovery. */
+function watchConnection(
+  client: Redis,
+  connection: 'commands' | 'subscriber',
+  telemetry: Telemetry | undefined,
+  closing: () => boolean,
+): void {
+  let lastError: string | undefined;
+  let ready = false;
+  let lost = false;
+  client.on('error', (error: Error) => {
+    lastError = error.message;
+  });
+  client.on('close', () => {
+    if (!ready || closing()) return;
+    ready = false;
+    lost = true;
+    telemetry?.failed('cluster.disconnected', { connection, error: lastError });
+  });
+  client.on('ready', () => {
+    ready = true;
+    lastError = undefined;
+    if (lost) telemetry?.logger.info('cluster.reconnected', { connection });
+    lost = false;
+  });
 }

@@ -9,6 +9,7 @@ import {
   JWT_PATH,
   type CallsFilter,
   type CallsListResult,
+  type ErrorCode,
   RelayError,
   RelayHttpError,
   isScope,
@@ -34,6 +35,14 @@ export interface RestApiOptions {
   health: () => Promise<void>;
   /** The project's ongoing calls (every node's). */
   listCalls: (projectId: string, filter: CallsFilter) => Promise<CallsListResult>;
+  /** Told of each request served: its status, and the error code and its cause when refused. */
+  answered?: (
+    req: IncomingMessage,
+    path: string,
+    status: number,
+    code?: ErrorCode,
+    cause?: unknown,
+  ) => void;
 }
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="relaycall", charset="UTF-8"' };
@@ -133,8 +142,11 @@ export function createRestApi(options: RestApiOptions) {
         return false;
       }
     } catch (error) {
-      respondWithError(res, error);
+      const code = respondWithError(res, error);
+      options.answered?.(req, path ?? '/', res.statusCode, code, error);
+      return true;
     }
+    options.answered?.(req, path ?? '/', res.statusCode);
     return true;
   };
 }
@@ -147,10 +159,11 @@ export function sendNotFound(res: ServerResponse): void {
   );
 }
 
-function respondWithError(res: ServerResponse, error: unknown): void {
+/** Answers the error; returns the code answered (none when the answer had started already). */
+function respondWithError(res: ServerResponse, error: unknown): ErrorCode | undefined {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return undefined;
   }
   if (!(error instanceof RelayHttpError)) {
     // A store that is down (Redis unreachable) says so with service_unavailable: a retry helps.
@@ -158,13 +171,13 @@ function respondWithError(res: ServerResponse, error: unknown): void {
       sendError(res, httpError(503, ErrorCodes.unavailableService, STORE_UNAVAILABLE), {
         'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
       });
-      return;
+      return ErrorCodes.unavailableService;
     }
     sendError(
       res,
       httpError(500, ErrorCodes.internal, 'The Relay failed to serve this request. Try again.'),
     );
-    return;
+    return ErrorCodes.internal;
   }
   const headers: Record<string, string> = {};
   if (error.status === 401) Object.assign(headers, WWW_AUTHENTICATE);
@@ -174,6 +187,7 @@ function respondWithError(res: ServerResponse, error: unknown): void {
   // A body we stopped reading must not be parsed as the next request.
   if (error.status === 413) headers.Connection = 'close';
   sendError(res, error, headers);
+  return error.code;
 }
 
 function notAllowed(allow: string) {
@@ -207,13 +221,14 @@ function parseIssue(body: Record<string, unknown>, limits: RelayLimits) {
 function parseScopes(scopes: unknown): Scope[] {
   if (scopes === undefined) return [...DEFAULT_SCOPES];
   if (!Array.isArray(scopes)) throw badRequest('"scopes" must be an array of scope names.');
-  const unknown = scopes.find((scope) => !isScope(scope));
+  const names: unknown[] = scopes;
+  const unknown = names.find((scope) => !isScope(scope));
   if (unknown !== undefined) {
     throw badRequest(
       `Unknown scope ${JSON.stringify(unknown)}. Known scopes: ${ALL_SCOPES.join(', ')}.`,
     );
   }
-  return [...new Set(scopes as Scope[])];
+  return [...new Set(names.filter(isScope))];
 }
 
 function parseCallsFilter(query: URLSearchParams, limits: RelayLimits): CallsFilter {

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SFU_PEER } from '../../protocol/index.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { LogFields } from '../RelayLogger.js';
 import type { Member, Room } from '../rooms/Room.js';
 import type { SfuMedia, SfuOutput } from '../rooms/SfuMedia.js';
 import type { JanusConnection } from './JanusConnection.js';
@@ -33,6 +34,8 @@ export interface JanusSfuOptions {
   talkingLevel?: number;
   /** Packets (20 ms each) averaged for voice activity (`audio_active_packets`). Default 50 (1 s). */
   talkingPackets?: number;
+  /** Told of each Janus request that failed (the Relay logs it as a warning). Default: none. */
+  onFailure?: (event: string, fields: LogFields) => void;
 }
 
 /**
@@ -106,8 +109,11 @@ export class JanusSfu implements SfuMedia {
           // The camera goes with the participant; only a share stops on its own.
           if (kind === 'screen') p.run(leg, () => feeds.unpublish(sfu, p, kind), fail);
           return;
+        default:
+          // Answers, restarts, qualities and subscriptions name the publisher they are about,
+          // never the SFU itself: nothing to do.
+          return;
       }
-      return;
     }
     const screenLeg = legKey(to, 'screen');
     switch (signal.type) {
@@ -138,8 +144,13 @@ export class JanusSfu implements SfuMedia {
         return p.run(
           screenLeg,
           () => p.unsubscribe(to, 'screen'),
+          // Most participants share nothing: no share to stop receiving is no failure.
           () => undefined,
         );
+      default:
+        // Offers and unpublishing are about one's own publication: sent to the SFU, not to
+        // another participant, so one sent here has nothing to act on.
+        return;
     }
   }
 
@@ -152,7 +163,13 @@ export class JanusSfu implements SfuMedia {
     p.run(
       SFU_PEER,
       () => this.moderate(sfu, p, kind, muted),
-      () => undefined,
+      (error) =>
+        this.options.onFailure?.('sfu.failed', {
+          roomId: room.id,
+          participantId: p.id,
+          request: 'moderate',
+          error,
+        }),
     );
   }
 
@@ -169,6 +186,7 @@ export class JanusSfu implements SfuMedia {
         other.run(
           p.id,
           () => other.unsubscribe(p.id, 'camera'),
+          // The feed left with its publisher: Janus drops the subscription with it.
           () => undefined,
         );
       }
@@ -190,6 +208,7 @@ export class JanusSfu implements SfuMedia {
     for (const sfu of [...this.rooms.values()]) this.closed(sfu.room);
     const admin = this.admin;
     this.admin = undefined;
+    // Closing: Janus drops the handle with the connection anyway.
     await admin?.then((handle) => handle.detach()).catch(() => undefined);
   }
 
@@ -210,7 +229,8 @@ export class JanusSfu implements SfuMedia {
       feeds: new Map(),
       talking: new Set(),
     };
-    created.catch(() => {
+    created.catch((error: unknown) => {
+      this.options.onFailure?.('sfu.failed', { roomId: room.id, request: 'create', error });
       // Janus refused or went away: the room cannot carry media, its participants rejoin.
       if (this.rooms.get(room.id) !== sfu) return;
       this.rooms.delete(room.id);
@@ -309,6 +329,13 @@ export class JanusSfu implements SfuMedia {
    */
   private failed(sfu: SfuRoom, p: SfuParticipant, leg: string, kind: FeedKind, error: unknown) {
     if (!this.janus.available || this.rooms.get(sfu.room.id) !== sfu) return; // lostAll tells
+    this.options.onFailure?.('sfu.failed', {
+      roomId: sfu.room.id,
+      participantId: p.id,
+      leg,
+      kind,
+      error,
+    });
     const why = error instanceof Error ? error.message : String(error);
     this.output?.signal(sfu.room, p.id, leg, {
       type: 'error',
@@ -319,6 +346,7 @@ export class JanusSfu implements SfuMedia {
       p.run(
         legKey(SFU_PEER, kind),
         () => this.feeds.unpublish(sfu, p, kind),
+        // The share failed already (told above): its connection goes either way.
         () => undefined,
       );
     }
@@ -329,7 +357,16 @@ export class JanusSfu implements SfuMedia {
     sfu.participants.delete(p.id);
     if (p.feed !== undefined) sfu.feeds.delete(p.feed);
     // Destroying the session detaches its handles; Janus tells the room the feed left.
-    void p.session?.then((session) => session.destroy()).catch(() => undefined);
+    void p.session
+      ?.then((session) => session.destroy())
+      .catch((error: unknown) =>
+        this.options.onFailure?.('sfu.failed', {
+          roomId: sfu.room.id,
+          participantId: p.id,
+          request: 'destroy',
+          error,
+        }),
+      );
   }
 
   /** Janus went away: it forgot every room and session; the Relay's rooms on it end. */

@@ -141,7 +141,7 @@ export class JanusSipGateway implements SipGateway {
   async close(): Promise<void> {
     this.#closed = true;
     for (const pair of this.#spare.values()) {
-      await Promise.all(pair.map((spare) => spare?.close()));
+      await Promise.all(pair.map((spare) => spare?.close() ?? Promise.resolve()));
     }
     for (const trunk of this.#trunks) {
       this.clock.clearTimeout(trunk.retry);
@@ -215,7 +215,11 @@ export class JanusSipGateway implements SipGateway {
       const called = userOf(result.callee) ?? userOf(headers?.To);
       this.#incoming?.({
         project: entry.project,
-        from: caller?.startsWith('+') ? caller : String(result.username ?? 'unknown'),
+        from: caller?.startsWith('+')
+          ? caller
+          : typeof result.username === 'string'
+            ? result.username
+            : 'unknown',
         to: called,
         offer: event.jsep?.type === 'offer' ? event.jsep.sdp : undefined,
         leg,

@@ -66,6 +66,7 @@ export class SfuFeeds {
         p.run(
           leg,
           () => this.unpublish(sfu, p, kind),
+          // The share's connection is gone already: there is nothing left to fail.
           () => undefined,
         );
       }
@@ -134,6 +135,7 @@ export class SfuFeeds {
       other.run(
         legKey(p.id, 'screen'),
         () => other.unsubscribe(p.id, 'screen'),
+        // The share ended: Janus drops its subscriptions with it.
         () => undefined,
       );
       this.host.output()?.signal(sfu.room, other.id, p.id, { type: 'ended', screen: true });

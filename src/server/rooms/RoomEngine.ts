@@ -24,6 +24,8 @@ export class RoomEngine {
   private readonly kinds = new Map<RoomKindName, RoomKind>();
   /** Told of every change of a room's membership (supervision lists rooms from it). */
   onChange: ((roomId: string) => void) | undefined;
+  /** Told when a room or call ends, and why (`unreachable`: discarded, nobody could be rung). */
+  onClosed: ((room: Room, reason: string) => void) | undefined;
 
   constructor(
     readonly directory: LegDirectory,
@@ -141,14 +143,16 @@ export class RoomEngine {
 
   /** Ends a room for everyone in it and rung into it but `by` (the leg that ended it). */
   close(room: Room, reason: string, from: string | null, by: string | null): void {
-    this.forget(room, (member, legId) => {
+    const forgotten = this.forget(room, (member, legId) => {
       if (legId !== by) this.kindOf(room).ended(room, member, legId, reason, from);
     });
+    if (forgotten) this.onClosed?.(room, reason);
   }
 
   /** Ends a room without telling anyone (a call none of whose rings could be placed). */
   discard(room: Room): void {
-    this.forget(room, () => undefined);
+    // Nobody is told: the invite's reply says why.
+    if (this.forget(room, () => undefined)) this.onClosed?.(room, 'unreachable');
   }
 
   /** The leg's socket dropped: it is away where present, and stops ringing where its kind says. */
@@ -214,9 +218,12 @@ export class RoomEngine {
     }
   }
 
-  /** Unregisters a room, letting go of every leg in it or rung into it, each passed to `each`. */
-  private forget(room: Room, each: (member: Member, legId: string) => void): void {
-    if (!this.registry.delete(room)) return;
+  /**
+   * Unregisters a room, letting go of every leg in it or rung into it, each passed to `each`;
+   * false when it was gone already.
+   */
+  private forget(room: Room, each: (member: Member, legId: string) => void): boolean {
+    if (!this.registry.delete(room)) return false;
     const kind = this.kindOf(room);
     kind.closed(room);
     this.changed(room);
@@ -230,6 +237,7 @@ export class RoomEngine {
         each(member, legId);
       }
     }
+    return true;
   }
 
   /** A rung leg is rung no more. */

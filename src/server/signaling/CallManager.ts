@@ -14,6 +14,7 @@ import { authorize, can } from './authorize.js';
 import * as errors from './callErrors.js';
 import type { Session } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
+import type { Telemetry } from '../Telemetry.js';
 
 /** A live call: its room (of kind `call`) and what the call keeps besides. */
 interface Call {
@@ -32,6 +33,7 @@ export class CallManager {
     private readonly engine: RoomEngine,
     private readonly router: SessionRouter,
     private readonly limits: RelayLimits,
+    private readonly telemetry: Telemetry,
   ) {
     engine.register(new CallKind(engine.tell, () => engine.clock.now()));
   }
@@ -78,6 +80,7 @@ export class CallManager {
       early: [],
       earlyBytes: 0,
     };
+    this.telemetry.callStarted(room.id, caller.projectId, { from: caller.resource, to });
     const event: EventParams<'call.incoming'> = { callId: room.id, from: caller.resource };
     if (metadata !== undefined) event.metadata = metadata;
     for (const leg of free) this.engine.tell.send(leg, ServerEvents.incoming, event);

@@ -9,6 +9,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { Session, SessionLink } from './Session.js';
 import type { BatchedLink, WriteBatch } from './WriteBatch.js';
+import type { RelayMetrics } from '../RelayMetrics.js';
 
 export type RequestId = string | number | null;
 
@@ -18,6 +19,8 @@ export interface ConnectionContext {
   batch: WriteBatch;
   clock: Clock;
   limits: RelayLimits;
+  /** Counts the messages received and sent. */
+  metrics: RelayMetrics;
   /** The socket must close because its peer does not read what it is sent (4010). */
   slowConsumer(connection: Connection): void;
   /** The Relay started closing the socket (its unauthenticated slot is free from now on). */
@@ -170,6 +173,7 @@ export class Connection implements SessionLink, BatchedLink {
       this.context.slowConsumer(this);
       return;
     }
+    this.context.metrics.messagesSent += 1;
     const { gathering } = this;
     if (gathering === undefined) {
       if (this.frames === undefined) this.context.batch.add(this);

@@ -21,6 +21,7 @@ import { ExpiryQueue } from './ExpiryQueue.js';
 import { readParams } from './parseRequest.js';
 import { Session, type SessionBuffer } from './Session.js';
 import type { SessionRouter } from './SessionRouter.js';
+import type { Telemetry } from '../Telemetry.js';
 
 /** What the engines (calls, rooms) hear of their legs' sessions. */
 export interface LegEvents {
@@ -42,6 +43,8 @@ export interface LifecycleOptions {
   turn?: TurnOptions;
   /** Other Relay nodes, through Redis: calls and rooms between sessions on different nodes. */
   cluster?: Cluster;
+  /** Where sessions opening and closing are logged and counted. */
+  telemetry: Telemetry;
 }
 
 /** A connect's answer, and what to do once it is sent. */
@@ -118,6 +121,7 @@ export class SessionLifecycle {
     let session = sessionId ? this.local(sessionId) : undefined;
     if (!session && sessionId && cluster) {
       session = await this.adopt(cluster, sessionId, project, verified, lastSeq);
+      if (session) this.options.telemetry.sessionOpened(session, connection.address, true);
       if (connection.closed) return { result: null };
     }
     if (session && (session.projectId !== project || session.resource !== verified.resource)) {
@@ -139,6 +143,7 @@ export class SessionLifecycle {
       session = this.create(newId(), project, verified);
       router.add(session);
       cluster?.track(session);
+      this.options.telemetry.sessionOpened(session, connection.address);
     }
     this.applyToken(session, verified);
     connection.session = session;
@@ -201,7 +206,10 @@ export class SessionLifecycle {
     // Only a socket lost without a close frame (1006) may come back; a client that
     // closed on purpose, or a protocol violation ws closed for (1009, 1007), ends the session.
     if (code === ABNORMAL_CLOSURE && !connection.violated) this.detach(session);
-    else this.terminate(session);
+    else {
+      const reason = connection.violated ? 'protocol violation' : 'closed by the client';
+      this.terminate(session, code, reason);
+    }
   }
 
   /** Ends a session for good, closing its socket with `code` when one is attached. */
@@ -223,6 +231,7 @@ export class SessionLifecycle {
   /** The session is no longer this node's: it leaves the router and its socket is closed. */
   private release(session: Session, code: number, reason: string): void {
     session.ended = true;
+    this.options.telemetry.sessionClosed(session, code, reason);
     this.options.router.remove(session);
     const link = session.link as Connection | null;
     session.link = null;
@@ -272,7 +281,7 @@ export class SessionLifecycle {
     for (const engine of this.engines) engine.detached(session);
     this.options.cluster?.legEvent(session, 'detached');
     session.graceTimer = this.options.clock.setTimeout(
-      () => this.terminate(session),
+      () => this.terminate(session, ABNORMAL_CLOSURE, 'not resumed in time'),
       this.options.limits.resumeGraceMs,
     );
   }

@@ -90,12 +90,15 @@ export class SignalingServer {
         message: (connection, data, isBinary) => this.onMessage(connection, data, isBinary),
         ping: (connection, data) => this.onPing(connection, data),
         close: (connection, code) => this.onClose(connection, code),
+        error: (connection, error) =>
+          options.telemetry.socketError(connection.address, connection.session?.id ?? null, error),
       }),
     });
     this.context = {
       batch: new WriteBatch(),
       clock: options.clock,
       limits,
+      metrics: options.telemetry.metrics,
       slowConsumer: (slow) =>
         this.closeConnection(slow, CloseCodes.slowConsumer, 'too many unread messages'),
       closing: (connection) => this.releaseSlot(connection),
@@ -113,7 +116,7 @@ export class SignalingServer {
     const legs = new LocalLegDirectory(options.router);
     // One membership engine: calls are rooms of two, held and moved with the rooms.
     const engine = new RoomEngine(legs, limits, options.clock, (leg) => overflowed(leg as Session));
-    this.calls = new CallManager(engine, options.router, limits);
+    this.calls = new CallManager(engine, options.router, limits, options.telemetry);
     // Its overflow callback is unused: the shared engine's notifier reports overflows.
     const rooms = new RoomManager(
       legs,
@@ -125,10 +128,11 @@ export class SignalingServer {
     );
     this.gateway = new GatewayCalls(
       options.sip?.gateway,
-      options.sip?.trunks ?? new Map(),
+      options.sip?.trunks ?? new Map<string, ResolvedTrunk>(),
       options.router,
       limits,
       options.clock,
+      options.telemetry,
       (session, event, params) => engine.tell.send(session, event, params),
       options.onAssist,
     );
@@ -138,6 +142,9 @@ export class SignalingServer {
     this.board.addSource(roomsOnBoard(engine.registry));
     this.board.addSource(this.gateway);
     engine.onChange = (id) => this.board.changed(id);
+    engine.onClosed = (room, reason) => {
+      if (room.kind === 'call') options.telemetry.callEnded(room.id, room.projectId, reason);
+    };
     this.gateway.onChange = (id) => this.board.changed(id);
     this.engines = {
       calls: this.calls,
@@ -149,6 +156,7 @@ export class SignalingServer {
       clock: options.clock,
     };
     this.legs = engine;
+    // Watchers follow the project's calls, not their own socket: only their end matters.
     const watchers: LegEvents = {
       detached: () => undefined,
       resumed: () => undefined,
@@ -212,7 +220,7 @@ export class SignalingServer {
   /** Closes the sessions of a revoked token family, on every node. */
   revokeFamily(familyId: string): void {
     this.lifecycle.closeFamily(familyId);
-    this.options.cluster?.revokeElsewhere(familyId).catch(() => undefined);
+    this.options.cluster?.revokeElsewhere(familyId).catch(this.options.telemetry.clusterFailed);
   }
 
   /** Joins the other nodes: they may now ring this node's sessions and route to them. */
@@ -236,7 +244,9 @@ export class SignalingServer {
       if (link) link.session = null;
       link?.close(CloseCodes.goingAway, 'server shutting down');
     }
-    for (const session of sessions) this.lifecycle.terminate(session);
+    for (const session of sessions) {
+      this.lifecycle.terminate(session, CloseCodes.goingAway, 'server shutting down');
+    }
     const closing = [...this.connections].map(
       (connection) =>
         new Promise<void>((resolve) => {
@@ -272,6 +282,7 @@ export class SignalingServer {
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
+    this.context.metrics.messagesReceived += 1;
     if (connection.closed) return;
     if (isBinary) {
       this.closeConnection(
@@ -282,6 +293,7 @@ export class SignalingServer {
       return;
     }
     if (!connection.take()) {
+      this.options.telemetry.rateLimited();
       if (this.refuse(connection)) return;
       // The request is not handled, but its id is answered so the caller's promise settles.
       const { id } = parseRequest(data);
@@ -292,6 +304,12 @@ export class SignalingServer {
     if ('error' in parsed) {
       connection.malformed += 1;
       connection.replyError(parsed.id, parsed.error);
+      this.options.telemetry.refused(
+        null,
+        parsed.error,
+        connection.session?.id ?? null,
+        connection.address,
+      );
       if (connection.malformed >= MAX_MALFORMED) {
         this.closeConnection(
           connection,
@@ -368,6 +386,8 @@ export class SignalingServer {
   ): void {
     const rpcError = toRpcError(error);
     if (id !== undefined) connection.replyError(id, rpcError);
+    const { session, address } = connection;
+    this.options.telemetry.refused(method, rpcError, session?.id ?? null, address, error);
     if (method === 'relay.connect' && !connection.session) {
       this.closeConnection(connection, closeCodeOf(rpcError.code), rpcError.message);
     }

@@ -146,7 +146,11 @@ export class ClusterRouting {
     const to = p.resource('to');
     authorize(session.scopes, 'dial');
     const { rooms } = this.cluster;
-    const receivers = await rooms.receiversOf(session.projectId, to).catch(() => []);
+    // Without Redis, only this node's sessions are rung.
+    const receivers = await rooms.receiversOf(session.projectId, to).catch((error: unknown) => {
+      this.cluster.failed(error);
+      return [];
+    });
     const owner = rooms.ownerOf(roomId);
     if (owner) {
       const p2 = params as Record<string, unknown>;
@@ -168,7 +172,9 @@ export class ClusterRouting {
     const owner =
       this.cluster.ownerOf(callId) ??
       this.cluster.rooms.ownerOf(callId) ??
-      (await this.cluster.calls.ownerOf(session.projectId, callId).catch(() => undefined));
+      (await this.cluster.calls
+        .ownerOf(session.projectId, callId)
+        .catch((error: unknown) => void this.cluster.failed(error)));
     if (!owner) return undefined;
     const result = await this.cluster.assist(session, owner, params as Record<string, unknown>);
     return { result };

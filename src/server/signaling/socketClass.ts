@@ -6,6 +6,8 @@ export interface SocketEvents {
   message(connection: Connection, data: RawData, isBinary: boolean): void;
   ping(connection: Connection, data: Buffer): void;
   close(connection: Connection, code: number): void;
+  /** ws found a protocol violation on the socket (it closes next). */
+  error(connection: Connection, error: Error): void;
 }
 
 /**
@@ -37,6 +39,7 @@ export function socketClass(events: SocketEvents): typeof WebSocket {
             // ws reports frame violations (oversized, bad UTF-8, bad framing) here, then
             // closes with 1009/1007/1002 but no longer reads, so 'close' says 1006.
             connection.violated = true;
+            events.error(connection, args[0] as Error);
             // Handled: without listeners, an 'error' emitted would throw.
             if (this.listenerCount('error') === 0) return true;
             break;

@@ -29,6 +29,8 @@ import { incomingRoute } from './incomingRoute.js';
 import { referTransfer } from './referTransfer.js';
 import type { IncomingSipCall, SipGateway, SipLeg, TrickleCandidate } from './SipGateway.js';
 import type { ResolvedTrunk } from './SipOptions.js';
+import type { LogFields } from '../RelayLogger.js';
+import type { Telemetry } from '../Telemetry.js';
 
 type Notify = <E extends EventName>(session: Session, event: E, params: EventParams<E>) => void;
 
@@ -53,6 +55,7 @@ export class GatewayCalls implements BoardSource {
     private readonly router: SessionRouter,
     private readonly limits: RelayLimits,
     private readonly clock: Clock,
+    private readonly telemetry: Telemetry,
     private readonly notify: Notify,
     onAssist?: (record: AssistRecord) => void,
   ) {
@@ -129,7 +132,10 @@ export class GatewayCalls implements BoardSource {
         // The INVITE goes with the browser's offer (call.signal); nothing to do until then.
         if (call.state === 'ended') void this.#release(ready);
       },
-      () => this.#end(call, 'failed'),
+      (error: unknown) => {
+        this.#failed({ callId: call.id, request: 'dial', error });
+        this.#end(call, 'failed');
+      },
     );
     return { callId: call.id };
   }
@@ -287,6 +293,7 @@ export class GatewayCalls implements BoardSource {
       this.#end(call, 'disconnected');
       await call.leg.then(
         (leg) => this.#release(leg),
+        // A leg that never came: its dial failure was handled where it was awaited.
         () => undefined,
       );
     }
@@ -296,7 +303,11 @@ export class GatewayCalls implements BoardSource {
     const { leg } = incoming;
     const route = incomingRoute(incoming, this.trunks, this.router, this.limits);
     if ('refuse' in route) {
-      void leg.decline(route.refuse).catch(() => undefined);
+      void leg
+        .decline(route.refuse)
+        .catch((error: unknown) =>
+          this.#failed({ request: 'decline', status: route.refuse, error }),
+        );
       return;
     }
     const { trunk, sessions: free } = route;
@@ -330,7 +341,11 @@ export class GatewayCalls implements BoardSource {
   #refuse(call: GatewayCall, status: number, reason: EndReason): void {
     if (call.state === 'ended') return;
     this.#end(call, reason);
-    void call.leg.then((leg) => leg.decline(status)).catch(() => undefined);
+    void call.leg
+      .then((leg) => leg.decline(status))
+      .catch((error: unknown) =>
+        this.#failed({ callId: call.id, request: 'decline', status, error }),
+      );
   }
 
   #listener(call: GatewayCall) {
@@ -356,6 +371,7 @@ export class GatewayCalls implements BoardSource {
   ): void {
     if (call.state === 'ended') return;
     call.state = 'ended';
+    this.telemetry.callEnded(call.id, call.project, reason, { sipStatus });
     this.clock.clearTimeout(call.ringTimer);
     this.#calls.delete(call.id);
     this.onChange?.(call.id);
@@ -374,7 +390,7 @@ export class GatewayCalls implements BoardSource {
 
   /** Hangs the leg up (BYE or CANCEL) and frees it. */
   async #release(leg: SipLeg): Promise<void> {
-    await leg.hangup().catch(() => undefined);
+    await leg.hangup().catch((error: unknown) => this.#failed({ request: 'hangup', error }));
     await leg.close();
   }
 
@@ -387,11 +403,14 @@ export class GatewayCalls implements BoardSource {
       .then(() => call.leg)
       .then(work)
       .catch((error: unknown) => {
-        if (!vital || call.state === 'ended') return;
-        void error; // Janus's reason goes nowhere useful to the browser: the call failed.
+        if (call.state === 'ended') return;
+        // Janus's reason goes nowhere useful to the browser, but the operator should know it.
+        this.#failed({ callId: call.id, vital, error });
+        if (!vital) return;
         this.#end(call, 'failed');
         void call.leg.then(
           (leg) => this.#release(leg),
+          // A leg that never came: its dial failure was handled where it was awaited.
           () => undefined,
         );
       });
@@ -409,7 +428,13 @@ export class GatewayCalls implements BoardSource {
     // The leg's own failure is handled where it is awaited.
     leg.catch(() => undefined);
     this.#calls.set(call.id, call);
+    this.telemetry.callStarted(call.id, project, { gateway, direction });
     return call;
+  }
+
+  /** A request the gateway refused: logged (at most one line per 10 s), the call goes on. */
+  #failed(fields: LogFields): void {
+    this.telemetry.failedRepeatedly('sip.failed', fields);
   }
 
   #record(call: GatewayCall): CallRecord {
