@@ -17,6 +17,21 @@ export default tseslint.config(
     },
   },
   {
+    // The library's own code is linted with type information: floating and misused promises,
+    // unbound methods, unsafe `any`, non-exhaustive switches. Tests, stories and benches are not.
+    files: ['src/**/*.{ts,tsx}'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js', '.ci/**', 'eslint.config.js', 'scripts/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
