@@ -5,7 +5,7 @@
 import type { ReactNode } from 'react';
 import { within, type UserEventObject } from 'storybook/test';
 import type { LiveLoaded } from './live.js';
-import { dialerIn, expectReady, expectStatus } from './play.js';
+import { CALL_TIMEOUT, dialerIn, expectReady, expectStatus } from './play.js';
 
 /** A phone story's args. */
 export interface PhoneArgs {
@@ -45,7 +45,13 @@ export async function callBetween(
   callee: string,
 ): Promise<[LiveSide, LiveSide]> {
   const side = async (resource: string): Promise<LiveSide> => {
-    const phone = await within(root).findByRole('region', { name: `Phone of ${resource}` });
+    // A phone is named once its client knows its resource (connected): on a loaded machine
+    // that takes longer than findBy's default second.
+    const phone = await within(root).findByRole(
+      'region',
+      { name: `Phone of ${resource}` },
+      { timeout: CALL_TIMEOUT },
+    );
     return { phone, dialer: dialerIn(phone) };
   };
   const from = await side(caller);
