@@ -36,14 +36,17 @@ export interface RestApiOptions {
   /** The project's ongoing calls (every node's). */
   listCalls: (projectId: string, filter: CallsFilter) => Promise<CallsListResult>;
   /** Told of each request served: its status, and the error code and its cause when refused. */
-  answered?: (
-    req: IncomingMessage,
-    path: string,
-    status: number,
-    code?: ErrorCode,
-    cause?: unknown,
-  ) => void;
+  answered?: RestAnswered;
 }
+
+/** A REST answer as reported to the Relay's telemetry. */
+export type RestAnswered = (
+  req: IncomingMessage,
+  path: string,
+  status: number,
+  code?: ErrorCode,
+  cause?: unknown,
+) => void;
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="relaycall", charset="UTF-8"' };
 const JWT_METHODS = 'POST, PUT, DELETE';

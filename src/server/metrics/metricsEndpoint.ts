@@ -1,12 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ErrorCodes,
-  RelayError,
-  type ErrorCode,
-  type RelayHttpError,
-} from '../../protocol/index.js';
+import { ErrorCodes, RelayError, type RelayHttpError } from '../../protocol/index.js';
 import { httpError, sendError } from '../http/respond.js';
+import type { RestAnswered } from '../http/restApi.js';
 import { PROMETHEUS_CONTENT_TYPE } from './PrometheusText.js';
 
 /** Where the Relay serves its metrics, when `metrics` is set. */
@@ -40,13 +36,7 @@ export interface MetricsEndpointOptions {
   /** The exposition text. */
   render: () => string;
   /** Told of each answer: its status, and its error code and cause when it was an error. */
-  answered: (
-    req: IncomingMessage,
-    path: string,
-    status: number,
-    code?: ErrorCode,
-    cause?: unknown,
-  ) => void;
+  answered: RestAnswered;
 }
 
 /**
