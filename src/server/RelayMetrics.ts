@@ -28,6 +28,8 @@ export class RelayMetrics {
   readonly signalingRefusals = new LabelCounts();
   /** REST requests answered with an error, by its code. */
   readonly restRefusals = new LabelCounts();
+  /** Signaling socket opens refused before the WebSocket handshake, by HTTP status. */
+  readonly upgradesRefused = new LabelCounts();
   /** REST requests answered (API, health check and metrics), by HTTP status. */
   readonly restRequests = new LabelCounts();
   /** Failures logged as warnings or errors, by event name. */
@@ -137,6 +139,13 @@ export class RelayMetrics {
         'HTTP requests the Relay answered, by status.',
         'status',
         this.restRequests.entries(),
+      )
+      .labelled(
+        'relaycall_upgrades_refused_total',
+        'counter',
+        'Signaling socket opens refused before the handshake (403 origin, 429 and 503 limits), by status.',
+        'status',
+        this.upgradesRefused.entries(),
       )
       .labelled(
         'relaycall_failures_total',

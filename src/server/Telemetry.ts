@@ -124,6 +124,22 @@ export class Telemetry {
   }
 
   /** ws found a protocol violation on a signaling socket (it then closes). */
+  /**
+   * A signaling socket refused before its handshake: a page of another origin (403) or a limit
+   * on sockets still authenticating (429, 503). Counted each time; logged as `upgrade.refused`
+   * at most once per 10 s per status, since a flood of them is what the limits are for.
+   */
+  upgradeRefused(status: number, address: string, reason: string): void {
+    this.metrics.upgradesRefused.add(String(status));
+    if (!this.closing) {
+      this.warnSparingly(`upgrade.refused ${status}`, 'upgrade.refused', {
+        status,
+        address,
+        reason,
+      });
+    }
+  }
+
   socketError(address: string, sessionId: string | null, error: Error): void {
     this.logger.info('socket.error', { address, sessionId, error });
   }
@@ -140,15 +156,19 @@ export class Telemetry {
    */
   failedRepeatedly(event: string, fields: LogFields): void {
     this.metrics.failures.add(event);
-    if (this.closing) return;
+    if (!this.closing) this.warnSparingly(event, event, fields);
+  }
+
+  /** Logs `event` unless one of the same `key` was logged in the last 10 s (then counts it). */
+  private warnSparingly(key: string, event: string, fields: LogFields): void {
     const now = this.clock.now();
-    const repeat = this.repeats.get(event);
+    const repeat = this.repeats.get(key);
     if (repeat && now - repeat.loggedAt < REPEAT_LOG_INTERVAL_MS) {
       repeat.unlogged += 1;
       return;
     }
     this.logger.warn(event, repeat?.unlogged ? { ...fields, unlogged: repeat.unlogged } : fields);
-    this.repeats.set(event, { loggedAt: now, unlogged: 0 });
+    this.repeats.set(key, { loggedAt: now, unlogged: 0 });
   }
 
   /** A Redis command of the cluster failed in the background (a presence or record write). */

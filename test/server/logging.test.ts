@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import {
   MemoryStore,
   jsonLogger,
@@ -235,5 +236,29 @@ describe('textLogger', () => {
       '2026-01-02T03:04:05.006Z warn store.failed operation=purgeExpired ' +
         'error="the disk is full" attempts=3 note="say \\"hi\\"\\nbye"',
     ]);
+  });
+});
+
+describe('socket opens refused before the handshake', () => {
+  it('are counted by status and logged at most once per 10 s, with how many were not', async () => {
+    const log = collector();
+    t = await startRelay({ logger: log, allowedOrigins: ['https://app.example.com'] });
+    const refusedWith = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(t!.wsUrl, { origin });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      });
+    for (let i = 0; i < 3; i++) expect(await refusedWith('https://evil.example.net')).toBe(403);
+    expect(log.named('upgrade.refused')).toEqual([
+      {
+        level: 'warn',
+        event: 'upgrade.refused',
+        fields: { status: 403, address: '127.0.0.1', reason: 'origin https://evil.example.net' },
+      },
+    ]);
+    t.clock.advance(10_000);
+    expect(await refusedWith('https://other.example.org')).toBe(403);
+    expect(log.named('upgrade.refused')[1]?.fields).toMatchObject({ status: 403, unlogged: 2 });
+    expect(t.relay.metrics()).toContain('relaycall_upgrades_refused_total{status="403"} 4\n');
   });
 });

@@ -195,22 +195,30 @@ export class SignalingServer {
     // Node took its error listener off the socket when it emitted 'upgrade': a reset from the
     // client must not become an unhandled 'error' that ends the process.
     guardSocket(socket);
-    const { allowedOrigins, limits } = this.options;
+    const { allowedOrigins, limits, telemetry } = this.options;
+    const address = clientAddress(req, this.options.trustProxy ?? false);
+    const refuse = (status: 403 | 429 | 503, message: string, reason: string) => {
+      rejectUpgrade(socket, status, message);
+      telemetry.upgradeRefused(status, address, reason);
+    };
     if (allowedOrigins && !allowedOrigins.includes(req.headers.origin ?? '')) {
-      rejectUpgrade(socket, 403, 'This origin may not connect to the Relay.');
+      refuse(403, 'This origin may not connect to the Relay.', `origin ${req.headers.origin ?? 'none'}`);
       return;
     }
-    const address = clientAddress(req, this.options.trustProxy ?? false);
     if ((this.unauthenticatedByAddress.get(address) ?? 0) >= limits.maxUnauthenticatedPerAddress) {
-      rejectUpgrade(
-        socket,
+      refuse(
         429,
         'Too many connections from this address are authenticating. Retry with backoff.',
+        'maxUnauthenticatedPerAddress',
       );
       return;
     }
     if (this.unauthenticated >= limits.maxUnauthenticatedSockets) {
-      rejectUpgrade(socket, 503, 'Too many connections are authenticating. Retry with backoff.');
+      refuse(
+        503,
+        'Too many connections are authenticating. Retry with backoff.',
+        'maxUnauthenticatedSockets',
+      );
       return;
     }
     // Counted once accepted: ws answers a malformed handshake itself and never calls back.
