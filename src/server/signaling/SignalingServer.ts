@@ -202,7 +202,11 @@ export class SignalingServer {
       telemetry.upgradeRefused(status, address, reason);
     };
     if (allowedOrigins && !allowedOrigins.includes(req.headers.origin ?? '')) {
-      refuse(403, 'This origin may not connect to the Relay.', `origin ${req.headers.origin ?? 'none'}`);
+      refuse(
+        403,
+        'This origin may not connect to the Relay.',
+        `origin ${req.headers.origin ?? 'none'}`,
+      );
       return;
     }
     if ((this.unauthenticatedByAddress.get(address) ?? 0) >= limits.maxUnauthenticatedPerAddress) {
