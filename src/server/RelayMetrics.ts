@@ -168,18 +168,19 @@ export class RelayMetrics {
       this.storeErrors.entries(),
     );
     const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
     return out
       .single(
         'relaycall_process_resident_memory_bytes',
         'gauge',
         'Resident memory of the Relay process, in bytes.',
-        process.memoryUsage.rss(),
+        memory.rss,
       )
       .single(
         'relaycall_process_heap_used_bytes',
         'gauge',
         'V8 heap in use by the Relay process, in bytes.',
-        process.memoryUsage().heapUsed,
+        memory.heapUsed,
       )
       .single(
         'relaycall_process_cpu_seconds_total',

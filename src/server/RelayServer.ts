@@ -18,7 +18,7 @@ import {
 import type { AssistRecord } from './supervision/Assists.js';
 import { systemClock, type Clock } from './clock.js';
 import { RelayListener, type ListenOptions, type TlsFiles } from './http/RelayListener.js';
-import { createRestApi } from './http/restApi.js';
+import { createRestApi, type RestAnswered } from './http/restApi.js';
 import { LocalSessionRouter } from './signaling/SessionRouter.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { MemoryStore } from './store/MemoryStore.js';
@@ -270,6 +270,8 @@ async function buildRelay(untimed: RelayStore, options: RelayServerOptions): Pro
     telemetry,
   });
   let closing = false;
+  const answered: RestAnswered = (req, path, status, code, cause) =>
+    telemetry.restAnswered(req, path, status, code, cause);
   const restApi = createRestApi({
     tokens,
     limits,
@@ -281,14 +283,12 @@ async function buildRelay(untimed: RelayStore, options: RelayServerOptions): Pro
       await store.ping();
     },
     listCalls: (projectId, filter) => signaling.board.list(projectId, filter),
-    answered: (req, path, status, code, cause) =>
-      telemetry.restAnswered(req, path, status, code, cause),
+    answered,
   });
   const metricsPage = metricsEndpoint({
     metrics: options.metrics,
     render: () => relay.metrics(),
-    answered: (req, path, status, code, cause) =>
-      telemetry.restAnswered(req, path, status, code, cause),
+    answered,
   });
   const rest = (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
     metricsPage(req, res) ? Promise.resolve(true) : restApi(req, res);

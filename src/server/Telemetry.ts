@@ -123,7 +123,6 @@ export class Telemetry {
     }
   }
 
-  /** ws found a protocol violation on a signaling socket (it then closes). */
   /**
    * A signaling socket refused before its handshake: a page of another origin (403) or a limit
    * on sockets still authenticating (429, 503). Counted each time; logged as `upgrade.refused`
@@ -140,6 +139,7 @@ export class Telemetry {
     }
   }
 
+  /** ws found a protocol violation on a signaling socket (it then closes). */
   socketError(address: string, sessionId: string | null, error: Error): void {
     this.logger.info('socket.error', { address, sessionId, error });
   }

@@ -106,6 +106,16 @@ function help(): number {
   return 0;
 }
 
+/** The store of `serve` and `backup` when neither --store nor RELAYCALL_STORE names one. */
+const DEFAULT_STORE = 'sqlite:.relaycall/relay.sqlite';
+
+/** The file of a `sqlite:PATH` store spec; undefined for any other store. */
+function sqlitePath(spec: string): string | undefined {
+  return spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length
+    ? spec.slice('sqlite:'.length)
+    : undefined;
+}
+
 /** At most this many stored project ids are printed at start. */
 const LISTED_PROJECTS = 10;
 
@@ -156,10 +166,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (values.dev && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(values.host)) {
     throw new UsageError('--dev uses a well-known project token, so it only binds to loopback.');
   }
-  const storeSpec =
-    values.store ??
-    env.RELAYCALL_STORE ??
-    (values.dev ? 'memory' : 'sqlite:.relaycall/relay.sqlite');
+  const storeSpec = values.store ?? env.RELAYCALL_STORE ?? (values.dev ? 'memory' : DEFAULT_STORE);
   if (values.dev && projects.length === 0) projects.push(DEV_PROJECT);
   const store = await openStore(storeSpec, logger);
 
@@ -341,15 +348,15 @@ async function backup(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     },
   });
   if (values.help) return help();
-  const spec = values.store ?? env.RELAYCALL_STORE ?? 'sqlite:.relaycall/relay.sqlite';
-  if (!spec.startsWith('sqlite:') || spec.length === 'sqlite:'.length) {
+  const spec = values.store ?? env.RELAYCALL_STORE ?? DEFAULT_STORE;
+  const path = sqlitePath(spec);
+  if (path === undefined) {
     throw new UsageError(
       `backup copies a SQLite store (--store sqlite:PATH), not "${redactRedisUrl(spec)}". ` +
         'Back up Redis with its own persistence (docs/DEPLOY.md).',
     );
   }
   if (!values.to) throw new UsageError('backup needs --to FILE, a new file for the copy.');
-  const path = spec.slice('sqlite:'.length);
   if (!existsSync(path)) {
     throw new UsageError(`There is no SQLite store at ${path}: give the --store the Relay uses.`);
   }
@@ -365,9 +372,8 @@ async function backup(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 async function openStore(spec: string, logger = cliLogger(false)): Promise<RelayStore> {
   if (spec === 'memory') return new MemoryStore();
-  if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) {
-    return SqliteStore.open(spec.slice('sqlite:'.length));
-  }
+  const path = sqlitePath(spec);
+  if (path !== undefined) return SqliteStore.open(path);
   if (/^rediss?:\/\//.test(spec)) {
     // Outages and recoveries of Redis are logged; the Relay keeps running through them.
     return RedisStore.open(spec, {

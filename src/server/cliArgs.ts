@@ -44,14 +44,7 @@ export function parseMetrics(
     return undefined;
   }
   const metrics = token === undefined ? true : { bearerToken: token };
-  try {
-    checkMetricsOptions(metrics);
-  } catch (error) {
-    if (error instanceof RelayError) {
-      throw new UsageError(`RELAYCALL_METRICS_TOKEN: ${error.message}`);
-    }
-    throw error;
-  }
+  asUsage(() => checkMetricsOptions(metrics), 'RELAYCALL_METRICS_TOKEN: ');
   return metrics;
 }
 
