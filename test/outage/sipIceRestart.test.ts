@@ -171,15 +171,24 @@ describe('ICE restart of gateway calls', () => {
       () => `connected: ${pc.connectionState}`,
       10_000,
     );
+    // Restart only once the caller's audio arrives: sipp starts it as it enters the call loop
+    // that accepts a re-INVITE. One sent just after the ACK, while sipp was still between those
+    // steps, was "unexpected" to it, and it hung up (as the outgoing tests' waits already avoid).
+    await audioOnVa(pc, 'audio from the caller (sipp) before the restart');
     const remote = ufragOf(pc.remoteDescription?.sdp);
     let before = await media(pc);
 
     window.dispatchEvent(new Event('online'));
     await eventually(
       async () => pc.signalingState === 'stable' && ufragOf(pc.remoteDescription?.sdp) !== remote,
-      () => `Janus's answer to the restart: ${pc.signalingState}`,
+      () =>
+        `Janus's answer to the restart: ${pc.signalingState}; the call: ${describeCall(alice, incoming.id)()}`,
       15_000,
-    );
+    ).catch(async (error: Error) => {
+      // A clean-clone run once found the connection closed here: say what the caller saw.
+      const seen = await commands.sippResult(caller.sippId);
+      throw new Error(`${error.message}\nthe caller (sipp) saw:\n${seen.messages}`);
+    });
     // The page was the answerer of the call and offered the restart; media still goes out.
     expect(pc.localDescription?.type).toBe('offer');
     before = await media(pc);
