@@ -7,6 +7,7 @@
  * Every target is loopback: run it through scripts/loopback.sh (the npm script does).
  */
 import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { writeReport } from './lib/report.mjs';
 import { formatTable } from './lib/table.mjs';
 
@@ -51,8 +52,32 @@ for (const [name, load] of Object.entries(SECTIONS)) {
   console.log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-console.log(`\nwrote ${(await writeReport(report)).join(' and ')}`);
+console.log(
+  `\nwrote ${(await writeReport(only ? await mergedWithSaved(report) : report)).join(' and ')}`,
+);
 process.exit(failed ? 1 : 0);
+
+/**
+ * With --only, the other sections of the saved <mode>.json are kept, each with its own date and
+ * machine (`sectionDates`, `sectionMachines`), so re-measuring one section does not throw away the others.
+ */
+async function mergedWithSaved(fresh) {
+  const file = new URL(`./results/${fresh.mode}.json`, import.meta.url);
+  const saved = await readFile(file, 'utf8').then(JSON.parse, () => undefined);
+  if (!saved) return fresh;
+  const sectionDates = {};
+  const sectionMachines = {};
+  for (const name of Object.keys(saved.sections)) {
+    sectionDates[name] = saved.sectionDates?.[name] ?? saved.date;
+    sectionMachines[name] = saved.sectionMachines?.[name] ?? saved.machine.description;
+  }
+  for (const name of Object.keys(fresh.sections)) {
+    sectionDates[name] = fresh.date;
+    sectionMachines[name] = fresh.machine.description;
+  }
+  const sections = { ...saved.sections, ...fresh.sections };
+  return { ...fresh, sections, sectionDates, sectionMachines };
+}
 
 function machine() {
   const cpus = os.cpus();
