@@ -1,12 +1,12 @@
 import type { StoreApi } from 'zustand/vanilla';
-import type { IceServer } from '../protocol/index.js';
+import { ErrorCodes, RelayError, type IceServer } from '../protocol/index.js';
 import { CallManager } from './calls/CallManager.js';
 import { audioContextOf, type RelayClientOptions } from './clientOptions.js';
 import type { RequestFn } from './connection/RpcConnection.js';
 import { ROOM_WORDING, type WaitWording } from './connection/waitForConnection.js';
 import { displayMediaOf } from './media/captureScreen.js';
 import type { createGatewayPeer } from './peer/createGatewayPeer.js';
-import { createPeer } from './peer/createPeer.js';
+import type { createPeer } from './peer/createPeer.js';
 import { LazyMessaging } from './messages/LazyMessaging.js';
 import { LazyRooms } from './rooms/LazyRooms.js';
 import { LazyStats } from './stats/LazyStats.js';
@@ -50,8 +50,17 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
   const getDisplayMedia = displayMediaOf(options.getDisplayMedia, mediaDevices);
   // The app's WebRTC (React Native's, say) for every connection, unless a peer factory overrides.
   const webrtc = options.RTCPeerConnection ? { RTCPeerConnection: options.RTCPeerConnection } : {};
-  const peer: typeof createPeer = (peerOptions) =>
-    (options.createPeer ?? createPeer)({
+  // The peer code (and simple-peer behind it) is loaded with the first call or room, not the
+  // page: preloaded when one starts, so it arrives while the camera opens.
+  const loadPeer = () => chunk(import('./peer/createPeer.js'));
+  // A failed load is reported by the first peer that needs it.
+  const ignoreLoadError = () => undefined;
+  const preloadPeer = () => {
+    if (options.createPeer) return;
+    loadPeer().then((m) => m.preloadPeer(), ignoreLoadError);
+  };
+  const peer: typeof createPeer = async (peerOptions) =>
+    (options.createPeer ?? (await loadPeer()).createPeer)({
       ...webrtc,
       ...peerOptions,
       iceTransportPolicy,
@@ -60,7 +69,8 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     });
   const gatewayPeer: typeof createGatewayPeer = async (peerOptions) => {
     const create =
-      options.createGatewayPeer ?? (await import('./peer/createGatewayPeer.js')).createGatewayPeer;
+      options.createGatewayPeer ??
+      (await chunk(import('./peer/createGatewayPeer.js'))).createGatewayPeer;
     return create({ ...webrtc, ...peerOptions, iceTransportPolicy });
   };
   // Gateway calls restart ICE as browser calls do; supervision links (browser to browser) do not.
@@ -81,6 +91,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     onMessage: (callId, message) => messages.fromCallPeer(callId, message),
     mediaDevices,
     createPeer: peer,
+    preloadPeer,
     createGatewayPeer: gatewayCallPeer,
     getDisplayMedia,
     noAnswerTimeoutMs: options.noAnswerTimeoutMs ?? 45_000,
@@ -101,6 +112,7 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     createMediaSession: options.createMediaSession,
     iceServers,
     createPeer: peer,
+    preloadPeer,
     iceTransportPolicy,
     iceRestart: options.iceRestart,
     RTCPeerConnection: options.RTCPeerConnection,
@@ -131,4 +143,15 @@ export function createClientParts(options: RelayClientOptions, host: ClientHost)
     roomConnections: (name) => rooms.connectionsOf(name),
   });
   return { calls, rooms, supervision, stats, messages };
+}
+
+/** A code chunk's load, failing as a call failure that says what to do. */
+function chunk<T>(load: Promise<T>): Promise<T> {
+  return load.catch((cause: unknown) => {
+    throw new RelayError(
+      ErrorCodes.callFailed,
+      'Could not load the call code of relaycall. Check the network and reload the page.',
+      { cause },
+    );
+  });
 }

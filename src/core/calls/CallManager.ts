@@ -37,6 +37,8 @@ export interface CallManagerDeps {
   clock: ClientClock;
   mediaDevices: MediaDevices | undefined;
   createPeer: typeof createPeer;
+  /** Starts loading the peer code (a call is starting). Default: nothing. */
+  preloadPeer?: () => void;
   /** The peer of calls through the SIP gateway (no data channel). */
   createGatewayPeer: typeof createGatewayPeer;
   noAnswerTimeoutMs: number;
@@ -107,6 +109,7 @@ export class CallManager {
    */
   place(to: string, options: CallOptions): string {
     const gateway = gatewayOf(to);
+    this.deps.preloadPeer?.();
     const record = this.table.add('outgoing', to, options.metadata, gateway);
     const refusal = dialRefusal(to, this.deps.store.getState());
     // The Relay would refuse it: say so before asking for the camera.
@@ -240,6 +243,7 @@ export class CallManager {
     const serverId = String(params.callId);
     if (method === ServerEvents.incoming) {
       const gateway = asGateway(params.gateway);
+      this.deps.preloadPeer?.(); // while it rings
       const record = this.table.add('incoming', String(params.from), params.metadata, gateway);
       this.table.bind(record, serverId);
       this.update(record.id, { state: 'ringing' });

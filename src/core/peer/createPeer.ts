@@ -132,6 +132,16 @@ function loadSimplePeer(): Promise<SimplePeerConstructor> {
   return loading;
 }
 
+/**
+ * Starts loading simple-peer and the ICE restarter, so that the first peer does not wait for
+ * them (called when a call starts, while the camera opens). Never rejects: a failed load is
+ * reported by the `createPeer` that needs it.
+ */
+export function preloadPeer(): void {
+  loadSimplePeer().catch(() => undefined);
+  import('./restartablePeer.js').catch(() => undefined);
+}
+
 /** Creates one WebRTC peer (simple-peer, trickle ICE, one JSON data channel). Browser only. */
 export async function createPeer(options: CreatePeerOptions): Promise<Peer> {
   if (!Array.isArray(options.iceServers)) {

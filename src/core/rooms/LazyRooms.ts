@@ -14,6 +14,8 @@ export interface LazyRoomsDeps extends Omit<RoomManagerDeps, 'createMediaSession
   createMediaSession: MediaSessionFactory | undefined;
   iceServers: () => IceServer[];
   createPeer: (options: CreatePeerOptions) => Promise<Peer>;
+  /** Starts loading the peer code (a room is being joined). Default: nothing. */
+  preloadPeer?: () => void;
   /** `'relay'`: TURN relay candidates only (sfu rooms; mesh peers get it from `createPeer`). */
   iceTransportPolicy: RTCIceTransportPolicy;
   /** ICE restarts of sfu rooms' connections (mesh peers get theirs from `createPeer`). */
@@ -40,6 +42,7 @@ export class LazyRooms {
   }
 
   joinRoom(name: string, options: RoomJoinOptions): Promise<RoomSnapshot> {
+    this.deps.preloadPeer?.();
     return this.use((rooms) => rooms.joinRoom(name, options)).catch((error: unknown) => ({
       ...notJoined(name),
       error: error instanceof RelayError ? error : loadError(error),
