@@ -41,7 +41,10 @@ export interface RelayClientOptions {
   permissions?: Permissions;
   /** Keep-alive ping interval, in ms. Default: 5000. */
   pingIntervalMs?: number;
-  /** A ping unanswered this long means the socket is dead, in ms. Default: 4000. */
+  /**
+   * A ping unanswered this long means the socket is dead, in ms. Default: 4000. A deadline that
+   * ran over a second late (the page was frozen) waits this long again, up to three times.
+   */
   pingTimeoutMs?: number;
   /**
    * How long before the JWT expires `onTokenExpiring` listeners are called, in ms. Default: a

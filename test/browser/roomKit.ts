@@ -56,3 +56,23 @@ export async function decodesEveryone(
   for (const video of videos) expect(video.videoWidth).toBeGreaterThan(0);
   return videos;
 }
+
+/**
+ * Records each watched client's connection statuses and sessions (with the error code of a
+ * drop), so a timed-out wait can tell a lost signal from a socket that dropped.
+ */
+export function statusHistory() {
+  const history = new Map<RelayClient, string[]>();
+  return {
+    watch(client: RelayClient): void {
+      const seen: string[] = [];
+      history.set(client, seen);
+      client.store.subscribe(({ status, sessionId, error }) => {
+        const now = `${status}:${sessionId?.slice(-4) ?? '-'}${error ? `!${error.code}` : ''}`;
+        if (seen.at(-1) !== now) seen.push(now);
+      });
+    },
+    describe: (all: RelayClient[]) =>
+      all.map((c) => `${c.store.getState().resource}:${history.get(c)?.join('>')}`).join(' '),
+  };
+}

@@ -10,15 +10,25 @@ import { commands } from 'vitest/browser';
 import { createRelayClient, type RelayClient } from 'relaycall/core';
 import { until, untilAll } from './faultKit.js';
 import { framesPresented, relayPerFile } from './helpers.js';
-import { decodesEveryone, describeRoom, receivesAll, remotes, room, roomToken } from './roomKit.js';
+import {
+  decodesEveryone,
+  describeRoom,
+  receivesAll,
+  remotes,
+  room,
+  roomToken,
+  statusHistory,
+} from './roomKit.js';
 
 const { relay, clients } = relayPerFile();
+const statuses = statusHistory();
 
 const ROOM_SCOPES = 'calls:dial,calls:receive,rooms:join';
 
 async function connected(resource: string, scopes = ROOM_SCOPES): Promise<RelayClient> {
   const client = createRelayClient({ url: relay.url });
   clients.push(client);
+  statuses.watch(client);
   await client.connect(await roomToken(relay.tokenUrl, resource, scopes));
   return client;
 }
@@ -29,7 +39,7 @@ async function joinAll(all: RelayClient[], name: string) {
   await untilAll(
     all,
     () => all.every((c) => receivesAll(c, name, all.length - 1)),
-    describeRoom(all, name),
+    () => `${describeRoom(all, name)()} | ${statuses.describe(all)}`,
     20_000,
   );
 }

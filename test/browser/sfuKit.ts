@@ -4,7 +4,7 @@ import { createRelayClient, type RelayClient, type RoomJoinOptions } from 'relay
 import { connections, recordConnections } from './assistKit.js';
 import { untilAll } from './faultKit.js';
 import { relayPerFile } from './helpers.js';
-import { describeRoom, receivesAll, roomToken } from './roomKit.js';
+import { describeRoom, receivesAll, roomToken, statusHistory } from './roomKit.js';
 
 export const SCOPES = 'calls:dial,calls:receive,rooms:join';
 /** Tiny video: many encoders and decoders share two cores. */
@@ -32,19 +32,12 @@ export function sfuRoomKit() {
     (id) => commands.stopJanusRelay(id),
   );
   recordConnections();
-  const history = new Map<RelayClient, string[]>();
-  const statuses = (all: RelayClient[]) =>
-    all.map((c) => `${c.store.getState().resource}:${history.get(c)?.join('>')}`).join(' ');
+  const statuses = statusHistory();
 
   async function connected(resource: string, scopes = SCOPES): Promise<RelayClient> {
     const client = createRelayClient({ url: file.relay.url });
     file.clients.push(client);
-    const seen: string[] = [];
-    history.set(client, seen);
-    client.store.subscribe(({ status, sessionId, error }) => {
-      const now = `${status}:${sessionId?.slice(-4) ?? '-'}${error ? `!${error.code}` : ''}`;
-      if (seen.at(-1) !== now) seen.push(now);
-    });
+    statuses.watch(client);
     await client.connect(await roomToken(file.relay.tokenUrl, resource, scopes));
     return client;
   }
@@ -55,7 +48,7 @@ export function sfuRoomKit() {
     await untilAll(
       all,
       () => all.every((c) => receivesAll(c, name, all.length - 1)),
-      () => `${describeRoom(all, name)()} | ${statuses(all)} | ${connectionStates()}`,
+      () => `${describeRoom(all, name)()} | ${statuses.describe(all)} | ${connectionStates()}`,
       45_000,
     );
   }

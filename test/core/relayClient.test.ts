@@ -50,6 +50,21 @@ function until(
   });
 }
 
+/**
+ * A client clock on a ManualClock whose page can freeze: `freeze(ms)` moves `now()` on without
+ * running timers, so the timers due next run that late.
+ */
+function freezableClock() {
+  const manual = new ManualClock();
+  let frozenMs = 0;
+  const clock: RelayClientOptions['clock'] = {
+    now: () => manual.now() + frozenMs,
+    setTimeout: (callback, ms) => manual.setTimeout(callback, ms),
+    clearTimeout: (handle) => manual.clearTimeout(handle),
+  };
+  return { clock, manual, freeze: (ms: number) => (frozenMs += ms) };
+}
+
 /** A loopback TCP proxy that can go silent, like a dead network path. */
 async function proxyTo(target: string) {
   const { port } = new URL(target);
@@ -218,6 +233,37 @@ describe('a dead or dropped connection', () => {
     clock.advance(5_000);
     expect(alice.store.getState().status).toBe('connected');
     clock.advance(4_000);
+    expect(alice.store.getState().status).toBe('reconnecting');
+  });
+
+  it('keeps a healthy socket when the page was frozen past the ping deadline', async () => {
+    await start();
+    const { clock, freeze, manual } = freezableClock();
+    const alice = client({ clock });
+    await alice.connect(await relay.issueToken('alice'));
+    manual.advance(5_000); // the ping goes out
+    // The page freezes: the deadline runs 2 s late, with the answer queued behind it.
+    freeze(2_000);
+    manual.advance(4_000);
+    expect(alice.store.getState().status).toBe('connected');
+    // The answer arrives: the deadline is cleared and the next ping scheduled.
+    await vi.waitFor(() => expect(manual.pending()).toEqual([5_000]));
+    expect(alice.store.getState().status).toBe('connected');
+  });
+
+  it('still drops a dead socket after the page was frozen past the ping deadline', async () => {
+    await start();
+    const proxy = await proxyTo(relay.url);
+    const { clock, freeze, manual } = freezableClock();
+    const alice = client({ url: proxy.url, clock });
+    await alice.connect(await relay.issueToken('alice'));
+    proxy.silence();
+    manual.advance(5_000);
+    freeze(2_000);
+    manual.advance(4_000);
+    expect(alice.store.getState().status).toBe('connected');
+    // The deadline waited once more, on time now: no answer, so the socket is dead.
+    manual.advance(4_000);
     expect(alice.store.getState().status).toBe('reconnecting');
   });
 

@@ -4,6 +4,10 @@ import type { RpcConnection } from './RpcConnection.js';
 
 /** Notifications between acknowledgements when the Relay sends many (a fraction of resumeBufferMessages). */
 const ACK_EVERY = 32;
+/** A ping deadline running this late (ms) found the page frozen rather than the socket dead. */
+const FROZEN_MS = 1_000;
+/** Deadlines of one ping that wait again because they ran late, before the socket is dropped. */
+const MAX_FROZEN_WAITS = 3;
 
 export interface KeepAliveOptions {
   clock: ClientClock;
@@ -60,15 +64,28 @@ export class KeepAlive {
   }
 
   private ping(): void {
-    const { clock, current } = this.options;
+    const { clock, current, timeoutMs } = this.options;
     const conn = current();
     if (!conn) return;
-    const deadline = clock.setTimeout(() => {
-      // No answer: the socket is silently dead. Drop it and reconnect.
-      if (current() !== conn) return;
-      conn.close(CloseCodes.normal, 'keep-alive timeout');
-      this.options.onDead();
-    }, this.options.timeoutMs);
+    let deadline: unknown;
+    let waits = 0;
+    const arm = () => {
+      const dueAt = clock.now() + timeoutMs;
+      deadline = clock.setTimeout(() => {
+        if (current() !== conn) return;
+        // Run well after it was due, this timer says the page was frozen (a busy or
+        // background tab), not the socket: the answer may be queued right behind it.
+        if (clock.now() - dueAt > FROZEN_MS && waits < MAX_FROZEN_WAITS) {
+          waits += 1;
+          arm();
+          return;
+        }
+        // No answer: the socket is silently dead. Drop it and reconnect.
+        conn.close(CloseCodes.normal, 'keep-alive timeout');
+        this.options.onDead();
+      }, timeoutMs);
+    };
+    arm();
     this.ackedSeq = this.options.lastSeq();
     const settled = () => {
       clock.clearTimeout(deadline);
