@@ -26,8 +26,8 @@ interface Pending {
 /**
  * Node-to-node messages over Redis pub/sub, one channel per node: a message reaches only the
  * node it is for, never every node. Messages from one node arrive in the order it sent them,
- * and each is handled in its own turn of the event loop, so whatever a settled request
- * started has run before the next message is looked at.
+ * and whatever a settled request started (its promise continuations) has run before the next
+ * message is looked at.
  */
 export class NodeBus {
   private nextId = 0;
@@ -35,7 +35,8 @@ export class NodeBus {
   private readonly inbox: Envelope[] = [];
   /** Envelopes of this turn, per destination node: published together at its end. */
   private outbox = new Map<string, Envelope[]>();
-  private draining = false;
+  /** Drains queued with setImmediate that have not run yet. */
+  private scheduledDrains = 0;
   private handler: BusHandler = () => undefined;
 
   constructor(
@@ -59,10 +60,14 @@ export class NodeBus {
       }
       if (!Array.isArray(envelopes)) return;
       this.inbox.push(...envelopes);
-      if (!this.draining) {
-        this.draining = true;
-        setImmediate(this.drain);
-      }
+      // A drain stops after a reply (see drain), so one per reply and one more. All of them
+      // are queued now, from the poll phase, so they run in this turn's check phase, with
+      // promise continuations run between them; a drain queued by the drain before it would
+      // wait a whole turn of the loop, one reply per turn, and under load replies queued up
+      // past their requests' timeouts.
+      let drains = 1;
+      for (const envelope of envelopes) if (envelope.reply !== undefined) drains += 1;
+      for (; drains > 0; drains -= 1) this.scheduleDrain();
     });
     await this.sub.subscribe(this.channel(this.nodeId));
   }
@@ -113,15 +118,20 @@ export class NodeBus {
     }
   }
 
+  private scheduleDrain(): void {
+    this.scheduledDrains += 1;
+    setImmediate(this.drain);
+  }
+
   private readonly drain = (): void => {
+    this.scheduledDrains -= 1;
     // Messages are handled in a row until a reply settles a request: what its requester
     // does next (in promise continuations) must run before the following message.
     let envelope: Envelope | undefined;
     while ((envelope = this.inbox.shift()) !== undefined) {
       if (this.receive(envelope)) break;
     }
-    if (this.inbox.length > 0) setImmediate(this.drain);
-    else this.draining = false;
+    if (this.inbox.length > 0 && this.scheduledDrains === 0) this.scheduleDrain();
   };
 
   /** Handles one message; true when it was a reply. */
