@@ -49,6 +49,7 @@ export function roomSnapshot(
     participants: Object.fromEntries(people.map((p) => [p.id, p])),
     localStream: null,
     screenStream: null,
+    screenShareError: null,
     audioMuted: false,
     videoMuted: false,
     activeSpeakerId: null,

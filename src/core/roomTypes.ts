@@ -83,6 +83,12 @@ export interface RoomSnapshot {
   localStream: MediaStream | null;
   /** The screen this client shares in the room (`startRoomScreenShare`), or null. */
   screenStream: MediaStream | null;
+  /**
+   * Why this client's share ended by itself after it started (`screen_share_failed`: the media
+   * server refused it or its connection failed for good), until the next share; null
+   * otherwise. The capture is stopped; share again to retry.
+   */
+  screenShareError: RelayError | null;
   /** This client's microphone is off (muted, muted by a moderator, or no audio track). */
   audioMuted: boolean;
   /** This client's camera is off (muted, muted by a moderator, or no video track). */

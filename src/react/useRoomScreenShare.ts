@@ -19,7 +19,9 @@ export interface UseRoomScreenShareResult {
   stop: () => void;
   /**
    * Why the last `start()` failed, until the next one: `screen_share_cancelled`,
-   * `screen_share_failed` or `invalid_state` (not joined, or a monitoring supervisor).
+   * `screen_share_failed` or `invalid_state` (not joined, or a monitoring supervisor). Also why
+   * a share that had started ended by itself (`screen_share_failed`: the room's media server
+   * could not carry it), until the next `start()`.
    */
   error: RelayError | null;
 }
@@ -40,6 +42,10 @@ export function useRoomScreenShare(name?: string): UseRoomScreenShareResult {
   const stream = useStore(
     client.store,
     (state: RelayClientState) => state.rooms[room]?.screenStream ?? null,
+  );
+  const ended = useStore(
+    client.store,
+    (state: RelayClientState) => state.rooms[room]?.screenShareError ?? null,
   );
   const [attempt, setAttempt] = useState<Attempt | null>(null);
   const start = useCallback(
@@ -62,6 +68,6 @@ export function useRoomScreenShare(name?: string): UseRoomScreenShareResult {
     stream,
     start,
     stop,
-    error: mine ? attempt.error : null,
+    error: (mine ? attempt.error : null) ?? (mine && attempt.starting ? null : ended),
   };
 }

@@ -189,6 +189,7 @@ export class FakeRoomClient implements RelayClient {
       participants: { [local.id]: local },
       localStream,
       screenStream: null,
+      screenShareError: null,
       audioMuted: false,
       videoMuted: false,
       activeSpeakerId: null,

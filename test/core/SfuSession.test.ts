@@ -141,6 +141,7 @@ function session(
       onClosed: (id) => told.push(`closed ${id}`),
       onReconnecting: (id, on) => told.push(`reconnecting ${id} ${on}`),
       onScreenStream: (id, received) => told.push(`screen ${id} ${received ? 'on' : 'off'}`),
+      onScreenFailed: () => told.push('screen failed'),
     },
   });
   const made = FakePeerConnection.made;
@@ -367,6 +368,12 @@ describe('the sfu session: screen shares', () => {
     expect(made[2]!.closed).toBe(true);
     expect(made[0]!.closed).toBe(false);
     expect(told.some((t) => t.startsWith('closed'))).toBe(false);
+    // The room is told the share is over, and the same screen can be shared again.
+    expect(told.at(-1)).toBe('screen failed');
+    sfu.setScreen(screen as unknown as MediaStream);
+    await flush();
+    expect(made).toHaveLength(4);
+    expect(told.at(-1)).toBe('@sfu {"type":"offer","sdp":"publish-1","screen":true}');
   });
 
   it("receives a participant's share in a connection of its own, until it ends", async () => {

@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import {
   createRelayClient,
   type MediaSession,
+  type MediaSessionCallbacks,
   type RelayClient,
   type RelayClientOptions,
   type RelayClientState,
@@ -286,5 +287,51 @@ describe('rooms through a Relay', () => {
     expect(all.map((c) => c.peers.log)).toEqual(peersBefore);
     expect(all.map((c) => c.peers.destroyed)).toEqual([0, 0, 0]);
     expect(relay.server.stats().sessions).toBe(3);
+  });
+});
+
+describe('a room screen share the media cannot carry', () => {
+  it('ends the share, stops the capture and says why, until the next share', async () => {
+    await start();
+    let callbacks: MediaSessionCallbacks | undefined;
+    const screens: (MediaStream | null)[] = [];
+    const stopped: string[] = [];
+    const capture = (id: string) => {
+      const track = {
+        id,
+        kind: 'video',
+        stop: () => stopped.push(id),
+        addEventListener: () => undefined,
+        removeEventListener: () => undefined,
+      };
+      return { id, getTracks: () => [track] } as unknown as MediaStream;
+    };
+    const captures = [capture('first'), capture('second')];
+    const ann = await member('ann', MEMBER, {
+      getDisplayMedia: async () => captures.shift()!,
+      createMediaSession: (options) => {
+        callbacks = options.callbacks;
+        return {
+          ...fakeSessions({ log: [], destroyed: 0 })!(options),
+          setScreen: (stream) => void screens.push(stream),
+        };
+      },
+    });
+    await ann.joinRoom('demo', NO_MEDIA);
+    await ann.startRoomScreenShare('demo');
+    expect(room(ann, 'demo').screenStream?.id).toBe('first');
+
+    // The media server refused the share, or its connection failed for good.
+    callbacks!.onScreenFailed!();
+    expect(room(ann, 'demo')).toMatchObject({
+      screenStream: null,
+      screenShareError: { code: 'screen_share_failed' },
+    });
+    expect(stopped).toEqual(['first']);
+
+    await ann.startRoomScreenShare('demo');
+    expect(room(ann, 'demo')).toMatchObject({ screenShareError: null });
+    expect(room(ann, 'demo').screenStream?.id).toBe('second');
+    expect(screens.map((s) => s?.id)).toEqual(['first', 'second']);
   });
 });

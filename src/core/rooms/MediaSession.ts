@@ -33,6 +33,11 @@ export interface MediaSessionCallbacks {
   onData?(participantId: string, message: unknown): void;
   /** The participant's screen share arrived, or stopped (null). */
   onScreenStream?(participantId: string, stream: MediaStream | null): void;
+  /**
+   * This client's screen share could not be sent (the media server refused it, or its
+   * connection failed for good): the session sends it no more.
+   */
+  onScreenFailed?(): void;
 }
 
 /**

@@ -63,7 +63,7 @@ export class RoomMediaManager {
       getDisplayMedia: deps.getDisplayMedia,
       room,
       session: (name) => this.session(name),
-      shared: (name, stream) => dispatch({ type: 'screenShared', name, stream }),
+      shared: (name, stream, error) => dispatch({ type: 'screenShared', name, stream, error }),
     });
   }
 
@@ -188,6 +188,7 @@ export class RoomMediaManager {
         onData: (participantId, message) => this.deps.onPeerData?.(name, participantId, message),
         onScreenStream: (participantId, stream) =>
           dispatch({ type: 'peerScreen', name, participantId, stream }),
+        onScreenFailed: () => this.screens.failed(name),
       },
     });
     // A rejoin's new session keeps sending the screen being shared.

@@ -17,8 +17,8 @@ export interface RoomScreenSharesDeps {
   room(name: string): RoomSnapshot | undefined;
   /** The room's media session now (a rejoin makes a new one), or null. */
   session(name: string): MediaSession | null;
-  /** This client's share in the room started (the stream) or stopped (null). */
-  shared(name: string, stream: MediaStream | null): void;
+  /** This client's share in the room started (the stream) or stopped (null; `error`: it failed). */
+  shared(name: string, stream: MediaStream | null, error?: RelayError): void;
 }
 
 /** This client's screen shares in rooms: one per room, sent by the room's media session. */
@@ -76,6 +76,21 @@ export class RoomScreenShares {
     this.release(name);
     this.deps.session(name)?.setScreen?.(null);
     this.deps.shared(name, null);
+  }
+
+  /** The room's media could not carry the share: it is over, and the capture stops. */
+  failed(name: string): void {
+    if (!this.shares.get(name)?.stream) return;
+    this.release(name);
+    this.deps.shared(
+      name,
+      null,
+      new RelayError(
+        ErrorCodes.screenShareFailed,
+        "The room's media server could not carry your screen share, so it stopped. Share again; " +
+          'if it stops again, leave and join the room.',
+      ),
+    );
   }
 
   /** The share a new media session of the room (a rejoin) sends from the start. */

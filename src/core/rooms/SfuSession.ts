@@ -353,10 +353,14 @@ export class SfuSession implements MediaSession {
     this.setRestarting(SFU_PEER, upload.leg, false);
   }
 
-  /** An upload failed, or the server refused it: it is over (the camera's: the room is told). */
+  /** An upload failed, or the server refused it: it is over, and the room is told. */
   private uploadFailed(kind: Kind): void {
     this.closeUpload(kind);
     if (kind === 'camera') this.options.callbacks.onClosed(SFU_PEER);
+    else {
+      this.screen = null; // shared again later: a new upload
+      this.options.callbacks.onScreenFailed?.();
+    }
   }
 
   /** Closes a participant's connection of a kind; a share received is then gone (`told`). */

@@ -13,6 +13,7 @@ export function newRoomSnapshot(name: string): RoomSnapshot {
     participants: {},
     localStream: null,
     screenStream: null,
+    screenShareError: null,
     audioMuted: false,
     videoMuted: false,
     activeSpeakerId: null,

@@ -55,7 +55,7 @@ export type RoomAction =
   | { type: 'peerReconnecting'; name: string; participantId: string; reconnecting: boolean }
   // A participant's screen share arrived or stopped (null); this client's own share
   | { type: 'peerScreen'; name: string; participantId: string; stream: MediaStream | null }
-  | { type: 'screenShared'; name: string; stream: MediaStream | null }
+  | { type: 'screenShared'; name: string; stream: MediaStream | null; error?: RelayError }
   // Audio levels in [0, 1] by participant id (the local one included), sampled by the client
   | { type: 'audioLevels'; name: string; levels: Readonly<Record<string, number>> }
   // Timers the reducer asked for (see the `schedule` effect)

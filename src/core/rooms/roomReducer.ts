@@ -103,7 +103,8 @@ function apply(d: RoomDraft, action: RoomAction): void {
       return;
     case 'screenShared': {
       const own = d.room(action.name)?.participantId;
-      d.patchRoom(action.name, { screenStream: action.stream });
+      const screenShareError = action.stream ? null : (action.error ?? null);
+      d.patchRoom(action.name, { screenStream: action.stream, screenShareError });
       if (own) d.patchParticipant(action.name, own, { screenStream: action.stream });
       return;
     }
@@ -243,6 +244,7 @@ function close(
     error,
     localStream: null,
     screenStream: null,
+    screenShareError: null,
     participants: {},
     activeSpeakerId: null,
   });
