@@ -62,12 +62,15 @@ export function useRoomScreenShare(name?: string): UseRoomScreenShareResult {
   );
   const stop = useCallback(() => client.stopRoomScreenShare(room), [client, room]);
   const mine = attempt?.name === room;
+  const starting = mine && attempt.starting;
+  const failed = mine ? attempt.error : null;
+  // A share that ended by itself is told until the next start() begins.
   return {
     sharing: stream !== null,
-    starting: mine && attempt.starting,
+    starting,
     stream,
     start,
     stop,
-    error: (mine ? attempt.error : null) ?? (mine && attempt.starting ? null : ended),
+    error: failed ?? (starting ? null : ended),
   };
 }
